@@ -1,0 +1,1 @@
+// fold.cc - placeholder, being written.

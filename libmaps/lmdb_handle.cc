@@ -1,0 +1,1 @@
+// lmdb_handle.cc - placeholder, being written.

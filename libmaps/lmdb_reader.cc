@@ -1,0 +1,1 @@
+// lmdb_reader.cc - placeholder, being written.

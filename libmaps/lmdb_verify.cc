@@ -1,0 +1,1 @@
+// lmdb_verify.cc - placeholder, being written.

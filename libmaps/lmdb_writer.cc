@@ -1,0 +1,1 @@
+// lmdb_writer.cc - placeholder, being written.

@@ -1,0 +1,1 @@
+// plan_build.cc - placeholder, being written.

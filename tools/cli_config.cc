@@ -1,0 +1,1 @@
+// cli_config.cc - placeholder, being written.

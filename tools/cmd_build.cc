@@ -1,0 +1,1 @@
+// cmd_build.cc - placeholder, being written.

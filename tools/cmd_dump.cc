@@ -1,0 +1,1 @@
+// cmd_dump.cc - placeholder, being written.

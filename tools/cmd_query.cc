@@ -1,0 +1,1 @@
+// cmd_query.cc - placeholder, being written.

@@ -1,0 +1,1 @@
+// cmd_verify.cc - placeholder, being written.

@@ -1,0 +1,1 @@
+// main.cc - placeholder, being written.

@@ -1,0 +1,1 @@
+// output.cc - placeholder, being written.

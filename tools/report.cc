@@ -1,0 +1,1 @@
+// report.cc - placeholder, being written.

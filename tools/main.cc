@@ -1,1 +1,148 @@
-// main.cc - placeholder, being written.
+// main.cc - command-line wiring only. Each subcommand's behaviour lives in
+// cmd_<name>.cc and goes through the public libmaps API, nothing else.
+
+#include <CLI/CLI.hpp>
+
+#include <cstring>
+#include <string_view>
+
+#include "commands.h"
+#include "report.h"
+
+namespace {
+
+using namespace mapctl::cli;
+
+// postmap lets the last of -N/-n (and of -r/-w) win. CLI11 does not say in
+// which order flags came, so look at the words after the subcommand name.
+// Returns the last of `a`/`b` seen in short-flag clusters, or 0.
+char LastOf(int argc, char** argv, std::string_view subcommand, char a,
+            char b) {
+  char last = 0;
+  bool in_subcommand = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (!in_subcommand) {
+      in_subcommand = word == subcommand;
+      continue;
+    }
+    if (word == "--") break;
+    if (word.size() < 2 || word[0] != '-' || word[1] == '-') continue;
+    for (std::size_t j = 1; j < word.size(); ++j) {
+      if (word[j] == 'c') {  // -c DIR or -cDIR: the rest is a value
+        if (j + 1 == word.size()) ++i;
+        break;
+      }
+      if (word[j] == a || word[j] == b) last = word[j];
+    }
+  }
+  return last;
+}
+
+void AddTableFlags(CLI::App* cmd, TableFlags* flags) {
+  cmd->add_option("-c", flags->config_dir,
+                  "Postfix configuration directory (default: $MAIL_CONFIG, "
+                  "else /etc/postfix)");
+  cmd->add_flag("-f", flags->no_fold, "do not fold keys to lower case");
+  cmd->add_flag("-N", flags->nul_with_seen, ("include the terminating NUL (write); try only keys "
+                      "with it (read)"));
+  cmd->add_flag("-n", flags->nul_without_seen, ("omit the terminating NUL (write); try only keys "
+                      "without it (read)"));
+  cmd->add_flag("-u", flags->no_utf8, "disable UTF-8 support (ASCII folding, "
+                                      "no UTF-8 checks)");
+  cmd->add_flag("-U", flags->keep_utf8_checks,
+                "accepted for postmap compatibility (only matters with -b/-h)");
+  cmd->add_flag("-v", flags->verbose, "more messages on stderr (repeatable)");
+}
+
+mapctl::NulMode NulFromArgs(int argc, char** argv, std::string_view subcommand) {
+  switch (LastOf(argc, argv, subcommand, 'N', 'n')) {
+    case 'N':
+      return mapctl::NulMode::kWith;
+    case 'n':
+      return mapctl::NulMode::kWithout;
+    default:
+      return mapctl::NulMode::kDefault;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Build, query and check Postfix lookup tables", "mapctl"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", MAPCTL_VERSION);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "mapctl: error: " + std::string(e.what()) +
+           "\nmapctl: try 'mapctl --help'\n";
+  });
+
+  BuildArgs build;
+  CLI::App* build_cmd = app.add_subcommand(
+      "build", "build indexed tables from sources, like postmap");
+  AddTableFlags(build_cmd, &build.flags);
+  build_cmd->add_flag("-r", build.replace_seen, ("on duplicate keys, the last entry wins silently"));
+  build_cmd->add_flag("-w", build.ignore_seen, ("on duplicate keys, the first entry wins silently"));
+  build_cmd->add_flag("-o", build.keep_root,
+                      "as root, do not give new tables the source's owner");
+  build_cmd->add_flag("-p", build.plain_mode,
+                      "do not copy the source's permissions: new tables "
+                      "get 0644");
+  build_cmd->add_flag("--strict", build.strict,
+                      "treat every warning as an error: exit 1, write "
+                      "nothing");
+  build_cmd->add_option("table", build.tables, "[TYPE:]FILE")->required();
+
+  QueryArgs query;
+  CLI::App* query_cmd = app.add_subcommand(
+      "query", "look keys up exactly, like postmap -q");
+  AddTableFlags(query_cmd, &query.flags);
+  query_cmd->add_flag("-j,--json", query.json, "one JSON object per line");
+  query_cmd->add_option("table", query.table, "[TYPE:]FILE")->required();
+  query_cmd->add_option("key", query.keys, "KEY..., or - for keys on stdin")
+      ->required();
+
+  DumpArgs dump;
+  CLI::App* dump_cmd = app.add_subcommand(
+      "dump", "print every entry as key<TAB>value, like postmap -s");
+  AddTableFlags(dump_cmd, &dump.flags);
+  dump_cmd->add_flag("-j,--json", dump.json, "one JSON object per line");
+  dump_cmd->add_option("table", dump.tables, "[TYPE:]FILE")->required();
+
+  VerifyArgs verify;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "check every page of a table without trusting the engine");
+  verify_cmd->add_option("-c", verify.flags.config_dir,
+                         "Postfix configuration directory");
+  verify_cmd->add_option("table", verify.tables, "[TYPE:]FILE")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; CLI11's own codes (105, 106, ...) are 2.
+    return app.exit(e) == 0 ? kExitOk : kExitTrouble;
+  }
+
+  if (build_cmd->parsed()) {
+    build.flags.nul = NulFromArgs(argc, argv, "build");
+    switch (LastOf(argc, argv, "build", 'r', 'w')) {
+      case 'r':
+        build.duplicates = mapctl::DuplicatePolicy::kLast;
+        break;
+      case 'w':
+        build.duplicates = mapctl::DuplicatePolicy::kFirst;
+        break;
+    }
+    return RunBuild(build);
+  }
+  if (query_cmd->parsed()) {
+    query.flags.nul = NulFromArgs(argc, argv, "query");
+    return RunQuery(query);
+  }
+  if (dump_cmd->parsed()) {
+    dump.flags.nul = NulFromArgs(argc, argv, "dump");
+    return RunDump(dump);
+  }
+  if (verify_cmd->parsed()) return RunVerify(verify);
+  return kExitTrouble;
+}

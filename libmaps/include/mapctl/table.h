@@ -194,12 +194,12 @@ MAPCTL_EXPORT Result<std::unique_ptr<TableReader>> OpenTable(
 // Postfix's dict layer over a ReadUnit: fold the query, try "key\0" then
 // "key" (per NulMode), pin the form that hit first for the life of this
 // object (as a Postfix table handle does), and return the value up to its
-// first NUL. An empty key is absent. A key that is not valid UTF-8 under
-// FoldMode::kUtf8 is absent too (Postfix warns and reports not found; see
-// invalid_key()).
+// first NUL. An empty key is absent. When `check_utf8` (smtputf8_enable
+// and no -u; independent of -f), a key that is not valid UTF-8 is absent
+// too (Postfix warns and reports not found; see invalid_key()).
 class MAPCTL_EXPORT TableLookup {
  public:
-  TableLookup(FoldMode fold, NulMode nul) noexcept;
+  TableLookup(FoldMode fold, NulMode nul, bool check_utf8) noexcept;
 
   // The view is valid for the life of `unit`.
   Result<std::optional<std::string_view>> Find(ReadUnit& unit,
@@ -209,6 +209,7 @@ class MAPCTL_EXPORT TableLookup {
 
  private:
   FoldMode fold_;
+  bool check_utf8_;
   bool try_with_nul_;
   bool try_without_nul_;
   bool invalid_key_ = false;

@@ -1,0 +1,37 @@
+// cli_config.h - how the CLI finds main.cf and names tables.
+
+#ifndef MAPCTL_TOOLS_CLI_CONFIG_H_
+#define MAPCTL_TOOLS_CLI_CONFIG_H_
+
+#include <string>
+#include <string_view>
+
+#include "commands.h"
+#include "mapctl/config.h"
+#include "mapctl/table.h"
+
+namespace mapctl::cli {
+
+// main.cf as postmap finds it: -c DIR, else $MAIL_CONFIG, else
+// /etc/postfix. A missing main.cf or a line Postfix would reject is an
+// error (reported here); the caller exits 2.
+Result<MainConfig> LoadPostmapConfig(const TableFlags& flags);
+
+// A table argument: "type:path", or a bare path meaning
+// default_database_type:path (the one rule for bare table paths). A
+// leading "proxy:" is dropped when `for_reading` (proxymap reads the same
+// file) and refused otherwise, as postmap refuses to build through it.
+Result<TableSpec> TableArgument(std::string_view text,
+                                const MainConfig& config, bool for_reading);
+
+// The folding and NUL options the flags and main.cf give for reading.
+struct ReadSettings {
+  FoldMode fold;
+  bool check_utf8;
+  NulMode nul;
+};
+ReadSettings ReadSettingsFor(const TableFlags& flags, const MainConfig& config);
+
+}  // namespace mapctl::cli
+
+#endif  // MAPCTL_TOOLS_CLI_CONFIG_H_

@@ -181,8 +181,8 @@ Result<MainConfig> MainConfig::Load(const std::string& config_dir) {
 MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
                              std::string_view origin) {
   MainConfig config(std::move(config_dir));
-  // Logical lines as in readllines(): whitespace-led lines continue the
-  // previous line; '#' and blank lines are skipped anywhere.
+  // Logical lines: whitespace-led lines continue the previous line; '#'
+  // and blank lines are skipped anywhere.
   std::string logical;
   std::uint32_t logical_line = 0;
   std::uint32_t line_no = 0;
@@ -227,7 +227,12 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
              "logical line must not start with whitespace"});
         continue;
       }
-      logical.append(line);
+      // Unlike map sources, main.cf continuations join with one space
+      // (postconf prints "a,\n    b" as "a, b").
+      std::string_view rest = line;
+      while (!rest.empty() && IsSpace(rest.front())) rest.remove_prefix(1);
+      logical.push_back(' ');
+      logical.append(rest);
       continue;
     }
     flush();

@@ -1,0 +1,150 @@
+// config_test.cc - main.cf parsing and Postfix's $name expansion
+// (postconf(5)); expected values were checked with postconf 3.7.11.
+
+#include "mapctl/config.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace mapctl {
+namespace {
+
+MainConfig Parse(std::string_view text) {
+  return MainConfig::Parse(text, "/cfg", "/cfg/main.cf");
+}
+
+TEST(MainConfigTest, UnsetParametersTakePostfix37Defaults) {
+  MainConfig c = Parse("");
+  EXPECT_EQ(c.Get("default_database_type"), "hash");
+  EXPECT_EQ(c.Get("compatibility_level"), "0");
+  EXPECT_EQ(c.Get("empty_address_relayhost_maps_lookup_key"), "<>");
+  EXPECT_FALSE(c.IsSet("relayhost"));
+}
+
+TEST(MainConfigTest, Smtputf8FollowsCompatibilityLevel) {
+  EXPECT_EQ(Parse("").Get("smtputf8_enable"), "no");
+  EXPECT_EQ(Parse("compatibility_level = 3.6\n").Get("smtputf8_enable"),
+            "yes");
+  EXPECT_EQ(Parse("compatibility_level = 1\n").Get("smtputf8_enable"), "yes");
+  EXPECT_EQ(Parse("compatibility_level = 0.9\n").Get("smtputf8_enable"),
+            "no");
+  EXPECT_EQ(Parse("compatibility_level = 3.6\nsmtputf8_enable = no\n")
+                .Get("smtputf8_enable"),
+            "no");
+}
+
+TEST(MainConfigTest, KeyFoldModeFollowsSmtputf8AndFlags) {
+  MainConfig utf8 = Parse("compatibility_level = 3.6\n");
+  MainConfig ascii = Parse("compatibility_level = 0\n");
+  EXPECT_EQ(KeyFoldMode(utf8, false, false), FoldMode::kUtf8);
+  EXPECT_EQ(KeyFoldMode(ascii, false, false), FoldMode::kAscii);
+  EXPECT_EQ(KeyFoldMode(utf8, true, false), FoldMode::kAscii);
+  EXPECT_EQ(KeyFoldMode(utf8, false, true), FoldMode::kNone);
+  EXPECT_TRUE(ChecksUtf8(utf8, false));
+  EXPECT_FALSE(ChecksUtf8(utf8, true));
+  EXPECT_FALSE(ChecksUtf8(ascii, false));
+}
+
+TEST(MainConfigTest, ExpandsDollarForms) {
+  MainConfig c = Parse(
+      "myhostname = mx.example.com\n"
+      "a = $myhostname\n"
+      "b = ${myhostname}/$(myhostname)\n"
+      "c = x$$y\n");
+  EXPECT_EQ(c.Get("a"), "mx.example.com");
+  EXPECT_EQ(c.Get("b"), "mx.example.com/mx.example.com");
+  EXPECT_EQ(c.Get("c"), "x$y");
+}
+
+TEST(MainConfigTest, MydomainAndMydestinationDeriveFromMyhostname) {
+  MainConfig c = Parse("myhostname = mx.example.com\n");
+  EXPECT_EQ(c.Get("mydomain"), "example.com");
+  EXPECT_EQ(c.Get("myorigin"), "mx.example.com");
+  EXPECT_EQ(c.Get("mydestination"),
+            "mx.example.com, localhost.example.com, localhost");
+}
+
+TEST(MainConfigTest, ConditionalForms) {
+  MainConfig c = Parse(
+      "set = yes\n"
+      "empty =\n"
+      "a = ${set?on}\n"
+      "b = ${empty?on}\n"
+      "c = ${empty:off}\n"
+      "d = ${set:off}\n"
+      "e = ${set?{on}:{off}}\n"
+      "f = ${empty?{on}:{off}}\n"
+      "g = ${{$set} == {yes} ? {same} : {different}}\n"
+      "h = ${{3.6} <level {3.10} ? {older} : {newer}}\n");
+  EXPECT_EQ(c.Get("a"), "on");
+  EXPECT_EQ(c.Get("b"), "");
+  EXPECT_EQ(c.Get("c"), "off");
+  EXPECT_EQ(c.Get("d"), "");
+  EXPECT_EQ(c.Get("e"), "on");
+  EXPECT_EQ(c.Get("f"), "off");
+  EXPECT_EQ(c.Get("g"), "same");
+  EXPECT_EQ(c.Get("h"), "older");
+}
+
+TEST(MainConfigTest, UnknownNameExpandsEmptyWithOneWarning) {
+  MainConfig c = Parse("a = x${no_such_parameter_here}y $no_such_parameter_here\n");
+  EXPECT_EQ(c.Get("a"), "xy ");
+  ASSERT_EQ(c.diagnostics().size(), 1u);
+  EXPECT_NE(c.diagnostics()[0].message.find("no_such_parameter_here"),
+            std::string::npos);
+  // A parameter Postfix knows but mapctl has no default for is no warning.
+  MainConfig d = Parse("a = $smtpd_banner_is_not_real $queue_directory\n");
+  (void)d.Get("a");
+  EXPECT_EQ(d.diagnostics().size(), 1u);
+}
+
+TEST(MainConfigTest, ContinuationAndCommentLines) {
+  MainConfig c = Parse(
+      "# comment\n"
+      "mydestination = a,\n"
+      "    b,\n"
+      "# comment inside\n"
+      "\n"
+      "\tc\n"
+      "relayhost=[smtp.example.net]:587\n");
+  // Checked with postconf -xh mydestination: one space per joint.
+  EXPECT_EQ(c.Get("mydestination"), "a, b, c");
+  EXPECT_EQ(c.Get("relayhost"), "[smtp.example.net]:587");
+  EXPECT_TRUE(c.diagnostics().empty());
+}
+
+TEST(MainConfigTest, LineWithoutEqualsIsAnError) {
+  MainConfig c = Parse("ok = 1\nthis line is wrong\n");
+  ASSERT_EQ(c.diagnostics().size(), 1u);
+  EXPECT_EQ(c.diagnostics()[0].severity, Severity::kError);
+  EXPECT_EQ(c.diagnostics()[0].line, 2u);
+}
+
+TEST(MainConfigTest, SetOverridesMainCf) {
+  MainConfig c = Parse("relayhost = a\n");
+  c.Set("relayhost", "b");
+  EXPECT_EQ(c.Get("relayhost"), "b");
+}
+
+TEST(MainConfigTest, LoadReportsMissingFile) {
+  testing::TempDir dir;
+  Result<MainConfig> c = MainConfig::Load(dir.path().string());
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("main.cf: No such file"),
+            std::string::npos)
+      << c.error().message();
+  dir.WriteFile("main.cf", "compatibility_level = 3.6\n");
+  Result<MainConfig> ok = MainConfig::Load(dir.path().string());
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(ok->Get("smtputf8_enable"), "yes");
+}
+
+TEST(MainConfigTest, LoopingExpansionStops) {
+  MainConfig c = Parse("a = $b\nb = $a\n");
+  EXPECT_EQ(c.Get("a"), "");
+  EXPECT_FALSE(c.diagnostics().empty());
+}
+
+}  // namespace
+}  // namespace mapctl

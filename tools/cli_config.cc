@@ -2,6 +2,8 @@
 
 #include "cli_config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "report.h"
@@ -28,6 +30,27 @@ Result<MainConfig> LoadPostmapConfig(const TableFlags& flags) {
     }
   }
   return config;
+}
+
+Result<OptionalConfig> LoadOptionalConfig(const TableFlags& flags) {
+  const char* env = std::getenv("MAIL_CONFIG");
+  bool named = !flags.config_dir.empty() || (env != nullptr && *env != '\0');
+  if (named || access("/etc/postfix/main.cf", F_OK) == 0) {
+    Result<MainConfig> config = LoadPostmapConfig(flags);
+    if (!config) return config.error();
+    return OptionalConfig{std::move(config).value(), false};
+  }
+  MainConfig pinned("/etc/postfix");
+  pinned.Set("compatibility_level", "3.6");
+  pinned.Set("myhostname", "localhost.localdomain");
+  return OptionalConfig{std::move(pinned), true};
+}
+
+void ReportPinnedDefaults(const MainConfig& config) {
+  ReportInfo("note: no main.cf (no -c, no MAIL_CONFIG, no /etc/postfix/main.cf): "
+             "using Postfix 3.7 defaults with compatibility_level = " +
+             config.Get("compatibility_level") + " (smtputf8_enable = " +
+             config.Get("smtputf8_enable") + ")");
 }
 
 Result<TableSpec> TableArgument(std::string_view text,

@@ -17,6 +17,19 @@ namespace mapctl::cli {
 // error (reported here); the caller exits 2.
 Result<MainConfig> LoadPostmapConfig(const TableFlags& flags);
 
+// main.cf for subcommands that can run without one (diff): -c DIR or
+// $MAIL_CONFIG must hold a main.cf; otherwise /etc/postfix/main.cf is used
+// when it exists, else mapctl's pinned defaults (Postfix 3.7's, with
+// compatibility_level = 3.6 as Debian's main.cf sets it, and myhostname =
+// localhost.localdomain), which `pinned` reports so the caller can say so.
+struct OptionalConfig {
+  MainConfig config;
+  bool pinned = false;
+};
+Result<OptionalConfig> LoadOptionalConfig(const TableFlags& flags);
+// The note printed when the pinned defaults are used.
+void ReportPinnedDefaults(const MainConfig& config);
+
 // A table argument: "type:path", or a bare path meaning
 // default_database_type:path (the one rule for bare table paths). A
 // leading "proxy:" is dropped when `for_reading` (proxymap reads the same

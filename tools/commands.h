@@ -50,6 +50,19 @@ struct DumpArgs {
 };
 int RunDump(const DumpArgs& args);
 
+struct DiffArgs {
+  TableFlags flags;
+  DuplicatePolicy duplicates = DuplicatePolicy::kFirstWarn;  // -r / -w
+  bool json = false;
+  bool secrets = false;       // --secrets: mask both sides
+  bool show_secrets = false;  // --show-secrets: mask nothing
+  bool replace_seen = false;  // -r / -w given (the last one decides)
+  bool ignore_seen = false;
+  std::string old_side;       // a source path, or TYPE:PATH for a table
+  std::string new_side;
+};
+int RunDiff(const DiffArgs& args);
+
 struct VerifyArgs {
   TableFlags flags;
   std::vector<std::string> tables;

@@ -109,6 +109,24 @@ int main(int argc, char** argv) {
   dump_cmd->add_flag("-j,--json", dump.json, "one JSON object per line");
   dump_cmd->add_option("table", dump.tables, "[TYPE:]FILE")->required();
 
+  DiffArgs diff;
+  CLI::App* diff_cmd = app.add_subcommand(
+      "diff", "compare two maps: sources (bare paths) or tables (TYPE:PATH)");
+  AddTableFlags(diff_cmd, &diff.flags);
+  diff_cmd->add_flag("-r", diff.replace_seen,
+                     "compare a source as built with -r (last duplicate wins)");
+  diff_cmd->add_flag("-w", diff.ignore_seen,
+                     "compare a source as built with -w");
+  diff_cmd->add_flag("-j,--json", diff.json, "one JSON object per line");
+  diff_cmd->add_flag("--secrets", diff.secrets,
+                     "treat both sides as credential tables (mask values)");
+  diff_cmd->add_flag("--show-secrets", diff.show_secrets,
+                     "print credential values unmasked");
+  diff_cmd->add_option("old", diff.old_side, "source path or TYPE:PATH")
+      ->required();
+  diff_cmd->add_option("new", diff.new_side, "source path or TYPE:PATH")
+      ->required();
+
   VerifyArgs verify;
   CLI::App* verify_cmd = app.add_subcommand(
       "verify", "check every page of a table without trusting the engine");
@@ -142,6 +160,18 @@ int main(int argc, char** argv) {
   if (dump_cmd->parsed()) {
     dump.flags.nul = NulFromArgs(argc, argv, "dump");
     return RunDump(dump);
+  }
+  if (diff_cmd->parsed()) {
+    diff.flags.nul = NulFromArgs(argc, argv, "diff");
+    switch (LastOf(argc, argv, "diff", 'r', 'w')) {
+      case 'r':
+        diff.duplicates = mapctl::DuplicatePolicy::kLast;
+        break;
+      case 'w':
+        diff.duplicates = mapctl::DuplicatePolicy::kFirst;
+        break;
+    }
+    return RunDiff(diff);
   }
   if (verify_cmd->parsed()) return RunVerify(verify);
   return kExitTrouble;

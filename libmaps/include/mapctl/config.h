@@ -41,6 +41,11 @@ class MAPCTL_EXPORT MainConfig {
   // 3.7's default; empty for a parameter nobody defines. Unknown $names
   // inside values expand to empty and record a warning.
   std::string Get(std::string_view name) const;
+  // Expands $name forms in `text` as if it were a parameter value (for
+  // master.cf -o values).
+  std::string ExpandText(std::string_view text) const {
+    return Expand(text, 0);
+  }
   // The raw text, before expansion; empty when not defined at all.
   std::string GetRaw(std::string_view name) const;
   // yes/no parameters ("yes", "true", "1" are true, case-insensitively).

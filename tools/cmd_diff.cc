@@ -1,0 +1,223 @@
+// cmd_diff.cc - `mapctl diff OLD NEW`: what changed between two maps.
+//
+// A bare path is a source, compared as postmap would build it; TYPE:PATH
+// is a built table. Credential values are masked unless --show-secrets:
+// when either side is a credential table, both are (fail closed).
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "cli_config.h"
+#include "commands.h"
+#include "mapctl/diff.h"
+#include "mapctl/relay.h"
+#include "mapctl/secrets.h"
+#include "output.h"
+#include "report.h"
+
+namespace mapctl::cli {
+namespace {
+
+// One side of the diff with whatever keeps its entries alive.
+struct Side {
+  std::string argument;
+  std::string path;  // the source, or the table's path without suffix
+  std::optional<ParsedMap> parsed;
+  std::unique_ptr<TableReader> reader;
+  std::unique_ptr<EntryStream> stream;
+};
+
+Result<Side> OpenSide(const DiffArgs& args, const MainConfig& config,
+                      const std::string& argument) {
+  Side side;
+  side.argument = argument;
+  FoldMode fold = KeyFoldMode(config, args.flags.no_utf8, args.flags.no_fold);
+  bool check_utf8 = ChecksUtf8(config, args.flags.no_utf8);
+  if (argument.find(':') == std::string::npos) {
+    ParseOptions parse;
+    parse.origin = argument;
+    parse.fold = fold;
+    parse.check_utf8 = check_utf8;
+    Result<ParsedMap> parsed = ParseMapFile(argument, parse);
+    if (!parsed) return parsed.error();
+    ReportDiagnostics(parsed->diagnostics(), false);
+    side.path = argument;
+    side.parsed.emplace(std::move(parsed).value());
+    side.stream = StreamSource(*side.parsed, args.duplicates);
+    return side;
+  }
+  Result<TableSpec> spec = TableArgument(argument, config, true);
+  if (!spec) return spec.error();
+  OpenOptions open;
+  open.fold = fold;
+  open.check_utf8 = check_utf8;
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(*spec, open);
+  if (!reader) return reader.error();
+  side.path = spec->path;
+  side.reader = std::move(reader).value();
+  side.stream = StreamTable(*side.reader);
+  return side;
+}
+
+// A side nothing names is a credential table unless every value reads as
+// a relay value. Reads a table side once more, in chunks.
+Result<bool> ValuesLookLikeCredentials(const DiffArgs& args,
+                                       const MainConfig& config,
+                                       const std::string& argument) {
+  Result<Side> side = OpenSide(args, config, argument);
+  if (!side) return side.error();
+  std::string_view key, value;
+  for (;;) {
+    Result<bool> more = side->stream->Next(&key, &value);
+    if (!more) return more.error();
+    if (!*more) return false;
+    if (!IsRelayValue(value)) return true;
+  }
+}
+
+std::string ReadMasterCf(const MainConfig& config) {
+  std::ifstream in(config.config_directory() + "/master.cf");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// C-style escapes for bytes that would break the tab-separated format.
+void AppendEscaped(std::string* out, std::string_view text) {
+  for (unsigned char c : text) {
+    switch (c) {
+      case '\t': out->append("\\t"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\\': out->append("\\\\"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[5];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+}
+
+}  // namespace
+
+int RunDiff(const DiffArgs& args) {
+  Result<OptionalConfig> loaded = LoadOptionalConfig(args.flags);
+  if (!loaded) {
+    ReportError(loaded.error());
+    return kExitTrouble;
+  }
+  const MainConfig& config = loaded->config;
+  if (loaded->pinned) ReportPinnedDefaults(config);
+
+  bool mask = false;
+  if (!args.show_secrets) {
+    mask = args.secrets;
+    std::vector<std::string> named =
+        CredentialTablePaths(config, ReadMasterCf(config));
+    for (const std::string* argument : {&args.old_side, &args.new_side}) {
+      if (mask) break;
+      std::string_view a = *argument;
+      std::string canon = CanonicalTablePath(
+          a.find(':') == std::string_view::npos ? "file:" + std::string(a)
+                                                : std::string(a));
+      for (const std::string& n : named) mask = mask || n == canon;
+    }
+    for (const std::string* argument : {&args.old_side, &args.new_side}) {
+      if (mask) break;
+      Result<bool> creds = ValuesLookLikeCredentials(args, config, *argument);
+      if (!creds) {
+        ReportError(creds.error());
+        return kExitTrouble;
+      }
+      mask = *creds;
+    }
+  }
+
+  Result<Side> old_side = OpenSide(args, config, args.old_side);
+  if (!old_side) {
+    ReportError(old_side.error());
+    return kExitTrouble;
+  }
+  Result<Side> new_side = OpenSide(args, config, args.new_side);
+  if (!new_side) {
+    ReportError(new_side.error());
+    return kExitTrouble;
+  }
+
+  std::string out;
+  bool write_failed = false;
+  auto flush = [&](bool force) {
+    if (write_failed || (!force && out.size() < (1 << 16))) return;
+    if (!WriteStdout(out)) write_failed = true;
+    out.clear();
+  };
+  Result<DiffCounts> counts = DiffStreams(
+      *old_side->stream, *new_side->stream,
+      [&](DiffOp op, std::string_view key, std::string_view old_value,
+          std::string_view new_value) {
+        std::string old_shown =
+            mask ? MaskCredential(old_value) : std::string(old_value);
+        std::string new_shown =
+            mask ? MaskCredential(new_value) : std::string(new_value);
+        bool password_changed = mask && op == DiffOp::kChanged &&
+                                old_shown == new_shown;
+        const char* sign = op == DiffOp::kAdded     ? "+"
+                           : op == DiffOp::kRemoved ? "-"
+                                                    : "~";
+        if (args.json) {
+          out += "{\"op\": \"";
+          out += sign;
+          out += "\", \"key\": ";
+          AppendJsonString(&out, key);
+          if (op == DiffOp::kChanged) {
+            out += ", \"old\": ";
+            AppendJsonString(&out, old_shown);
+            out += ", \"new\": ";
+            AppendJsonString(&out, new_shown);
+            if (password_changed) out += ", \"password_changed\": true";
+          } else {
+            out += ", \"value\": ";
+            AppendJsonString(&out, op == DiffOp::kAdded ? new_shown : old_shown);
+          }
+          out += "}\n";
+        } else {
+          out += sign;
+          out += '\t';
+          AppendEscaped(&out, key);
+          out += '\t';
+          if (op != DiffOp::kAdded) AppendEscaped(&out, old_shown);
+          if (op == DiffOp::kChanged) out += '\t';
+          if (op != DiffOp::kRemoved) AppendEscaped(&out, new_shown);
+          if (password_changed) out += " (password changed)";
+          out += '\n';
+        }
+        flush(false);
+        return !write_failed;
+      });
+  flush(true);
+  if (!counts) {
+    ReportError(counts.error());
+    return kExitTrouble;
+  }
+  if (write_failed) {
+    ReportError(Status::IoError("write standard output", errno));
+    return kExitTrouble;
+  }
+  ReportInfo("diff: " + std::to_string(counts->added) + " added, " +
+             std::to_string(counts->removed) + " removed, " +
+             std::to_string(counts->changed) + " changed, " +
+             std::to_string(counts->same) + " unchanged" +
+             (mask ? " (values masked: credential table)" : ""));
+  return counts->identical() ? kExitOk : kExitNegative;
+}
+
+}  // namespace mapctl::cli

@@ -58,8 +58,8 @@ TEST(TableSpecTest, OnlyLmdbIsWritableYet) {
 // Raw entries in memory; counts probes to show what the dict layer asks.
 class MapUnit : public ReadUnit {
  public:
-  explicit MapUnit(std::map<std::string, std::string> rows)
-      : rows_(std::move(rows)) {}
+  using Rows = std::map<std::string, std::string>;
+  explicit MapUnit(Rows rows) : rows_(std::move(rows)) {}
   Result<std::optional<std::string_view>> GetRaw(std::string_view key) override {
     probes.emplace_back(key);
     auto it = rows_.find(std::string(key));
@@ -77,7 +77,8 @@ class MapUnit : public ReadUnit {
 };
 
 TEST(TableLookupTest, TriesWithNulThenWithoutAndFolds) {
-  MapUnit unit({{std::string("alice@example.com\0", 18), std::string("v1\0", 3)}});
+  MapUnit unit(MapUnit::Rows{
+      {std::string("alice@example.com\0", 18), std::string("v1\0", 3)}});
   TableLookup lookup(FoldMode::kUtf8, NulMode::kDefault, true);
   auto r = lookup.Find(unit, "Alice@Example.COM");
   ASSERT_TRUE(r);
@@ -88,7 +89,7 @@ TEST(TableLookupTest, TriesWithNulThenWithoutAndFolds) {
 }
 
 TEST(TableLookupTest, FirstHitPinsTheNulForm) {
-  MapUnit unit({{"nonul", "a"}, {std::string("withnul\0", 8), "b"}});
+  MapUnit unit(MapUnit::Rows{{"nonul", "a"}, {std::string("withnul\0", 8), "b"}});
   TableLookup lookup(FoldMode::kAscii, NulMode::kDefault, false);
   auto first = lookup.Find(unit, "nonul");
   ASSERT_TRUE(first && first->has_value());
@@ -100,7 +101,7 @@ TEST(TableLookupTest, FirstHitPinsTheNulForm) {
 }
 
 TEST(TableLookupTest, NulModesRestrictTheProbes) {
-  MapUnit unit({{"k", "v"}});
+  MapUnit unit(MapUnit::Rows{{"k", "v"}});
   TableLookup with(FoldMode::kAscii, NulMode::kWith, false);
   EXPECT_FALSE(with.Find(unit, "k")->has_value());
   TableLookup without(FoldMode::kAscii, NulMode::kWithout, false);
@@ -108,7 +109,7 @@ TEST(TableLookupTest, NulModesRestrictTheProbes) {
 }
 
 TEST(TableLookupTest, EmptyAndInvalidKeysAreAbsent) {
-  MapUnit unit({{"", "x"}});
+  MapUnit unit(MapUnit::Rows{{"", "x"}});
   TableLookup lookup(FoldMode::kUtf8, NulMode::kDefault, true);
   EXPECT_FALSE(lookup.Find(unit, "")->has_value());
   EXPECT_TRUE(unit.probes.empty());
@@ -118,7 +119,7 @@ TEST(TableLookupTest, EmptyAndInvalidKeysAreAbsent) {
 }
 
 TEST(TableLookupTest, ValueStopsAtFirstNul) {
-  MapUnit unit({{"k", std::string("ab\0cd", 5)}});
+  MapUnit unit(MapUnit::Rows{{"k", std::string("ab\0cd", 5)}});
   TableLookup lookup(FoldMode::kNone, NulMode::kWithout, false);
   EXPECT_EQ(**lookup.Find(unit, "k"), "ab");
   EXPECT_EQ(StoredText(std::string_view("x\0y", 3)), "x");

@@ -24,6 +24,7 @@ struct Default {
 };
 constexpr Default kDefaults[] = {
     {"alias_database", "hash:/etc/aliases"},
+    {"allow_percent_hack", "yes"},
     {"alias_maps", "hash:/etc/aliases, nis:mail.aliases"},
     {"append_at_myorigin", "yes"},
     {"append_dot_mydomain",
@@ -59,6 +60,7 @@ constexpr Default kDefaults[] = {
     {"sender_canonical_maps", ""},
     {"sender_dependent_default_transport_maps", ""},
     {"sender_dependent_relayhost_maps", ""},
+    {"smtp_dns_support_level", ""},
     {"smtp_fallback_relay", "$fallback_relay"},
     {"smtp_sasl_auth_enable", "no"},
     {"smtp_sasl_mechanism_filter", ""},

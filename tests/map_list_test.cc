@@ -1,0 +1,171 @@
+// map_list_test.cc - parameter table lists, inline:, proxy:, lookups.
+
+#include "mapctl/map_list.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "test_util.h"
+
+namespace mapctl {
+namespace {
+
+// Entries stored the way postmap writes lmdb: folded key + NUL, value + NUL.
+struct FakeData {
+  std::map<std::string, std::string> raw;
+  int begins = 0;
+  bool fail_get = false;
+};
+
+class FakeUnit : public ReadUnit {
+ public:
+  explicit FakeUnit(FakeData* d) : d_(d) {}
+  Result<std::optional<std::string_view>> GetRaw(
+      std::string_view key) override {
+    if (d_->fail_get) return Status::Corruption("fake: broken");
+    auto it = d_->raw.find(std::string(key));
+    if (it == d_->raw.end()) return std::optional<std::string_view>();
+    return std::optional<std::string_view>(it->second);
+  }
+  Status Scan(ScanCursor&, std::size_t, const RawVisitor&) override {
+    return Status::Ok();
+  }
+  std::uint64_t version() const override { return 1; }
+
+ private:
+  FakeData* d_;
+};
+
+class FakeReader : public TableReader {
+ public:
+  FakeReader(TableSpec spec, FakeData* d)
+      : TableReader(std::move(spec)), d_(d) {}
+  bool sorted() const noexcept override { return true; }
+  Result<std::unique_ptr<ReadUnit>> Begin() override {
+    ++d_->begins;
+    return std::unique_ptr<ReadUnit>(new FakeUnit(d_));
+  }
+
+ private:
+  FakeData* d_;
+};
+
+MapListOptions FakeOptions(std::map<std::string, FakeData>* tables) {
+  MapListOptions o;
+  o.open = [tables](
+               const TableSpec& spec,
+               const OpenOptions&) -> Result<std::unique_ptr<TableReader>> {
+    auto it = tables->find(spec.ToString());
+    if (it == tables->end()) {
+      return Status::IoError("open " + spec.FileName(), ENOENT);
+    }
+    return std::unique_ptr<TableReader>(new FakeReader(spec, &it->second));
+  };
+  return o;
+}
+
+void Put(FakeData* d, std::string k, std::string v) {
+  d->raw[k + std::string(1, '\0')] = v + std::string(1, '\0');
+}
+
+TEST(MapListTest, ParsesMainCfListWithProxyAndInline) {
+  std::map<std::string, FakeData> tables;
+  Result<MapList> l =
+      MapList::Parse("p",
+                     "lmdb:/etc/postfix/a, proxy:lmdb:/b texthash:/c /d "
+                     "inline:{ {k1 = v 1}, K2=v2 } pcre:/e",
+                     MapListMode::kMainCf, FakeOptions(&tables));
+  ASSERT_TRUE(l) << l.error().ToString();
+  ASSERT_EQ(l->size(), 6u);
+  EXPECT_EQ(l->table(0).name(), "lmdb:/etc/postfix/a");
+  EXPECT_EQ(l->table(1).name(), "lmdb:/b");
+  EXPECT_TRUE(l->table(1).proxied());
+  EXPECT_EQ(l->table(2).name(), "texthash:/c");
+  EXPECT_EQ(l->table(3).name(), "hash:/d");  // default_database_type
+  EXPECT_EQ(l->table(4).kind(), MapKind::kInline);
+  EXPECT_EQ(l->table(4).display(), "inline:{ 2 entries }");
+  EXPECT_EQ(l->table(5).kind(), MapKind::kPattern);
+  EXPECT_FALSE(l->table(5).fixed_key());
+
+  Probe p = l->Find(4, "k1", true);
+  EXPECT_EQ(p.result, ProbeResult::kFound);
+  EXPECT_EQ(p.value, "v 1");
+  p = l->Find(4, "k2", false);  // folded at build and query
+  EXPECT_EQ(p.value, "v2");
+  EXPECT_EQ(l->Find(5, "x@y", true).result, ProbeResult::kSkipped);
+  EXPECT_EQ(l->Find(5, "x@y", false).result, ProbeResult::kUnsupported);
+}
+
+TEST(MapListTest, SourcesModeReadsBarePathsAsTexthash) {
+  MapListOptions o;
+  Result<MapList> l = MapList::Parse("--sasl-maps", "/etc/postfix/sasl_passwd",
+                                     MapListMode::kSources, o);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->table(0).name(), "texthash:/etc/postfix/sasl_passwd");
+}
+
+TEST(MapListTest, RejectsBadLists) {
+  MapListOptions o;
+  EXPECT_FALSE(MapList::Parse("p", "nosuchtype:/x", MapListMode::kMainCf, o));
+  EXPECT_FALSE(MapList::Parse("p", "inline:{}", MapListMode::kMainCf, o));
+  EXPECT_FALSE(MapList::Parse("p", "inline:{a}", MapListMode::kMainCf, o));
+  EXPECT_FALSE(MapList::Parse("p", "inline:{a=b", MapListMode::kMainCf, o));
+  EXPECT_FALSE(
+      MapList::Parse("p", "inline:{ a = b }", MapListMode::kMainCf, o));
+  EXPECT_TRUE(MapList::Parse("p", "", MapListMode::kMainCf, o)->empty());
+  Result<MapList> other =
+      MapList::Parse("p", "ldap:/etc/postfix/ldap.cf", MapListMode::kMainCf, o);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->table(0).kind(), MapKind::kOther);
+  EXPECT_EQ(other->Find(0, "k", true).result, ProbeResult::kUnsupported);
+}
+
+TEST(MapListTest, InlineTableSyntax) {
+  auto f = ParseInlineTable("{ {a = b c}, d=e, { f=g } }");
+  ASSERT_TRUE(f) << f.error().ToString();
+  ASSERT_EQ(f->size(), 3u);
+  EXPECT_EQ((*f)[0], (std::pair<std::string, std::string>("a", "b c")));
+  EXPECT_EQ((*f)[2], (std::pair<std::string, std::string>("f", "g")));
+  // Postfix keeps no duplicate check: the last value wins.
+  MapListOptions o;
+  Result<MapList> l =
+      MapList::Parse("p", "inline:{a=1,A=2}", MapListMode::kMainCf, o);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->Find(0, "a", false).value, "2");
+}
+
+TEST(MapListTest, EmptyValueIsAnError) {
+  MapListOptions o;
+  Result<MapList> l =
+      MapList::Parse("p", "inline:{a=}", MapListMode::kMainCf, o);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->Find(0, "a", false).result, ProbeResult::kError);
+}
+
+TEST(MapListTest, FileTablesOpenLazilyAndKeepUnitsPerBatch) {
+  std::map<std::string, FakeData> tables;
+  Put(&tables["lmdb:/a"], "alice@example.com", "[relay]:587");
+  Result<MapList> l = MapList::Parse(
+      "p", "lmdb:/a lmdb:/missing", MapListMode::kMainCf, FakeOptions(&tables));
+  ASSERT_TRUE(l);
+  EXPECT_EQ(tables["lmdb:/a"].begins, 0);
+  Probe p = l->Find(0, "Alice@Example.COM", false);
+  EXPECT_EQ(p.result, ProbeResult::kFound);
+  EXPECT_EQ(p.value, "[relay]:587");
+  EXPECT_EQ(l->Find(0, "bob@example.com", true).result, ProbeResult::kNotFound);
+  EXPECT_EQ(tables["lmdb:/a"].begins, 1);
+  l->EndBatch();
+  EXPECT_EQ(l->Find(0, "alice@example.com", false).result, ProbeResult::kFound);
+  EXPECT_EQ(tables["lmdb:/a"].begins, 2);
+  Probe missing = l->Find(1, "x", false);
+  EXPECT_EQ(missing.result, ProbeResult::kError);
+  EXPECT_NE(missing.error.message().find("missing"), std::string::npos);
+  tables["lmdb:/a"].fail_get = true;
+  EXPECT_EQ(l->Find(0, "alice@example.com", false).result, ProbeResult::kError);
+}
+
+}  // namespace
+}  // namespace mapctl

@@ -1,0 +1,179 @@
+// plan_build_test.cc - PlanBuild(): LMDB key order, duplicates, key limits.
+
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mapctl/table.h"
+#include "table_backends.h"
+#include "test_util.h"
+
+namespace mapctl {
+namespace {
+
+// Entries over NUL-terminated strings this object owns (std::string keeps
+// a NUL after its bytes; a deque never moves its elements).
+class Entries {
+ public:
+  void Add(std::string key, std::string value, std::uint32_t line = 0) {
+    store_.push_back(std::move(key));
+    const std::string& k = store_.back();
+    store_.push_back(std::move(value));
+    const std::string& v = store_.back();
+    entries_.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
+                          v.data(), static_cast<std::uint32_t>(v.size()),
+                          line != 0 ? line : next_line_);
+    next_line_ = (line != 0 ? line : next_line_) + 1;
+  }
+  std::span<const Entry> span() const { return entries_; }
+
+ private:
+  std::deque<std::string> store_;
+  std::vector<Entry> entries_;
+  std::uint32_t next_line_ = 1;
+};
+
+TableSpec Lmdb() { return TableSpec{TableType::kLmdb, "t"}; }
+
+std::vector<std::string> Keys(const Entries& e, const BuildPlan& plan) {
+  std::vector<std::string> out;
+  for (std::uint32_t i : plan.order) out.emplace_back(e.span()[i].key());
+  return out;
+}
+
+TEST(PlanBuildTest, SortsInMemcmpOrderWithShorterKeysFirst) {
+  Entries e;
+  for (const char* k : {"b", "abcdefghi", "a", "abcdefgh", "ab", "a\x80",
+                        "abcdefghij", "abcdefgg", "B", "abcdefgh\x01"}) {
+    e.Add(k, "v");
+  }
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), BuildOptions{}, "src");
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(Keys(e, *plan),
+            (std::vector<std::string>{"B", "a", "ab", "abcdefgg", "abcdefgh",
+                                      "abcdefgh\x01", "abcdefghi", "abcdefghij",
+                                      "a\x80", "b"}));
+  EXPECT_TRUE(plan->diagnostics.empty());
+}
+
+TEST(PlanBuildTest, MatchesAReferenceSortOnKeysWithLongCommonPrefixes) {
+  std::mt19937 rng(42);
+  Entries e;
+  std::vector<std::string> expect;
+  for (int i = 0; i < 20000; ++i) {
+    // Few distinct prefixes of varying length, so runs of equal chunks go
+    // several levels deep and many keys end inside a chunk.
+    std::string key =
+        "user" + std::string(rng() % 3 * 8, 'x') + std::to_string(rng() % 5000);
+    if (rng() % 4 == 0) key += "@tenant" + std::to_string(rng() % 7);
+    e.Add(key, "v");
+    expect.push_back(key);
+  }
+  std::sort(expect.begin(), expect.end());
+  expect.erase(std::unique(expect.begin(), expect.end()), expect.end());
+  BuildOptions opts;
+  opts.duplicates = DuplicatePolicy::kFirst;
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), opts, "src");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(Keys(e, *plan), expect);
+  EXPECT_TRUE(plan->diagnostics.empty());
+}
+
+TEST(PlanBuildTest, FirstDuplicateWinsWithAWarningPerSkippedEntry) {
+  Entries e;
+  e.Add("a", "1", 3);
+  e.Add("b", "2", 4);
+  e.Add("a", "3", 7);
+  e.Add("a", "4", 9);
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), BuildOptions{}, "map");
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->order.size(), 2u);
+  EXPECT_EQ(e.span()[plan->order[0]].value(), "1");
+  ASSERT_EQ(plan->diagnostics.size(), 2u);
+  const Diagnostic& d = plan->diagnostics[0];
+  EXPECT_EQ(d.kind, DiagnosticKind::kDuplicate);
+  EXPECT_EQ(d.severity, Severity::kWarning);
+  EXPECT_EQ(d.file, "map");
+  EXPECT_EQ(d.line, 7u);
+  EXPECT_EQ(d.message.rfind("duplicate entry: \"a\"", 0), 0u) << d.message;
+  EXPECT_NE(d.message.find("line 3"), std::string::npos) << d.message;
+  EXPECT_EQ(plan->diagnostics[1].line, 9u);
+}
+
+TEST(PlanBuildTest, DashWKeepsTheFirstSilently) {
+  Entries e;
+  e.Add("k", "first");
+  e.Add("k", "second");
+  BuildOptions opts;
+  opts.duplicates = DuplicatePolicy::kFirst;
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), opts, "map");
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->order.size(), 1u);
+  EXPECT_EQ(e.span()[plan->order[0]].value(), "first");
+  EXPECT_TRUE(plan->diagnostics.empty());
+}
+
+TEST(PlanBuildTest, DashRKeepsTheLastSilently) {
+  Entries e;
+  e.Add("k", "first");
+  e.Add("j", "other");
+  e.Add("k", "second");
+  e.Add("k", "third");
+  BuildOptions opts;
+  opts.duplicates = DuplicatePolicy::kLast;
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), opts, "map");
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->order.size(), 2u);
+  EXPECT_EQ(e.span()[plan->order[1]].value(), "third");
+  EXPECT_TRUE(plan->diagnostics.empty());
+}
+
+TEST(PlanBuildTest, KeyOf510BytesFitsAndOf511IsRejectedWithItsLine) {
+  Entries ok;
+  ok.Add(std::string(510, 'k'), "v");
+  EXPECT_TRUE(PlanBuild(Lmdb(), ok.span(), BuildOptions{}, "src"));
+
+  Entries bad;
+  bad.Add("a", "v");
+  bad.Add(std::string(511, 'k'), "secret-value", 12);
+  bad.Add(std::string(600, 'z'), "v");
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), bad.span(), BuildOptions{}, "src");
+  ASSERT_FALSE(plan);
+  const std::string& msg = plan.error().message();
+  EXPECT_EQ(msg.rfind("src:12: ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("too long for lmdb"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("511 bytes"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("limit 510"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+}
+
+TEST(PlanBuildTest, WithoutNulTheLimitIs511Bytes) {
+  BuildOptions opts;
+  opts.nul = NulMode::kWithout;
+  Entries ok;
+  ok.Add(std::string(511, 'k'), "v");
+  EXPECT_TRUE(PlanBuild(Lmdb(), ok.span(), opts, "src"));
+  Entries bad;
+  bad.Add(std::string(512, 'k'), "v");
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), bad.span(), opts, "src");
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().message().find("limit 511"), std::string::npos);
+}
+
+TEST(PlanBuildTest, OtherTypesHaveNoKeyLimit) {
+  Entries e;
+  e.Add(std::string(5000, 'k'), "v");
+  EXPECT_TRUE(PlanBuild(TableSpec{TableType::kCdb, "t"}, e.span(),
+                        BuildOptions{}, "src"));
+}
+
+TEST(PlanBuildTest, NoEntriesGiveAnEmptyPlan) {
+  Result<BuildPlan> plan = PlanBuild(Lmdb(), {}, BuildOptions{}, "src");
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->order.empty());
+}
+
+}  // namespace
+}  // namespace mapctl

@@ -11,4 +11,5 @@ set -x
 "$mapctl" query -c "$cfg" "$cfg/sender_relay" patch-alert@ses-test.example.com
 "$mapctl" query -c "$cfg" "$cfg/sasl_passwd" '[smtp.example.net]:587' >/dev/null
 "$mapctl" dump -c "$cfg" "$cfg/sender_relay"
+"$mapctl" query sender -c "$cfg" patch-alert@ses-test.example.com someone-else@example.com
 ls -l "$cfg/sender_relay.lmdb" "$cfg/sasl_passwd.lmdb"

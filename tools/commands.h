@@ -3,6 +3,7 @@
 #ifndef MAPCTL_TOOLS_COMMANDS_H_
 #define MAPCTL_TOOLS_COMMANDS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,27 @@ struct QueryArgs {
   std::vector<std::string> keys;  // "-": keys from stdin
 };
 int RunQuery(const QueryArgs& args);
+
+// `mapctl query sender`: which relay and credentials Postfix uses.
+struct SenderArgs {
+  std::string config_dir;  // -c; see docs/query-sender.md for the rule
+  bool json = false;
+  bool explain = false;       // every key tried, per table
+  bool show_secrets = false;  // passwords unmasked
+  bool resolve = false;       // allow DNS for MX-routed next hops
+  std::string recipient;      // decides the next hop without a relay
+  // Explicit settings; any of them without -c/MAIL_CONFIG means "no
+  // main.cf": Postfix 3.7 defaults, pinned, each assumption printed.
+  std::optional<std::string> relayhost;
+  std::optional<std::string> relay_maps;     // sources unless TYPE:
+  std::optional<std::string> password_maps;  // sources unless TYPE:
+  std::optional<std::string> recipient_delimiter;
+  std::optional<std::string> myhostname;
+  std::optional<std::string> myorigin;
+  std::vector<std::string> set;  // NAME=VALUE, applied last
+  std::vector<std::string> addresses;  // "-": one per stdin line
+};
+int RunQuerySender(const SenderArgs& args);
 
 struct DumpArgs {
   TableFlags flags;

@@ -3,7 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <string_view>
 
 #include "commands.h"
@@ -102,6 +104,37 @@ int main(int argc, char** argv) {
   query_cmd->add_option("key", query.keys, "KEY..., or - for keys on stdin")
       ->required();
 
+  // `query sender`: the word "sender" right after "query" always means it
+  // (a table file named sender is ./sender). CLI11 would take the word as
+  // query's TABLE, so main() renames the pair to this hidden subcommand.
+  SenderArgs sender;
+  CLI::App* sender_cmd = app.add_subcommand(
+      "query-sender", "which relay and credentials Postfix uses for a sender");
+  sender_cmd->group("");
+  sender_cmd->add_option("-c", sender.config_dir,
+                         "Postfix configuration directory");
+  sender_cmd->add_flag("-j,--json", sender.json, "one JSON object per address");
+  sender_cmd->add_flag("--explain", sender.explain, "list every key tried");
+  sender_cmd->add_flag("--show-secrets", sender.show_secrets,
+                       "print passwords unmasked");
+  sender_cmd->add_flag("--resolve", sender.resolve,
+                       "look up MX hosts in DNS for MX-routed next hops");
+  sender_cmd->add_option("--recipient", sender.recipient,
+                         "the recipient (decides the next hop without a relay)");
+  sender_cmd->add_option("--relayhost", sender.relayhost, "relayhost value");
+  sender_cmd->add_option("--relay-maps", sender.relay_maps,
+                         "sender_dependent_relayhost_maps (bare path: source)");
+  sender_cmd->add_option("--password-maps", sender.password_maps,
+                         "smtp_sasl_password_maps (bare path: source)");
+  sender_cmd->add_option("--recipient-delimiter", sender.recipient_delimiter,
+                         "recipient_delimiter value");
+  sender_cmd->add_option("--myhostname", sender.myhostname, "myhostname value");
+  sender_cmd->add_option("--myorigin", sender.myorigin, "myorigin value");
+  sender_cmd->add_option("--set", sender.set, "NAME=VALUE (repeatable)");
+  sender_cmd->add_option("address", sender.addresses,
+                         "ADDRESS..., or - for one per stdin line")
+      ->required();
+
   DumpArgs dump;
   CLI::App* dump_cmd = app.add_subcommand(
       "dump", "print every entry as key<TAB>value, like postmap -s");
@@ -134,8 +167,18 @@ int main(int argc, char** argv) {
                          "Postfix configuration directory");
   verify_cmd->add_option("table", verify.tables, "[TYPE:]FILE")->required();
 
+  std::vector<std::string> words(argv + 1, argv + argc);
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] == "query" && words[i + 1] == "sender") {
+      words[i] = "query-sender";
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      break;
+    }
+    if (!words[i].empty() && words[i][0] != '-') break;  // another command
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 parses from the back
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; CLI11's own codes (105, 106, ...) are 2.
     return app.exit(e) == 0 ? kExitOk : kExitTrouble;
@@ -153,6 +196,7 @@ int main(int argc, char** argv) {
     }
     return RunBuild(build);
   }
+  if (sender_cmd->parsed()) return RunQuerySender(sender);
   if (query_cmd->parsed()) {
     query.flags.nul = NulFromArgs(argc, argv, "query");
     return RunQuery(query);

@@ -464,11 +464,15 @@ Status VerifyLmdbTable(const TableSpec& spec,
     return Status::InvalidArgument("open database " + name +
                                    ": not a regular file");
   }
+  // What query and dump refuse before trusting LMDB (empty, not LMDB,
+  // truncated) is "cannot verify" too: an error, not a list of problems.
+  if (Result<lmdb::FileCheck> check = lmdb::CheckFile(fd, name); !check) {
+    close(fd);
+    return check.error();
+  }
   const auto size = static_cast<std::size_t>(st.st_size);
   std::vector<std::string> found;
-  if (size == 0) {
-    lmdb::VerifyLmdbImage(nullptr, 0, &found);
-  } else {
+  {
     void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
       int err = errno;
@@ -480,7 +484,7 @@ Status VerifyLmdbTable(const TableSpec& spec,
     munmap(map, size);
   }
   close(fd);
-  for (std::string& p : found) problems->push_back(name + ": " + p);
+  for (std::string& p : found) problems->push_back(std::move(p));
   return Status::Ok();
 }
 

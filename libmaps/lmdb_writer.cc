@@ -12,7 +12,9 @@
 // enough for a file nobody can see yet. Never MDB_WRITEMAP: it extends
 // the file to the whole map size.
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,6 +81,33 @@ std::string LineNote(const Entry& e) {
 
 }  // namespace
 
+// LMDB reports a short write (a full disk, a file size limit) as EIO,
+// which tells an admin nothing. Find the real cause from the file system
+// and the process limits, and name the table rather than the temp file.
+namespace {
+
+Status ExplainWriteError(Status st, int fd, const std::string& target) {
+  if (st.code() != ErrorCode::kIoError) return st;
+  struct statvfs vfs;
+  struct stat file;
+  struct rlimit limit;
+  int cause = 0;
+  if (fstat(fd, &file) == 0 && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+      limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(file.st_size) + (1 << 20) >= limit.rlim_cur) {
+    cause = EFBIG;
+  } else if (fstatvfs(fd, &vfs) == 0 &&
+             static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize <
+                 (1ULL << 20)) {
+    cause = ENOSPC;
+  }
+  if (cause == 0) return st;
+  return Status::IoError("write " + target + " (previous table untouched)",
+                         cause);
+}
+
+}  // namespace
+
 Status WriteLmdbTableTuned(const TableSpec& spec,
                            std::span<const Entry> entries,
                            const BuildPlan& plan, const BuildOptions& options,
@@ -109,11 +138,23 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
                              : EstimateMapSize(z, entries, nul);
   map_size = std::max(map_size, 4 * z.page_size);
 
+  // LMDB opens its file by name (twice: data and meta). Giving it our own
+  // descriptor's /proc name means a symlink planted under the temporary
+  // name in the meantime is never followed.
+  std::string proc_path = "/proc/self/fd/" + std::to_string(out.fd());
+  const std::string& open_path =
+      access(proc_path.c_str(), F_OK) == 0 ? proc_path : out.temp_path();
   Result<lmdb::EnvPtr> env = lmdb::OpenEnv(
-      out.temp_path(), MDB_NOSYNC | MDB_NOMETASYNC, map_size, 0600);
-  if (!env) return std::move(env).error();
-  // LMDB opened the file by name: make sure it is the inode we created and
-  // hold locked, not something swapped in under that name.
+      open_path, MDB_NOSYNC | MDB_NOMETASYNC, map_size, 0600);
+  if (!env) {
+    return Status(env.error().code(),
+                  "open database " + out.temp_path() + ": " +
+                      env.error().message().substr(
+                          std::min(env.error().message().size(),
+                                   ("open database " + open_path + ": ").size())));
+  }
+  // Without /proc, LMDB opened the file by name: make sure it is the inode
+  // we created and hold locked, not something swapped in under that name.
   {
     int lmdb_fd = -1;
     struct stat ours, theirs;
@@ -194,7 +235,7 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
       }
       continue;
     }
-    MAPCTL_RETURN_IF_ERROR(st);
+    if (!st.ok()) return ExplainWriteError(std::move(st), out.fd(), target);
     done = i;
     if (options.progress && (done >= next_progress || done == total)) {
       options.progress(done, total);
@@ -204,7 +245,8 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
   if (total == 0 && options.progress) options.progress(0, 0);
 
   if (int rc = mdb_env_sync(env->get(), 1); rc != MDB_SUCCESS) {
-    return lmdb::FromMdb(rc, "sync " + out.temp_path());
+    return ExplainWriteError(lmdb::FromMdb(rc, "sync " + out.temp_path()),
+                             out.fd(), target);
   }
   env->reset();  // close LMDB's descriptors before the rename
   return out.Commit();

@@ -57,6 +57,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     return kExitTrouble;
   }
 
+  Progress progress(spec->ToString());  // the clock starts with the parse
   ParseOptions parse;
   parse.origin = spec->path;
   parse.fold = KeyFoldMode(config, args.flags.no_utf8, args.flags.no_fold);
@@ -100,7 +101,6 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     source.uid = st.st_uid;
     source.gid = st.st_gid;
   }
-  Progress progress(spec->ToString());
   options.progress = [&progress](std::size_t done, std::size_t total) {
     progress.Update(done, total);
   };

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 #include <string_view>
@@ -175,6 +176,14 @@ int main(int argc, char** argv) {
       break;
     }
     if (!words[i].empty() && words[i][0] != '-') break;  // another command
+  }
+  // CLI11 checks for a missing subcommand before unknown options: name an
+  // unknown option before the subcommand ourselves.
+  if (!words.empty() && words[0].size() > 1 && words[0][0] == '-' &&
+      words[0] != "-h" && words[0] != "--help" && words[0] != "--version") {
+    ReportError("unknown option: " + words[0]);
+    std::fputs("mapctl: try 'mapctl --help'\n", stderr);
+    return kExitTrouble;
   }
   std::reverse(words.begin(), words.end());  // CLI11 parses from the back
   try {

@@ -32,10 +32,10 @@ void AppendJsonString(std::string* out, std::string_view text) {
         out->append(text.substr(i, n));
         i += n;
       } else {
-        // Not UTF-8: keep the byte recoverable as a lone low surrogate.
-        out->append("\\udc");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
+        // Not UTF-8: U+FFFD, so every JSON parser accepts the line (a
+        // lone surrogate escape would be lossless but strict parsers
+        // reject it). The plain output keeps the exact bytes.
+        out->append("\\ufffd");
         ++i;
       }
       continue;

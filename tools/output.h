@@ -1,9 +1,9 @@
 // output.h - every stdout line the CLI prints goes through here.
 //
 // Values are printed exactly as stored, like postmap (scripts depend on
-// it). JSON output is always valid JSON: bytes that are not UTF-8 are
-// written as \udcXX escapes (Python's "surrogateescape" convention), so a
-// consumer can recover the exact bytes; docs/postmap-compat.md says so.
+// it). JSON output is always valid JSON, even for strict parsers: each
+// byte that is not part of valid UTF-8 is written as \ufffd (U+FFFD);
+// docs/postmap-compat.md says so.
 
 #ifndef MAPCTL_TOOLS_OUTPUT_H_
 #define MAPCTL_TOOLS_OUTPUT_H_

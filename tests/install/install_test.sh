@@ -23,5 +23,6 @@ cflags=$(pkg-config --cflags mapctl)
 libs=$(pkg-config --libs mapctl)
 libdir=$(pkg-config --variable=libdir mapctl)
 ${CXX:-c++} -std=c++20 $cflags "$src/tests/install/consumer.cc" -o "$stage/consumer" $libs
-LD_LIBRARY_PATH=$stage$libdir "$stage/consumer" "$stage/table"
+# pkg-config already applied the sysroot to libdir.
+LD_LIBRARY_PATH=$libdir "$stage/consumer" "$stage/table"
 echo "1 passed, 0 failed"

@@ -6,19 +6,50 @@
 #include <cstdio>
 #include <string>
 
+#include "mapctl/fold.h"
+
 namespace mapctl::cli {
+namespace {
+
+// What reaches a terminal: control bytes, and bytes that are not valid
+// UTF-8, become '?' as in postmap's messages, so a crafted key cannot
+// drive the admin's terminal.
+std::string Safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      if (n > 1 && i + n <= text.size() && IsValidUtf8(text.substr(i, n))) {
+        out.append(text.substr(i, n));
+        i += n;
+        continue;
+      }
+      out.push_back('?');
+    } else {
+      out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+    }
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace
 
 void ReportDiagnostic(const Diagnostic& d, bool as_error) {
   const char* severity =
       (as_error || d.severity == Severity::kError) ? "error" : "warning";
+  std::string file = Safe(d.file);
+  std::string message = Safe(d.message);
   if (d.line > 0) {
-    std::fprintf(stderr, "mapctl: %s:%u: %s: %s\n", d.file.c_str(),
-                 static_cast<unsigned>(d.line), severity, d.message.c_str());
+    std::fprintf(stderr, "mapctl: %s:%u: %s: %s\n", file.c_str(),
+                 static_cast<unsigned>(d.line), severity, message.c_str());
   } else if (!d.file.empty()) {
-    std::fprintf(stderr, "mapctl: %s: %s: %s\n", d.file.c_str(), severity,
-                 d.message.c_str());
+    std::fprintf(stderr, "mapctl: %s: %s: %s\n", file.c_str(), severity,
+                 message.c_str());
   } else {
-    std::fprintf(stderr, "mapctl: %s: %s\n", severity, d.message.c_str());
+    std::fprintf(stderr, "mapctl: %s: %s\n", severity, message.c_str());
   }
 }
 
@@ -32,20 +63,17 @@ void ReportDiagnostics(std::vector<Diagnostic> diagnostics, bool as_error) {
 }
 
 void ReportError(std::string_view message) {
-  std::fprintf(stderr, "mapctl: error: %.*s\n",
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "mapctl: error: %s\n", Safe(message).c_str());
 }
 
 void ReportError(const Status& status) { ReportError(status.message()); }
 
 void ReportWarning(std::string_view message) {
-  std::fprintf(stderr, "mapctl: warning: %.*s\n",
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "mapctl: warning: %s\n", Safe(message).c_str());
 }
 
 void ReportInfo(std::string_view message) {
-  std::fprintf(stderr, "mapctl: %.*s\n", static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "mapctl: %s\n", Safe(message).c_str());
 }
 
 std::string Printable(std::string_view text) {

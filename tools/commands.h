@@ -32,9 +32,13 @@ struct BuildArgs {
   bool strict = false;      // --strict
   bool replace_seen = false;  // -r given (the last of -r/-w decides)
   bool ignore_seen = false;   // -w given
+  bool incremental = false;   // -i: add entries from stdin, in place
+  std::vector<std::string> delete_keys;  // -d KEY (repeatable); "-": stdin
   std::vector<std::string> tables;
 };
 int RunBuild(const BuildArgs& args);
+// -i and -d: in-place updates under Postfix's lock (cmd_update.cc).
+int RunUpdate(const BuildArgs& args);
 
 struct QueryArgs {
   TableFlags flags;

@@ -94,6 +94,11 @@ int main(int argc, char** argv) {
   build_cmd->add_flag("--strict", build.strict,
                       "treat every warning as an error: exit 1, write "
                       "nothing");
+  build_cmd->add_flag("-i", build.incremental,
+                      "add entries read from stdin to the table, in place");
+  build_cmd->add_option("-d", build.delete_keys,
+                        "delete KEY from the table, in place (- : keys on "
+                        "stdin); repeatable");
   build_cmd->add_option("table", build.tables, "[TYPE:]FILE")->required();
 
   QueryArgs query;
@@ -202,6 +207,9 @@ int main(int argc, char** argv) {
       case 'w':
         build.duplicates = mapctl::DuplicatePolicy::kFirst;
         break;
+    }
+    if (build.incremental || !build.delete_keys.empty()) {
+      return RunUpdate(build);
     }
     return RunBuild(build);
   }

@@ -30,6 +30,9 @@ constexpr std::array<std::string_view, 24> kOtherPostfixTypes = {
     "regexp",  "sdbm",     "socketmap", "sqlite",  "static",   "tcp",
 };
 
+constexpr std::string_view kWhatWeRead =
+    " (mapctl reads lmdb, cdb, hash, btree and texthash tables)";
+
 }  // namespace
 
 std::string_view TableTypeName(TableType type) noexcept {
@@ -77,30 +80,43 @@ Result<TableSpec> ParseTableSpec(std::string_view text,
     if (other == type_name) {
       return Status::Unsupported(
           "unsupported table type: " + std::string(type_name) +
-          " (mapctl reads lmdb and texthash tables)");
+          std::string(kWhatWeRead));
     }
   }
-  return Status::InvalidArgument("unsupported dictionary type: " +
-                                 std::string(type_name) +
-                                 " (mapctl reads lmdb and texthash tables)");
+  return Status::InvalidArgument(
+      "unsupported dictionary type: " + std::string(type_name) +
+      std::string(kWhatWeRead));
 }
 
 Status CheckWritable(TableType type) {
-  if (type == TableType::kLmdb) return Status::Ok();
-  if (type == TableType::kTexthash) {
-    return Status::Unsupported(
-        "unsupported dictionary type: texthash does not support bulk-mode "
-        "creation");
+  switch (type) {
+    case TableType::kLmdb:
+    case TableType::kCdb:
+      return Status::Ok();
+    case TableType::kHash:
+    case TableType::kBtree:
+      return kHaveBdb ? Status::Ok() : BdbUnavailable(type);
+    case TableType::kTexthash:
+      break;
   }
-  return Status::Unsupported("cannot write " + std::string(TableTypeName(type)) +
-                             ": tables: mapctl can write lmdb only (yet)");
+  return Status::Unsupported(
+      "unsupported dictionary type: texthash does not support bulk-mode "
+      "creation");
 }
 
 Status WriteTable(const TableSpec& spec, std::span<const Entry> entries,
                   const BuildPlan& plan, const BuildOptions& options,
                   const SourceFileInfo& source) {
   MAPCTL_RETURN_IF_ERROR(CheckWritable(spec.type));
-  return WriteLmdbTable(spec, entries, plan, options, source);
+  switch (spec.type) {
+    case TableType::kCdb:
+      return WriteCdbTable(spec, entries, plan, options, source);
+    case TableType::kHash:
+    case TableType::kBtree:
+      return WriteBdbTable(spec, entries, plan, options, source);
+    default:
+      return WriteLmdbTable(spec, entries, plan, options, source);
+  }
 }
 
 ReadUnit::~ReadUnit() = default;
@@ -111,20 +127,32 @@ Result<std::unique_ptr<TableReader>> OpenTable(const TableSpec& spec,
   switch (spec.type) {
     case TableType::kLmdb:
       return OpenLmdbTable(spec);
+    case TableType::kCdb:
+      return OpenCdbTable(spec);
+    case TableType::kHash:
+    case TableType::kBtree:
+      return OpenBdbTable(spec);
     case TableType::kTexthash:
       return OpenTexthashTable(spec, options);
-    default:
-      return Status::Unsupported(
-          "cannot read " + spec.ToString() + ": " +
-          std::string(TableTypeName(spec.type)) +
-          " tables are not supported yet (mapctl reads lmdb and texthash)");
   }
+  return Status::InvalidArgument("unknown table type");
 }
 
 Status VerifyTable(const TableSpec& spec, std::vector<std::string>* problems) {
-  if (spec.type == TableType::kLmdb) return VerifyLmdbTable(spec, problems);
+  switch (spec.type) {
+    case TableType::kLmdb:
+      return VerifyLmdbTable(spec, problems);
+    case TableType::kCdb:
+      return VerifyCdbTable(spec, problems);
+    case TableType::kHash:
+    case TableType::kBtree:
+      return VerifyBdbTable(spec, problems);
+    case TableType::kTexthash:
+      break;
+  }
   return Status::Unsupported("cannot verify " + spec.ToString() +
-                             ": mapctl verifies lmdb tables only (yet)");
+                             ": texthash is a source file, not an indexed "
+                             "table (check it with mapctl build --strict)");
 }
 
 std::string_view StoredText(std::string_view raw) noexcept {

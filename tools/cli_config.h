@@ -5,9 +5,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands.h"
 #include "mapctl/config.h"
+#include "mapctl/sender.h"
 #include "mapctl/table.h"
 
 namespace mapctl::cli {
@@ -36,6 +38,23 @@ void ReportPinnedDefaults(const MainConfig& config);
 // file) and refused otherwise, as postmap refuses to build through it.
 Result<TableSpec> TableArgument(std::string_view text,
                                 const MainConfig& config, bool for_reading);
+
+// main.cf for the sender commands (query sender, check): -c DIR or
+// $MAIL_CONFIG must hold one; without them, any of --relayhost,
+// --relay-maps, --password-maps means no main.cf: Postfix 3.7's defaults
+// pinned (compatibility_level = 3.6, myhostname = localhost.localdomain)
+// and each assumption listed; otherwise /etc/postfix/main.cf. The explicit
+// options and --set NAME=VALUE are applied on top.
+struct SenderSetup {
+  MainConfig config;
+  std::vector<Warning> assumptions;
+};
+Result<SenderSetup> LoadSenderConfig(const SenderArgs& args);
+
+// Whether `ip` is an address of this host (inet_interfaces = all).
+bool IsOwnAddress(std::string_view ip);
+// MX host names of `domain`, best preference first (--resolve).
+Result<std::vector<std::string>> ResolveMx(std::string_view domain);
 
 // The folding and NUL options the flags and main.cf give for reading.
 struct ReadSettings {

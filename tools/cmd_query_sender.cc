@@ -5,16 +5,10 @@
 // any --relayhost/--*-maps option, /etc/postfix/main.cf; else none, and
 // Postfix 3.7's defaults are pinned with every assumption printed.
 
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <resolv.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "cli_config.h"
 #include "commands.h"
@@ -24,168 +18,9 @@
 #include "sender_report.h"
 
 namespace mapctl::cli {
-namespace {
-
-// Whether `ip` is an address of this host (inet_interfaces = all).
-bool IsOwnAddress(std::string_view ip) {
-  struct ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return false;
-  bool own = false;
-  char buf[INET6_ADDRSTRLEN];
-  for (struct ifaddrs* a = list; a != nullptr && !own; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr) continue;
-    const void* raw = nullptr;
-    if (a->ifa_addr->sa_family == AF_INET) {
-      raw = &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr;
-    } else if (a->ifa_addr->sa_family == AF_INET6) {
-      raw = &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
-    }
-    if (raw != nullptr &&
-        inet_ntop(a->ifa_addr->sa_family, raw, buf, sizeof buf) != nullptr) {
-      own = ip == buf;
-    }
-  }
-  freeifaddrs(list);
-  return own;
-}
-
-// MX host names of `domain`, best preference first (--resolve).
-Result<std::vector<std::string>> ResolveMx(std::string_view domain) {
-  std::string name(domain);
-  unsigned char answer[8192];
-  int len = res_query(name.c_str(), ns_c_in, ns_t_mx, answer, sizeof answer);
-  if (len < 0) {
-    return Status(ErrorCode::kIoError, "MX lookup of " + name + " failed");
-  }
-  ns_msg msg;
-  if (ns_initparse(answer, len, &msg) < 0) {
-    return Status(ErrorCode::kIoError, "MX reply for " + name + " is malformed");
-  }
-  std::vector<std::pair<int, std::string>> mx;
-  for (int i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
-    ns_rr rr;
-    if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_mx) {
-      continue;
-    }
-    char host[NS_MAXDNAME];
-    if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2, host,
-                  sizeof host) < 0) {
-      continue;
-    }
-    mx.emplace_back(ns_get16(ns_rr_rdata(rr)), host);
-  }
-  if (mx.empty()) return std::vector<std::string>{name};  // no MX: A record
-  std::stable_sort(mx.begin(), mx.end());
-  std::vector<std::string> hosts;
-  for (auto& [pref, host] : mx) hosts.push_back(std::move(host));
-  return hosts;
-}
-
-std::string SystemHostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-    return "localhost.localdomain";
-  }
-  std::string host = buf;
-  // Postfix qualifies a hostname without a dot with "localdomain".
-  return host.find('.') == std::string::npos ? host + ".localdomain" : host;
-}
-
-struct Setup {
-  MainConfig config;
-  std::vector<Warning> assumptions;
-};
-
-Result<Setup> LoadSenderConfig(const SenderArgs& args) {
-  const char* env = std::getenv("MAIL_CONFIG");
-  bool named = !args.config_dir.empty() || (env != nullptr && *env != '\0');
-  bool explicit_maps = args.relayhost || args.relay_maps || args.password_maps;
-  Setup setup;
-  if (named || !explicit_maps) {
-    TableFlags flags;
-    flags.config_dir = args.config_dir;
-    Result<MainConfig> loaded = LoadPostmapConfig(flags);
-    if (!loaded) {
-      return Status(loaded.error().code(),
-                    loaded.error().message() +
-                        (named ? "" : "; or give --relayhost/--relay-maps/"
-                                      "--password-maps to run without one"));
-    }
-    setup.config = std::move(loaded).value();
-    if (!setup.config.IsSet("myhostname") && !args.myhostname) {
-      setup.config.Set("myhostname", SystemHostname());
-    }
-  } else {
-    setup.config.Set("compatibility_level", "3.6");
-    setup.assumptions.push_back(
-        {"no_main_cf", "no main.cf: Postfix 3.7 defaults, with "
-                       "compatibility_level = 3.6 (as Debian's main.cf)"});
-    if (!args.myhostname) {
-      setup.config.Set("myhostname", "localhost.localdomain");
-      setup.assumptions.push_back(
-          {"myhostname", "myhostname = localhost.localdomain (--myhostname)"});
-    }
-  }
-  MainConfig& c = setup.config;
-  if (args.relayhost) c.Set("relayhost", *args.relayhost);
-  if (args.recipient_delimiter) {
-    c.Set("recipient_delimiter", *args.recipient_delimiter);
-  }
-  if (args.myhostname) c.Set("myhostname", *args.myhostname);
-  if (args.myorigin) c.Set("myorigin", *args.myorigin);
-  bool sets_auth = false, sets_sender_auth = false;
-  for (const std::string& kv : args.set) {
-    std::size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status::InvalidArgument("--set " + kv + ": expected NAME=VALUE");
-    }
-    std::string name = kv.substr(0, eq);
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    std::size_t v = kv.find_first_not_of(' ', eq + 1);
-    c.Set(name, v == std::string::npos ? "" : kv.substr(v));
-    sets_auth = sets_auth || name == "smtp_sasl_auth_enable";
-    sets_sender_auth =
-        sets_sender_auth || name == "smtp_sender_dependent_authentication";
-  }
-  if (!named && explicit_maps && args.password_maps) {
-    if (!sets_auth && !c.IsSet("smtp_sasl_auth_enable")) {
-      c.Set("smtp_sasl_auth_enable", "yes");
-      setup.assumptions.push_back(
-          {"smtp_sasl_auth_enable", "smtp_sasl_auth_enable = yes (because "
-                                    "--password-maps was given)"});
-    }
-    if (!sets_sender_auth && !c.IsSet("smtp_sender_dependent_authentication")) {
-      c.Set("smtp_sender_dependent_authentication", "yes");
-      setup.assumptions.push_back(
-          {"smtp_sender_dependent_authentication",
-           "smtp_sender_dependent_authentication = yes (because "
-           "--password-maps was given)"});
-    }
-  }
-  if (args.recipient.empty()) {
-    setup.assumptions.push_back(
-        {"recipient", "recipient: a non-local placeholder in " +
-                          std::string(SenderResolver::kDefaultRecipientDomain) +
-                          " (--recipient); it decides the next hop only "
-                          "without a sender relay and relayhost"});
-  }
-  if (!args.resolve) {
-    setup.assumptions.push_back(
-        {"no_dns", "no DNS lookups: an MX-routed next hop's host name is "
-                   "unknown (--resolve)"});
-  }
-  for (const Diagnostic& d : c.diagnostics()) {
-    if (d.severity == Severity::kError) {
-      return Status::ParseError(d.file + ": " + d.message);
-    }
-  }
-  return setup;
-}
-
-}  // namespace
 
 int RunQuerySender(const SenderArgs& args) {
-  Result<Setup> setup = LoadSenderConfig(args);
+  Result<SenderSetup> setup = LoadSenderConfig(args);
   if (!setup) {
     ReportError(setup.error());
     return kExitTrouble;

@@ -89,6 +89,32 @@ struct DiffArgs {
 };
 int RunDiff(const DiffArgs& args);
 
+// `mapctl check`: the sender-dependent relay and SASL setup, and stale
+// tables (docs/checks.md).
+struct CheckArgs {
+  // -c, --relayhost, --relay-maps, --password-maps, --set, --resolve and
+  // the other settings, shared with query sender (addresses unused).
+  SenderArgs setup;
+  bool sources_only = false;  // --sources-only
+  bool json = false;
+  bool strict = false;                     // warnings exit 1 too
+  std::vector<std::string> auth_required;  // next hops, as written
+  std::vector<std::string> disable;        // check names
+  std::vector<std::string> ignore;         // CHECK:KEY
+  std::vector<std::string> ignore_files;   // files of CHECK:KEY lines
+};
+int RunCheck(const CheckArgs& args);
+
+// `mapctl convert FROM TO`: any readable type to any writable type.
+struct ConvertArgs {
+  TableFlags flags;
+  bool keep_root = false;   // -o
+  bool plain_mode = false;  // -p
+  std::string from;         // TYPE:PATH (bare: default_database_type)
+  std::string to;           // TYPE:PATH, or TYPE: for FROM's path
+};
+int RunConvert(const ConvertArgs& args);
+
 struct VerifyArgs {
   TableFlags flags;
   std::vector<std::string> tables;

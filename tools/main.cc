@@ -166,6 +166,49 @@ int main(int argc, char** argv) {
   diff_cmd->add_option("new", diff.new_side, "source path or TYPE:PATH")
       ->required();
 
+  CheckArgs check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "check the sender-dependent relay and SASL setup and stale "
+               "tables");
+  check_cmd->add_option("-c", check.setup.config_dir,
+                        "Postfix configuration directory");
+  check_cmd->add_flag("--sources-only", check.sources_only,
+                      "read every map from its source; no built table");
+  check_cmd->add_option("--relayhost", check.setup.relayhost, "relayhost");
+  check_cmd->add_option("--relay-maps", check.setup.relay_maps,
+                        "sender_dependent_relayhost_maps sources");
+  check_cmd->add_option("--password-maps", check.setup.password_maps,
+                        "smtp_sasl_password_maps sources");
+  check_cmd->add_option("--auth-required", check.auth_required,
+                        "NEXTHOP (as written in the map) that requires AUTH");
+  check_cmd->add_option("--disable", check.disable, "CHECK (repeatable)");
+  check_cmd->add_option("--ignore", check.ignore, "CHECK:KEY (repeatable)");
+  check_cmd->add_option("--ignore-file", check.ignore_files,
+                        "file of CHECK:KEY lines");
+  check_cmd->add_flag("-j,--json", check.json, "one JSON object per finding");
+  check_cmd->add_flag("--strict", check.strict, "warnings exit 1 too");
+  check_cmd->add_flag("--resolve", check.setup.resolve,
+                      "look up MX hosts in DNS for MX-routed next hops");
+  check_cmd->add_option("--recipient-delimiter",
+                        check.setup.recipient_delimiter,
+                        "recipient_delimiter value");
+  check_cmd->add_option("--myhostname", check.setup.myhostname,
+                        "myhostname value");
+  check_cmd->add_option("--myorigin", check.setup.myorigin, "myorigin value");
+  check_cmd->add_option("--set", check.setup.set, "NAME=VALUE (repeatable)");
+
+  ConvertArgs convert;
+  CLI::App* convert_cmd = app.add_subcommand(
+      "convert", "re-encode a table as another type (hash: to lmdb:, ...)");
+  AddTableFlags(convert_cmd, &convert.flags);
+  convert_cmd->add_flag("-o", convert.keep_root,
+                        "as root, do not give the new table the source's owner");
+  convert_cmd->add_flag("-p", convert.plain_mode,
+                        "do not copy the source's permissions: 0644");
+  convert_cmd->add_option("from", convert.from, "TYPE:PATH")->required();
+  convert_cmd->add_option("to", convert.to, "TYPE:PATH, or TYPE: for the same path")
+      ->required();
+
   VerifyArgs verify;
   CLI::App* verify_cmd = app.add_subcommand(
       "verify", "check every page of a table without trusting the engine");
@@ -234,6 +277,11 @@ int main(int argc, char** argv) {
     }
     return RunDiff(diff);
   }
+  if (convert_cmd->parsed()) {
+    convert.flags.nul = NulFromArgs(argc, argv, "convert");
+    return RunConvert(convert);
+  }
   if (verify_cmd->parsed()) return RunVerify(verify);
+  if (check_cmd->parsed()) return RunCheck(check);
   return kExitTrouble;
 }

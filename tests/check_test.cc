@@ -1,0 +1,400 @@
+// check_test.cc - one test per check of `mapctl check` (docs/checks.md):
+// each fails when its check is removed, and a clean setup stays clean.
+
+#include "mapctl/check.h"
+
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mapctl/config.h"
+#include "mapctl/table.h"
+#include "test_util.h"
+
+namespace mapctl {
+namespace {
+
+class CheckTest : public ::testing::Test {
+ protected:
+  CheckTest() {
+    config_.Set("compatibility_level", "3.6");
+    config_.Set("myhostname", "localhost.localdomain");
+    config_.Set("smtp_sasl_auth_enable", "yes");
+    config_.Set("smtp_sender_dependent_authentication", "yes");
+    options_.own_address = [](std::string_view) { return false; };
+  }
+
+  std::string Write(std::string_view name, std::string_view text,
+                    unsigned mode = 0600) {
+    return dir_.WriteFile(name, text, mode);
+  }
+
+  // Sources-only mode, as the --*-maps options give it.
+  std::vector<Finding> Sources(const std::string& relay,
+                               const std::string& passwd) {
+    CheckOptions o = options_;
+    o.sources_only = true;
+    if (!relay.empty()) o.relay_maps = relay;
+    if (!passwd.empty()) o.password_maps = passwd;
+    Result<CheckReport> r = RunChecks(config_, o);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
+    return r ? r->findings : std::vector<Finding>{};
+  }
+
+  // main.cf mode: `main_cf` is parsed with config_directory = the test dir.
+  CheckReport MainCf(const std::string& main_cf) {
+    std::string path = Write("main.cf", main_cf, 0644);
+    MainConfig c = MainConfig::Parse(main_cf, dir_.path().string(), path);
+    CheckOptions o = options_;
+    o.main_cf_text = main_cf;
+    o.main_cf_path = path;
+    Result<CheckReport> r = RunChecks(c, o);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
+    return r ? std::move(*r) : CheckReport{};
+  }
+
+  void Build(const std::string& source,
+             DuplicatePolicy duplicates = DuplicatePolicy::kFirstWarn) {
+    ParseOptions po;
+    po.origin = source;
+    Result<ParsedMap> parsed = ParseMapFile(source, po);
+    ASSERT_TRUE(parsed.has_value());
+    TableSpec spec{TableType::kLmdb, source};
+    BuildOptions bo;
+    bo.duplicates = duplicates;
+    Result<BuildPlan> plan = PlanBuild(spec, parsed->entries(), bo, source);
+    ASSERT_TRUE(plan.has_value());
+    struct stat st;
+    ASSERT_EQ(stat(source.c_str(), &st), 0);
+    SourceFileInfo info{true, st.st_mode, st.st_uid, st.st_gid};
+    ASSERT_OK(WriteTable(spec, parsed->entries(), *plan, bo, info));
+  }
+
+  // Copies: callers pass temporaries.
+  static std::vector<std::shared_ptr<Finding>> Named(
+      const std::vector<Finding>& all, std::string_view check) {
+    std::vector<std::shared_ptr<Finding>> out;
+    for (const Finding& f : all) {
+      if (f.check == check) out.push_back(std::make_shared<Finding>(f));
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  MainConfig config_;
+  CheckOptions options_;
+};
+
+TEST_F(CheckTest, CleanSetupHasNoFindings) {
+  std::string relay = Write("relay",
+                            "alice@example.com [smtp.a.example]:587\n"
+                            "@corp.example [smtp.b.example]:587\n");
+  std::string pw = Write("pw",
+                         "alice@example.com alice:secret\n"
+                         "[smtp.b.example]:587 corp:secret\n"
+                         "[smtp.example.net]:587 default:secret\n");
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  std::vector<Finding> f = Sources(relay, pw);
+  for (const Finding& x : f) ADD_FAILURE() << x.file << ":" << x.message;
+}
+
+TEST_F(CheckTest, RelayWithoutCredentialsIsAnErrorWhenOthersAuthenticate) {
+  std::string relay = Write("relay",
+                            "alice@example.com [smtp.a.example]:587\n"
+                            "bob@example.com [smtp.a.example]:587\n");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  std::vector<Finding> f = Sources(relay, pw);
+  auto hits = Named(f, "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->file, relay);
+  EXPECT_EQ(hits[0]->line, 2u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(*hits[0]->key, "bob@example.com");
+  EXPECT_NE(hits[0]->message.find("\"[smtp.a.example]:587\""),
+            std::string::npos);
+  // The credential value never appears.
+  EXPECT_EQ(hits[0]->message.find("secret"), std::string::npos);
+}
+
+TEST_F(CheckTest, RelayWithoutCredentialsIsAWarningWithoutEvidence) {
+  std::string relay = Write("relay", "bob@example.com [smtp.a.example]:587\n");
+  std::string pw = Write("pw", "[other.example]:587 x:y\n");
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+  options_.auth_required = {"[smtp.a.example]:587"};
+  hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+}
+
+TEST_F(CheckTest, MxRoutedRelayWithoutResolveIsAWarning) {
+  std::string relay = Write("relay",
+                            "alice@example.com mail.a.example\n"
+                            "bob@example.com mail.a.example\n");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+  EXPECT_NE(hits[0]->message.find("--resolve"), std::string::npos);
+}
+
+TEST_F(CheckTest, SenderCredentialsOnTheDefaultRelay) {
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  std::string relay =
+      Write("relay", "alice@example.com [smtp.a.example]:587\n");
+  std::string pw = Write("pw",
+                         "alice@example.com alice:secret\n"
+                         "dave@example.com dave:secret\n");
+  auto hits = Named(Sources(relay, pw), "default-relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->line, 2u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+  // The relayhost has its own credentials, which dave's replace: an error.
+  pw = Write("pw",
+             "alice@example.com alice:secret\n"
+             "dave@example.com dave:secret\n"
+             "[smtp.example.net]:587 default:secret\n");
+  hits = Named(Sources(relay, pw), "default-relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+}
+
+TEST_F(CheckTest, DunnoRelayStillUsesSenderCredentials) {
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  std::string relay = Write("relay",
+                            "alice@example.com [smtp.a.example]:587\n"
+                            "carol@example.com DUNNO\n");
+  std::string pw = Write("pw",
+                         "alice@example.com alice:secret\n"
+                         "carol@example.com alice:secret\n");
+  auto hits = Named(Sources(relay, pw), "default-relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  // Same username as a relay-map destination's: an error.
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_NE(hits[0]->message.find("DUNNO"), std::string::npos);
+}
+
+TEST_F(CheckTest, NullSender) {
+  std::string relay = Write("relay",
+                            "alice@example.com [smtp.a.example]:587\n"
+                            "<> [smtp.a.example]:587\n");
+  std::string pw = Write("pw",
+                         "alice@example.com alice:secret\n"
+                         "<> x:secret\n");
+  auto hits = Named(Sources(relay, pw), "null-sender");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0]->file, pw);  // the dead credential entry
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+  EXPECT_EQ(hits[1]->file, relay);
+  EXPECT_EQ(hits[1]->line, 2u);
+  EXPECT_EQ(hits[1]->severity, Severity::kError);
+}
+
+TEST_F(CheckTest, BadValues) {
+  std::string relay = Write("relay",
+                            "a@example.com DUNNO [smtp.a.example]\n"
+                            "b@example.com [smtp.a.example\n"
+                            "c@example.com dunno\n");
+  std::string pw = Write("pw",
+                         "a@example.com justuser\n"
+                         "b@example.com :nouser\n"
+                         "c@example.com user:pw   # old one\n");
+  auto hits = Named(Sources(relay, pw), "bad-value");
+  ASSERT_EQ(hits.size(), 5u);
+  for (const auto& f : hits) {
+    EXPECT_EQ(f->message.find("justuser"), std::string::npos);
+    EXPECT_EQ(f->message.find("old one"), std::string::npos);
+  }
+}
+
+TEST_F(CheckTest, StaleTableAndBuildFlagHint) {
+  std::string src = Write("relay", "alice@example.com [smtp.a.example]:587\n");
+  Build(src);
+  Write("relay",
+        "alice@example.com [smtp.a.example]:587\n"
+        "bob@example.com [smtp.a.example]:587\n");
+  std::string main_cf =
+      "sender_dependent_relayhost_maps = lmdb:$config_directory/relay\n";
+  auto hits = Named(MainCf(main_cf).findings, "stale");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(hits[0]->line, 2u);
+
+  // Built from this very source, duplicates and all: fresh.
+  Write("relay", "a@example.com [x.example]\na@example.com [y.example]\n");
+  Build(src);
+  EXPECT_TRUE(Named(MainCf(main_cf).findings, "stale").empty());
+  // Built with -r (the last duplicate wins): stale, with the hint.
+  Build(src, DuplicatePolicy::kLast);
+  hits = Named(MainCf(main_cf).findings, "stale");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0]->message.find("-r"), std::string::npos);
+}
+
+TEST_F(CheckTest, SourceWithoutTableAndTableWithoutSource) {
+  Write("relay", "alice@example.com [smtp.a.example]:587\n");
+  auto hits = Named(
+      MainCf("sender_dependent_relayhost_maps = lmdb:$config_directory/relay\n")
+          .findings,
+      "stale");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  Build((dir_.path() / "relay").string());
+  unlink((dir_.path() / "relay").c_str());
+  hits = Named(
+      MainCf("sender_dependent_relayhost_maps = lmdb:$config_directory/relay\n")
+          .findings,
+      "stale");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+}
+
+TEST_F(CheckTest, MissingTable) {
+  Write("sasl_passwd", "[smtp.example.net]:587 u:p\n");
+  CheckReport r = MainCf(
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sasl_password_maps = lmdb:$config_directory/sender_passwd\n");
+  auto hits = Named(r.findings, "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->line, 2u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+}
+
+TEST_F(CheckTest, NotCheckedTypes) {
+  auto hits = Named(Sources("pcre:/etc/postfix/relay.pcre", ""), "not-checked");
+  EXPECT_FALSE(hits.empty());
+}
+
+TEST_F(CheckTest, IndexedTypeInSourcesModeIsAnError) {
+  CheckOptions o;
+  o.sources_only = true;
+  o.relay_maps = "lmdb:/etc/postfix/relay";
+  EXPECT_FALSE(RunChecks(config_, o).has_value());
+}
+
+TEST_F(CheckTest, WorldReadableCredentials) {
+  Write("pw", "[smtp.example.net]:587 u:p\n", 0644);
+  Build((dir_.path() / "pw").string());
+  std::string main_cf =
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sasl_password_maps = lmdb:$config_directory/pw\n";
+  auto hits = Named(MainCf(main_cf).findings, "world-readable");
+  EXPECT_EQ(hits.size(), 2u);  // source and table
+  chmod((dir_.path() / "pw").c_str(), 0600);
+  chmod((dir_.path() / "pw.lmdb").c_str(), 0600);
+  EXPECT_TRUE(Named(MainCf(main_cf).findings, "world-readable").empty());
+}
+
+TEST_F(CheckTest, GroupReadableCredentials) {
+  struct passwd* pw = getpwnam("postfix");
+  if (pw == nullptr || getuid() != 0) GTEST_SKIP() << "needs root and postfix";
+  Write("pw", "[smtp.example.net]:587 u:p\n", 0640);
+  Build((dir_.path() / "pw").string());
+  std::string table = (dir_.path() / "pw.lmdb").string();
+  gid_t other = pw->pw_gid == 0 ? 1 : 0;
+  ASSERT_EQ(chown(table.c_str(), 0, other), 0);
+  std::string main_cf =
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sasl_password_maps = lmdb:$config_directory/pw\n";
+  EXPECT_EQ(Named(MainCf(main_cf).findings, "group-readable").size(), 1u);
+  ASSERT_EQ(chown(table.c_str(), 0, pw->pw_gid), 0);
+  EXPECT_TRUE(Named(MainCf(main_cf).findings, "group-readable").empty());
+}
+
+TEST_F(CheckTest, DomainFallThroughNamesTheKeyedAddresses) {
+  std::string relay = Write("relay",
+                            "@corp.example [smtp.c.example]:587\n"
+                            "ann@corp.example [smtp.c.example]:587\n");
+  std::string pw = Write("pw", "ann@corp.example ann:secret\n");
+  std::vector<Finding> f = Sources(relay, pw);
+  auto hits = Named(f, "domain-fallthrough");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->line, 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);  // check 1's severity
+  EXPECT_NE(hits[0]->message.find("ann@corp.example"), std::string::npos);
+  EXPECT_TRUE(Named(f, "relay-credentials").empty());  // never a second one
+}
+
+TEST_F(CheckTest, KeyFormat) {
+  std::string relay = Write("relay",
+                            "bob@example.com [smtp.a.example]\n"
+                            "Bob@example.com [smtp.a.example]\n"
+                            "bob@example.com [smtp.a.example]\n"
+                            "carol@example.com: [smtp.a.example]\n");
+  auto hits = Named(Sources(relay, ""), "key-format");
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_NE(hits[0]->message.find("collides"), std::string::npos);
+  EXPECT_NE(hits[1]->message.find("duplicate"), std::string::npos);
+  EXPECT_EQ(hits[2]->line, 4u);
+}
+
+TEST_F(CheckTest, Syntax) {
+  std::string relay = Write("relay",
+                            " leading@example.com [x.example]\n"
+                            "\"open@example.com [x.example]\n");
+  EXPECT_FALSE(Named(Sources(relay, ""), "syntax").empty());
+}
+
+TEST_F(CheckTest, AuthDisabled) {
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  config_.Set("smtp_sender_dependent_authentication", "no");
+  EXPECT_EQ(Named(Sources("", pw), "auth-disabled").size(), 1u);
+  config_.Set("smtp_sasl_auth_enable", "no");
+  EXPECT_EQ(Named(Sources("", pw), "auth-disabled").size(), 1u);
+}
+
+TEST_F(CheckTest, PlaintextAuth) {
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  std::string pw = Write("pw", "[smtp.example.net]:587 u:secret\n");
+  EXPECT_TRUE(Named(Sources("", pw), "plaintext-auth").empty());  // default
+  config_.Set("smtp_sasl_security_options", "noanonymous");
+  config_.Set("smtp_tls_security_level", "may");
+  EXPECT_EQ(Named(Sources("", pw), "plaintext-auth").size(), 1u);
+  config_.Set("smtp_tls_security_level", "encrypt");
+  EXPECT_TRUE(Named(Sources("", pw), "plaintext-auth").empty());
+  // The policy map, looked up by the exact next-hop spelling, wins.
+  config_.Set("smtp_tls_policy_maps",
+              "inline:{ {[smtp.example.net]:587 = may} }");
+  EXPECT_EQ(Named(Sources("", pw), "plaintext-auth").size(), 1u);
+}
+
+TEST_F(CheckTest, BerkeleyDbReferences) {
+  CheckReport r = MainCf(
+      "virtual_alias_maps = hash:$config_directory/virtual\n"
+      "alias_maps = hash:/etc/aliases\n");
+  auto hits = Named(r.findings, "berkeley-db");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_NE(hits[0]->message.find("mapctl convert hash:"), std::string::npos);
+}
+
+TEST_F(CheckTest, ScopeWarningStopsRelayChecks) {
+  std::string relay = Write("relay", "bob@example.com [smtp.a.example]:587\n");
+  std::string pw = Write("pw", "[other.example]:587 x:y\n");
+  config_.Set("transport_maps", "lmdb:/etc/postfix/transport");
+  std::vector<Finding> f = Sources(relay, pw);
+  EXPECT_FALSE(Named(f, "scope").empty());
+  EXPECT_TRUE(Named(f, "relay-credentials").empty());
+}
+
+TEST_F(CheckTest, DisabledChecksAreNotReported) {
+  std::string relay = Write("relay", "bob@example.com [smtp.a.example]:587\n");
+  options_.disabled.insert("relay-credentials");
+  EXPECT_TRUE(Named(Sources(relay, ""), "relay-credentials").empty());
+}
+
+TEST(MapSourcePathTest, MapsEtcPostfixToTheRepository) {
+  EXPECT_EQ(MapSourcePath("proxy:lmdb:/etc/postfix/sasl_passwd", "repo/pf"),
+            "repo/pf/sasl_passwd");
+  EXPECT_EQ(MapSourcePath("hash:/etc/postfix/x.db", "repo/pf/"), "repo/pf/x");
+  EXPECT_EQ(MapSourcePath("lmdb:/srv/maps/x", "repo"), "/srv/maps/x");
+}
+
+}  // namespace
+}  // namespace mapctl

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <cstdlib>
 
 #include "report.h"
@@ -50,7 +49,8 @@ Result<std::vector<std::string>> ResolveMx(std::string_view domain) {
   }
   ns_msg msg;
   if (ns_initparse(answer, len, &msg) < 0) {
-    return Status(ErrorCode::kIoError, "MX reply for " + name + " is malformed");
+    return Status(ErrorCode::kIoError,
+                  "MX reply for " + name + " is malformed");
   }
   std::vector<std::pair<int, std::string>> mx;
   for (int i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
@@ -71,7 +71,6 @@ Result<std::vector<std::string>> ResolveMx(std::string_view domain) {
   for (auto& [pref, host] : mx) hosts.push_back(std::move(host));
   return hosts;
 }
-
 
 Result<MainConfig> LoadPostmapConfig(const TableFlags& flags) {
   std::string dir = flags.config_dir;
@@ -110,14 +109,15 @@ Result<OptionalConfig> LoadOptionalConfig(const TableFlags& flags) {
 }
 
 void ReportPinnedDefaults(const MainConfig& config) {
-  ReportInfo("note: no main.cf (no -c, no MAIL_CONFIG, no /etc/postfix/main.cf): "
-             "using Postfix 3.7 defaults with compatibility_level = " +
-             config.Get("compatibility_level") + " (smtputf8_enable = " +
-             config.Get("smtputf8_enable") + ")");
+  ReportInfo(
+      "note: no main.cf (no -c, no MAIL_CONFIG, no /etc/postfix/main.cf): "
+      "using Postfix 3.7 defaults with compatibility_level = " +
+      config.Get("compatibility_level") +
+      " (smtputf8_enable = " + config.Get("smtputf8_enable") + ")");
 }
 
-Result<TableSpec> TableArgument(std::string_view text,
-                                const MainConfig& config, bool for_reading) {
+Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
+                                bool for_reading) {
   constexpr std::string_view kProxy = "proxy:";
   if (text.substr(0, kProxy.size()) == kProxy) {
     if (!for_reading) {
@@ -154,8 +154,9 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args) {
     if (!loaded) {
       return Status(loaded.error().code(),
                     loaded.error().message() +
-                        (named ? "" : "; or give --relayhost/--relay-maps/"
-                                      "--password-maps to run without one"));
+                        (named ? ""
+                               : "; or give --relayhost/--relay-maps/"
+                                 "--password-maps to run without one"));
     }
     setup.config = std::move(loaded).value();
     if (!setup.config.IsSet("myhostname") && !args.myhostname) {
@@ -164,8 +165,9 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args) {
   } else {
     setup.config.Set("compatibility_level", "3.6");
     setup.assumptions.push_back(
-        {"no_main_cf", "no main.cf: Postfix 3.7 defaults, with "
-                       "compatibility_level = 3.6 (as Debian's main.cf)"});
+        {"no_main_cf",
+         "no main.cf: Postfix 3.7 defaults, with "
+         "compatibility_level = 3.6 (as Debian's main.cf)"});
     if (!args.myhostname) {
       setup.config.Set("myhostname", "localhost.localdomain");
       setup.assumptions.push_back(
@@ -196,9 +198,9 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args) {
   if (!named && explicit_maps && args.password_maps) {
     if (!sets_auth && !c.IsSet("smtp_sasl_auth_enable")) {
       c.Set("smtp_sasl_auth_enable", "yes");
-      setup.assumptions.push_back(
-          {"smtp_sasl_auth_enable", "smtp_sasl_auth_enable = yes (because "
-                                    "--password-maps was given)"});
+      setup.assumptions.push_back({"smtp_sasl_auth_enable",
+                                   "smtp_sasl_auth_enable = yes (because "
+                                   "--password-maps was given)"});
     }
     if (!sets_sender_auth && !c.IsSet("smtp_sender_dependent_authentication")) {
       c.Set("smtp_sender_dependent_authentication", "yes");
@@ -217,8 +219,9 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args) {
   }
   if (!args.resolve) {
     setup.assumptions.push_back(
-        {"no_dns", "no DNS lookups: an MX-routed next hop's host name is "
-                   "unknown (--resolve)"});
+        {"no_dns",
+         "no DNS lookups: an MX-routed next hop's host name is "
+         "unknown (--resolve)"});
   }
   for (const Diagnostic& d : c.diagnostics()) {
     if (d.severity == Severity::kError) {

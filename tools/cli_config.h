@@ -36,8 +36,8 @@ void ReportPinnedDefaults(const MainConfig& config);
 // default_database_type:path (the one rule for bare table paths). A
 // leading "proxy:" is dropped when `for_reading` (proxymap reads the same
 // file) and refused otherwise, as postmap refuses to build through it.
-Result<TableSpec> TableArgument(std::string_view text,
-                                const MainConfig& config, bool for_reading);
+Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
+                                bool for_reading);
 
 // main.cf for the sender commands (query sender, check): -c DIR or
 // $MAIL_CONFIG must hold one; without them, any of --relayhost,

@@ -6,6 +6,7 @@
                                 folding, ~5% continuation lines
   gen_maps.py keys MAP OUT [N]  N query keys, half present in MAP's source
   gen_maps.py sasl OUT [N]      a credential map with the sender map's keys
+  gen_maps.py sender-changed OUT [N]  the sender map with ~1% changed
 
 Fixed seeds: the same arguments always give the same bytes.
 """
@@ -33,6 +34,22 @@ def gen_sender(out, n):
     with open(out, "w", encoding="utf-8") as f:
         for i in range(n):
             f.write(f"{sender_key(rng, i)}\t{relay_value(rng)}\n")
+
+
+def gen_sender_changed(out, n):
+    """The sender map with about 1% of values changed, 0.4% of entries
+    removed and 0.4% added: the "new" side of a diff benchmark."""
+    rng = random.Random(1)
+    with open(out, "w", encoding="utf-8") as f:
+        for i in range(n):
+            key, value = sender_key(rng, i), relay_value(rng)
+            if i % 250 == 1:
+                continue
+            if i % 100 == 0:
+                value = "[changed%d.relay.example.net]:587" % (i % 7)
+            f.write(f"{key}\t{value}\n")
+            if i % 250 == 2:
+                f.write(f"added{i}@new.example.org\t{value}\n")
 
 
 def gen_mixed(out, n):
@@ -91,7 +108,8 @@ def main(argv):
         gen_keys(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else 200000)
         return
     n = int(argv[3]) if len(argv) > 3 else 1000000
-    {"sender": gen_sender, "mixed": gen_mixed, "sasl": gen_sasl}[kind](argv[2], n)
+    {"sender": gen_sender, "sender-changed": gen_sender_changed,
+     "mixed": gen_mixed, "sasl": gen_sasl}[kind](argv[2], n)
 
 
 if __name__ == "__main__":

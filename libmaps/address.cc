@@ -603,10 +603,50 @@ std::string RewriteLocalAddress(std::string_view internal,
   return InternalForm(ExternalForm(flat));
 }
 
+namespace {
+
+// A sender that parsing and cleanup's rewriting leave exactly as it is:
+// letters, digits and ._+-= in a local part that is a dot-atom, one '@',
+// and a domain with a dot and no trailing dot. No bang path, no percent
+// hack, nothing to append, nothing to quote, not MAILER-DAEMON. Most map
+// keys look like this; check resolves a million of them.
+bool IsPlainAddress(std::string_view text) {
+  std::size_t at = text.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= text.size() ||
+      text.size() > 255) {
+    return false;
+  }
+  std::string_view local = text.substr(0, at);
+  std::string_view domain = text.substr(at + 1);
+  auto dot_string = [](std::string_view part, bool is_domain) {
+    if (part.front() == '.' || part.back() == '.') return false;
+    char prev = 0;
+    for (char c : part) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                (!is_domain && (c == '_' || c == '+' || c == '='));
+      if (!ok || (c == '.' && prev == '.')) return false;
+      prev = c;
+    }
+    return true;
+  };
+  return dot_string(local, false) && dot_string(domain, true) &&
+         domain.find('.') != std::string_view::npos &&
+         !EqualsIgnoreCase(local, "MAILER-DAEMON");
+}
+
+}  // namespace
+
 Result<CanonicalSender> CanonicalizeSender(
     std::string_view text, const AddressRewriteOptions& options) {
   CanonicalSender s;
   s.input = std::string(text);
+  if (IsPlainAddress(text)) {
+    s.parsed = s.input;
+    s.internal = s.input;
+    s.external = s.input;
+    return s;
+  }
   Result<std::string> parsed = ParseSendmailSender(text, &s.several_addresses);
   if (!parsed) return std::move(parsed).error();
   s.parsed = std::move(*parsed);

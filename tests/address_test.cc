@@ -104,6 +104,40 @@ TEST(AddressTest, LocalRewritingFollowsRewriteC) {
   EXPECT_EQ(RewriteLocalAddress("user%site", o), "user%site");
 }
 
+// Plain addresses take a shortcut past the parser and the rewriting; it
+// must give what the full path gives. Near-misses must not take it.
+TEST(AddressTest, PlainAddressesStayAsTheyAre) {
+  AddressRewriteOptions o = Rw();
+  for (std::string_view in :
+       {"user.name+tag@Sub.Example.COM", "a_b=c-d@x.example", "x@a.b"}) {
+    Result<CanonicalSender> s = CanonicalizeSender(in, o);
+    ASSERT_TRUE(s) << in;
+    EXPECT_EQ(s->internal, in);
+    EXPECT_EQ(s->external, in);
+    EXPECT_FALSE(s->null_sender);
+    Result<std::string> parsed = ParseSendmailSender(in, nullptr);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(RewriteLocalAddress(*parsed, o), in) << in;
+  }
+  struct Case {
+    std::string_view in, internal;
+  };
+  for (const Case& c : {Case{"user@local.test.", "user@local.test"},
+                        Case{"site!user@x.example", "site!user@x.example"},
+                        Case{"user@host", "user@host"},
+                        Case{"a..b@x.example", "a..b@x.example"}}) {
+    Result<CanonicalSender> s = CanonicalizeSender(c.in, o);
+    ASSERT_TRUE(s) << c.in;
+    EXPECT_EQ(s->internal, c.internal) << c.in;
+  }
+  Result<CanonicalSender> dotted = CanonicalizeSender("a..b@x.example", o);
+  ASSERT_TRUE(dotted);
+  EXPECT_EQ(dotted->external, "\"a..b\"@x.example");
+  Result<CanonicalSender> md = CanonicalizeSender("Mailer-Daemon@local.test", o);
+  ASSERT_TRUE(md);
+  EXPECT_TRUE(md->null_sender);
+}
+
 TEST(AddressTest, MailerDaemonBecomesNullSender) {
   AddressRewriteOptions o = Rw();
   for (std::string_view in : {"MAILER-DAEMON", "mailer-daemon@LOCAL.TEST",

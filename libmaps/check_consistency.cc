@@ -514,6 +514,7 @@ Status Consistency::Run() {
   if (m_->password.from_options) so.password_maps = m_->password.value;
   so.own_address = m_->options->own_address;
   so.resolve_mx = m_->options->resolve_mx;
+  so.master_cf = m_->options->master_cf_text;
   Model* m = m_;
   so.open = [m](const TableSpec& spec,
                 const OpenOptions& oo) -> Result<std::unique_ptr<TableReader>> {

@@ -6,6 +6,7 @@
 
 #include "mapctl/config.h"
 #include "mapctl/sender.h"
+#include "master_cf.h"
 
 namespace mapctl {
 namespace {
@@ -157,6 +158,25 @@ std::vector<Destination> ParseDestinations(std::string_view value) {
 
 SenderResolver::~SenderResolver() = default;
 
+namespace {
+
+// The smtp(8) parameters this model reads: a master.cf -o override of one
+// of them means the service behaves differently from main.cf.
+bool IsSmtpClientParameter(std::string_view name) {
+  for (std::string_view prefix : {"smtp_sasl_", "smtp_sender_dependent_"}) {
+    if (name.substr(0, prefix.size()) == prefix) return true;
+  }
+  for (std::string_view exact :
+       {"smtp_fallback_relay", "smtp_dns_support_level", "disable_dns_lookups",
+        "smtp_cname_overrides_servername", "smtp_tls_security_level",
+        "smtp_tls_policy_maps"}) {
+    if (name == exact) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SenderResolver>> SenderResolver::Create(
     const MainConfig& config, const SenderResolverOptions& options) {
   std::unique_ptr<SenderResolver> r(new SenderResolver());
@@ -233,6 +253,41 @@ Result<std::unique_ptr<SenderResolver>> SenderResolver::Create(
       warn(std::string(p),
            std::string(p) + " = " + v +
                " is not the smtp client: this relay model may not apply");
+    }
+  }
+  if (!options.master_cf.empty()) {
+    std::vector<MasterService> services = ParseMasterCf(options.master_cf);
+    // relay_transport carries mail only to relay_domains (empty by default
+    // from compatibility level 2).
+    std::vector<std::string_view> transports = {"default_transport"};
+    if (set("relay_domains")) transports.push_back("relay_transport");
+    for (std::string_view p : transports) {
+      std::string v = config.Get(p);
+      std::string_view transport, nexthop;
+      SplitTransport(v, &transport, &nexthop);
+      const MasterService* service = nullptr;
+      for (const MasterService& s : services) {
+        if (s.name == transport && s.type == "unix") service = &s;
+      }
+      if (service == nullptr) {
+        warn(std::string(p) + "_service",
+             std::string(p) + " = " + v + ": master.cf has no unix service " +
+                 std::string(transport));
+        continue;
+      }
+      if (service->command != "smtp") {
+        warn(std::string(p) + "_service",
+             "master.cf service " + service->name + " (" + std::string(p) +
+                 ") runs " + service->command + ", not smtp(8)");
+      }
+      for (const auto& [name, value] : service->overrides) {
+        if (IsSmtpClientParameter(name)) {
+          warn(std::string(p) + "_override",
+               "master.cf service " + service->name + " (" + std::string(p) +
+                   ") overrides " + name +
+                   " with -o: smtp(8) uses that value, this answer main.cf's");
+        }
+      }
     }
   }
   for (std::string_view p : {std::string_view("sender_canonical_maps"),

@@ -82,6 +82,7 @@ class SenderLookupTest : public ::testing::Test {
       return std::unique_ptr<TableReader>(new FakeReader(spec, &it->second));
     };
     o.resolve_mx = resolve_mx_;
+    o.master_cf = master_cf_;
     Result<std::unique_ptr<SenderResolver>> r =
         SenderResolver::Create(config_, o);
     EXPECT_TRUE(r) << r.error().ToString();
@@ -117,6 +118,7 @@ class SenderLookupTest : public ::testing::Test {
   std::map<std::string, FakeData> tables_;
   std::unique_ptr<SenderResolver> resolver_;
   MxResolver resolve_mx_;
+  std::string master_cf_;
 };
 
 using V = std::vector<std::string>;
@@ -321,6 +323,32 @@ TEST_F(SenderLookupTest, ScopeWarnings) {
   EXPECT_TRUE(HasWarning(r, "smtp_fallback_relay"));
   EXPECT_TRUE(HasWarning(r, "recipient_is_local"));
   EXPECT_FALSE(HasWarning(r, "relay_transport"));
+}
+
+// master(5): the transport's service must run smtp(8), and its -o
+// overrides of smtp client parameters change the answer.
+TEST_F(SenderLookupTest, MasterCfServiceOfTheTransportIsChecked) {
+  master_cf_ =
+      "# comment\n"
+      "smtp      unix  -       -       n       -       -       smtp\n"
+      "  -o syslog_name=postfix/$service_name\n"
+      "  -o { smtp_sasl_password_maps = lmdb:/other }\n"
+      "relay     unix  -       -       n       -       -       lmtp\n";
+  SenderResolution r = Resolve("bob@example.com");
+  EXPECT_TRUE(HasWarning(r, "default_transport_override"));
+  EXPECT_FALSE(HasWarning(r, "default_transport_service"));
+  // relay_transport only matters with relay_domains.
+  EXPECT_FALSE(HasWarning(r, "relay_transport_service"));
+  resolver_.reset();
+  master_cf_ = "smtp unix - - n - - lmtp\n";
+  SenderResolution lmtp = Resolve("bob@example.com");
+  EXPECT_TRUE(HasWarning(lmtp, "default_transport_service"));
+  EXPECT_FALSE(HasWarning(lmtp, "default_transport_override"));
+  resolver_.reset();
+  master_cf_ = "smtp unix - - n - - smtp\n  -o syslog_name=x\n";
+  SenderResolution plain = Resolve("bob@example.com");
+  EXPECT_FALSE(HasWarning(plain, "default_transport_service"));
+  EXPECT_FALSE(HasWarning(plain, "default_transport_override"));
 }
 
 TEST_F(SenderLookupTest, BadInputIsAnError) {

@@ -163,6 +163,7 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args) {
       setup.config.Set("myhostname", SystemHostname());
     }
   } else {
+    setup.pinned = true;
     setup.config.Set("compatibility_level", "3.6");
     setup.assumptions.push_back(
         {"no_main_cf",

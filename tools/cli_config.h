@@ -48,6 +48,7 @@ Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
 struct SenderSetup {
   MainConfig config;
   std::vector<Warning> assumptions;
+  bool pinned = false;  // no main.cf was read: Postfix defaults, pinned
 };
 Result<SenderSetup> LoadSenderConfig(const SenderArgs& args);
 

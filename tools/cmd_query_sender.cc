@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <fstream>
+#include <sstream>
+
 #include "cli_config.h"
 #include "commands.h"
 #include "mapctl/sender.h"
@@ -30,6 +33,14 @@ int RunQuerySender(const SenderArgs& args) {
   options.password_maps = args.password_maps;
   options.own_address = IsOwnAddress;
   if (args.resolve) options.resolve_mx = ResolveMx;
+  if (!setup->pinned) {
+    // master.cf beside main.cf: which program the transports run, and
+    // their -o overrides. A missing master.cf is not an error here.
+    std::ifstream master(setup->config.config_directory() + "/master.cf");
+    std::ostringstream text;
+    text << master.rdbuf();
+    options.master_cf = text.str();
+  }
   Result<std::unique_ptr<SenderResolver>> resolver =
       SenderResolver::Create(setup->config, options);
   for (const Diagnostic& d : setup->config.diagnostics()) ReportDiagnostic(d);

@@ -167,6 +167,10 @@ struct SenderResolverOptions {
   LocalDomainMatcher::OwnAddressFn own_address;
   // MX host names for unbracketed destinations; unset: kDependsOnMx.
   MxResolver resolve_mx;
+  // master.cf's text, when there is one: the services named by
+  // default_transport and relay_transport are checked (do they run
+  // smtp(8)? do their -o overrides change what this model reads?).
+  std::string master_cf;
   // Opens file tables; OpenTable() when empty (tests inject fakes).
   std::function<Result<std::unique_ptr<TableReader>>(const TableSpec&,
                                                      const OpenOptions&)>

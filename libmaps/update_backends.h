@@ -19,6 +19,17 @@ Result<std::size_t> DeleteFromLmdbTable(const TableSpec& spec,
                                         std::span<const std::string> keys,
                                         NulMode nul);
 
+// bdb_update.cc: hash and btree, under an exclusive flock on the .db file
+// for the whole batch. REQUIRES: the table file exists. Without Berkeley
+// DB support compiled in, both return BdbUnavailable(type).
+Result<UpdateReport> AddToBdbTable(const TableSpec& spec,
+                                   std::span<const Entry> entries,
+                                   const UpdateOptions& options,
+                                   std::string_view origin);
+Result<std::size_t> DeleteFromBdbTable(const TableSpec& spec,
+                                       std::span<const std::string> keys,
+                                       NulMode nul);
+
 }  // namespace mapctl
 
 #endif  // MAPCTL_LIBMAPS_UPDATE_BACKENDS_H_

@@ -9,15 +9,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mapctl/table.h"
+#include "mapctl/update.h"
 #include "table_backends.h"
 #include "test_util.h"
 
@@ -335,6 +339,204 @@ TEST_P(BdbTableTest, VerifyReportsDamage) {
     if (!st.ok() || !problems.empty()) ++reported;
   }
   EXPECT_GT(reported, 30);
+}
+
+// postmap -i / -d on an existing .db: in place (same inode), under the
+// exclusive flock, duplicates as postmap -i treats them.
+TEST_P(BdbTableTest, AddKeepsExistingKeysUnlessReplace) {
+  Entries base;
+  base.Add("a", "1");
+  base.Add("b", "2");
+  ASSERT_OK(Build(base));
+  struct stat before;
+  ASSERT_EQ(stat(File().c_str(), &before), 0);
+  ASSERT_EQ(chmod(File().c_str(), 0600), 0);
+
+  Entries more;
+  more.Add("c", "3");
+  more.Add("a", "9");
+  more.Add("c", "4");  // a duplicate within the batch, too
+  Result<UpdateReport> r = AddToTable(Spec(), more.span(), {}, Src(), "stdin");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->written, 1u);
+  ASSERT_EQ(r->diagnostics.size(), 2u);
+  EXPECT_EQ(r->diagnostics[0].kind, DiagnosticKind::kDuplicate);
+  EXPECT_EQ(r->diagnostics[0].line, 2u);
+  EXPECT_EQ(r->diagnostics[0].message, "duplicate entry: \"a\"");
+  EXPECT_EQ(r->diagnostics[1].line, 3u);
+  EXPECT_EQ(Lookup("a"), "1");
+  EXPECT_EQ(Lookup("c"), "3");
+  EXPECT_EQ(Records().size(), 3u);
+
+  UpdateOptions quiet;
+  quiet.duplicates = DuplicatePolicy::kFirst;
+  r = AddToTable(Spec(), more.span(), quiet, Src(), "stdin");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->diagnostics.empty());
+  EXPECT_EQ(Lookup("a"), "1");
+
+  UpdateOptions replace;
+  replace.duplicates = DuplicatePolicy::kLast;
+  r = AddToTable(Spec(), more.span(), replace, Src(), "stdin");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->diagnostics.empty());
+  EXPECT_EQ(r->written, 3u);
+  EXPECT_EQ(Lookup("a"), "9");
+  EXPECT_EQ(Lookup("c"), "4");
+
+  struct stat after;
+  ASSERT_EQ(stat(File().c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // in place, as postmap -i
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_EQ(FilesInDir(), 1);
+  std::vector<std::string> problems;
+  EXPECT_OK(VerifyTable(Spec(), &problems));
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST_P(BdbTableTest, AddHonoursNulModeAndGrowsLargeTables) {
+  ASSERT_OK(Build(Numbered(10)));
+  UpdateOptions without;
+  without.nul = NulMode::kWithout;
+  Entries e;
+  e.Add("bare", "x");
+  ASSERT_TRUE(AddToTable(Spec(), e.span(), without, Src(), "stdin"));
+  Result<std::unique_ptr<TableReader>> t = OpenTable(Spec(), {});
+  ASSERT_TRUE(t.has_value());
+  auto unit = (*t)->Begin();
+  ASSERT_TRUE(unit.has_value());
+  auto raw = (*unit)->GetRaw("bare");
+  ASSERT_TRUE(raw.has_value() && raw->has_value());
+  EXPECT_EQ(**raw, "x");
+  unit->reset();
+
+  // Many pages of new entries, splits included.
+  Entries big = Numbered(20000, "n");
+  Result<UpdateReport> r = AddToTable(Spec(), big.span(), {}, Src(), "stdin");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->written, 20000u - 10u);
+  EXPECT_EQ(r->diagnostics.size(), 10u);
+  EXPECT_EQ(Records().size(), 20001u);
+  EXPECT_EQ(Lookup("user12345@example.com"), "n12345");
+  EXPECT_EQ(Lookup("user3@example.com"), "v3");
+  std::vector<std::string> problems;
+  EXPECT_OK(VerifyTable(Spec(), &problems));
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST_P(BdbTableTest, DeleteTriesKeyWithNulThenWithout) {
+  Entries with;
+  with.Add("a", "1");
+  with.Add("b", "2");
+  ASSERT_OK(Build(with));
+  std::vector<std::string> keys = {"a", "nothere", ""};
+  Result<std::size_t> n = DeleteFromTable(Spec(), keys, NulMode::kDefault);
+  ASSERT_TRUE(n.has_value()) << n.error().ToString();
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(Lookup("a"), std::nullopt);
+  EXPECT_EQ(Lookup("b"), "2");
+  // -n deletes only the NUL-less form.
+  n = DeleteFromTable(Spec(), std::vector<std::string>{"b"}, NulMode::kWithout);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 0u);
+
+  BuildOptions bare;
+  bare.nul = NulMode::kWithout;
+  ASSERT_OK(Build(with, bare));
+  n = DeleteFromTable(Spec(), std::vector<std::string>{"a", "b"},
+                      NulMode::kDefault);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 2u);
+  EXPECT_TRUE(Records().empty());
+}
+
+TEST_P(BdbTableTest, UpdateWaitsForReadersLock) {
+  Entries base;
+  base.Add("a", "1");
+  ASSERT_OK(Build(base));
+  int fd = open(File().c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_SH), 0);  // a Postfix reader mid-lookup
+  Entries more;
+  more.Add("b", "2");
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Result<UpdateReport> r = AddToTable(Spec(), more.span(), {}, Src(), "in");
+    EXPECT_TRUE(r.has_value());
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done.load());
+  flock(fd, LOCK_UN);
+  writer.join();
+  EXPECT_TRUE(done.load());
+  // And the writer held LOCK_EX only while it ran.
+  EXPECT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  close(fd);
+  EXPECT_EQ(Lookup("b"), "2");
+}
+
+TEST_P(BdbTableTest, UpdateRefusesBadFilesAndLeavesThemAlone) {
+  Entries e;
+  e.Add("k", "v");
+  // Missing: -d is an error and creates nothing; -i builds the table.
+  Result<std::size_t> d = DeleteFromTable(
+      Spec("missing"), std::vector<std::string>{"k"}, NulMode::kDefault);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().message().find("No such file"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(File("missing")));
+  ASSERT_TRUE(AddToTable(Spec("fresh"), e.span(), {}, Src(0640), "stdin"));
+  EXPECT_EQ(Lookup("k", NulMode::kDefault, "fresh"), "v");
+  struct stat st;
+  ASSERT_EQ(stat(File("fresh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // Zero length: postmap -i removes it and builds; so do we (-i only).
+  Spit(File("zero"), "");
+  d = DeleteFromTable(Spec("zero"), std::vector<std::string>{"k"},
+                      NulMode::kDefault);
+  EXPECT_FALSE(d.has_value());
+  Result<UpdateReport> r = AddToTable(Spec("zero"), e.span(), {}, Src(), "in");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Lookup("k", NulMode::kDefault, "zero"), "v");
+
+  // Not Berkeley DB, the other Berkeley DB type, truncated: refused before
+  // Berkeley DB sees them, byte-identical afterwards.
+  Spit(File("text"), std::string(8192, 'x'));
+  TableSpec other{
+      GetParam() == TableType::kHash ? TableType::kBtree : TableType::kHash,
+      Spec("other").path};
+  Entries five = Numbered(5);
+  Result<BuildPlan> plan = PlanBuild(other, five.span(), {}, "src");
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_OK(WriteTable(other, five.span(), *plan, {}, Src()));
+  ASSERT_OK(Build(Numbered(2000), {}, "cut"));
+  std::string cut = Slurp(File("cut"));
+  Spit(File("cut"), cut.substr(0, cut.size() / 2));
+  std::filesystem::create_directory(File("dir"));
+  for (const char* name : {"text", "other", "cut", "dir"}) {
+    const std::string before =
+        std::string(name) == "dir" ? "" : Slurp(File(name));
+    r = AddToTable(Spec(name), e.span(), {}, Src(), "in");
+    ASSERT_FALSE(r.has_value()) << name;
+    EXPECT_NE(r.error().message().find(File(name)), std::string::npos)
+        << r.error().message();
+    d = DeleteFromTable(Spec(name), std::vector<std::string>{"k"},
+                        NulMode::kDefault);
+    EXPECT_FALSE(d.has_value()) << name;
+    if (std::string(name) != "dir") {
+      EXPECT_EQ(Slurp(File(name)), before);
+    }
+  }
+}
+
+TEST(BdbUpdateTest, CdbStaysRefused) {
+  testing::TempDir dir;
+  TableSpec spec{TableType::kCdb, (dir.path() / "t").string()};
+  Result<std::size_t> d =
+      DeleteFromTable(spec, std::vector<std::string>{"k"}, NulMode::kDefault);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().code(), ErrorCode::kUnsupported);
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, BdbTableTest,

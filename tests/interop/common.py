@@ -3,6 +3,22 @@
 
 Python 3.11 standard library only.
 
+Every case has a table type (MAPCTL_DIFF_TYPES, default lmdb,cdb,hash,btree).
+What is compared depends on it:
+
+  lmdb         raw records with mdb_dump -n (hex); postmap -s byte-exact
+  cdb          raw records with tinycdb's cdb -d (byte-exact, in file order,
+               and the whole file byte-exact, unless -r, where postmap's
+               tinycdb REPLACE moves a record: then order-insensitive);
+               postmap 3.7 has no -s for cdb
+  hash         raw records with db5.3_dump (hex, order-insensitive); postmap
+               -s sorted (hash order depends on how the table grew)
+  btree        raw records with db5.3_dump (hex, in key order); postmap -s
+               byte-exact
+Duplicate warnings name the table as postmap does per type ("lmdb:NAME",
+"NAME", "NAME.db"). Over-long keys are fatal for lmdb only: postmap is the
+oracle, so the expected exit status follows it.
+
 What a "case" is: one source file (bytes), one folding mode ("utf8" =
 compatibility_level 3.6 -> smtputf8_enable = yes, "ascii" = compatibility_level
 0 -> smtputf8_enable = no) and one list of build flags.  run_case() builds the
@@ -28,6 +44,11 @@ Environment:
   POSTMAP                  postmap binary (default /usr/sbin/postmap)
   MAPCTL                   mapctl binary (default: newest ../../build*/tools/mapctl)
   MAPCTL_INTEROP_REQUIRED  "1": missing tools are a failure (exit 1), else skip (77)
+  MAPCTL_DIFF_TYPES        table types to test (default lmdb,cdb,hash,btree); a
+                           type whose reader tool (mdb_dump, cdb, db5.3_dump from
+                           db5.3-util) is missing, or that this mapctl cannot
+                           write (built without Berkeley DB), is skipped with a
+                           note, or fails the run when MAPCTL_INTEROP_REQUIRED=1
   MAPCTL_SELFTEST          harness self-test without mapctl: the "mapctl" side is
                            postmap itself.  "same" must pass; "perturb-u",
                            "perturb-r", "perturb-n", "perturb-f" add that flag to
@@ -58,6 +79,16 @@ WS = b" \t\n\v\f\r"          # Postfix ISSPACE
 TIMEOUT = 120
 
 FLAG_SETS = [[], ["-f"], ["-r"], ["-w"], ["-N"], ["-n"], ["-u"], ["-r", "-f"]]
+# The other types share the parser with lmdb: fewer flag sets keep the run
+# time reasonable; the NUL flag that is not the type's default is kept.
+TYPE_FLAG_SETS = {
+    "lmdb": FLAG_SETS,
+    "cdb": [[], ["-r"], ["-N"], ["-f"]],
+    "hash": [[], ["-r"], ["-n"], ["-f"]],
+    "btree": [[], ["-r"], ["-n"], ["-f"]],
+}
+TYPES = ["lmdb", "cdb", "hash", "btree"]
+SUFFIX = {"lmdb": ".lmdb", "cdb": ".cdb", "hash": ".db", "btree": ".db"}
 MODES = ["utf8", "ascii"]
 QUERY_FLAGS = {"-f", "-N", "-n", "-u"}
 
@@ -67,11 +98,15 @@ QUERY_FLAGS = {"-f", "-N", "-n", "-u"}
 
 
 class Tools:
-    def __init__(self, postmap, mapctl, mdb_dump, selftest):
+    def __init__(self, postmap, mapctl, mdb_dump, selftest, cdb=None, db_dump=None,
+                 types=None):
         self.postmap = postmap
         self.mapctl = mapctl
         self.mdb_dump = mdb_dump
         self.selftest = selftest
+        self.cdb = cdb
+        self.db_dump = db_dump
+        self.types = types or ["lmdb"]
 
 
 def _newest_mapctl():
@@ -84,18 +119,65 @@ def _newest_mapctl():
     return max(found, key=os.path.getmtime)
 
 
+def diff_types():
+    """MAPCTL_DIFF_TYPES as a list (default: all four)."""
+    spec = os.environ.get("MAPCTL_DIFF_TYPES", "").strip()
+    if not spec:
+        return list(TYPES)
+    out = []
+    for t in spec.split(","):
+        t = t.strip()
+        if not t:
+            continue
+        if t not in TYPES:
+            print("bad MAPCTL_DIFF_TYPES entry %r (known: %s)" % (t, ",".join(TYPES)))
+            sys.exit(2)
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _mapctl_writes(mapctl, ttype):
+    """Whether this mapctl can build `ttype` tables (hash/btree need
+    Berkeley DB compiled in)."""
+    d = tempfile.mkdtemp(prefix="mapctl-interop-probe-", dir=tmp_base())
+    try:
+        with open(os.path.join(d, "main.cf"), "w") as f:
+            f.write("compatibility_level = 3.6\n")
+        with open(os.path.join(d, "p"), "wb") as f:
+            f.write(b"k v\n")
+        rc, _, err = run([mapctl, "build", "-c", d, ttype + ":p"], cwd=d)
+        return rc == 0 or b"without Berkeley DB" not in err
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def find_tools():
-    """Return Tools or exit 77 (skip) / 1 (required but missing)."""
+    """Return Tools or exit 77 (skip) / 1 (required but missing).
+
+    Types whose tools are missing are dropped (a failure when required); the
+    run is skipped only when no type is left."""
     required = os.environ.get("MAPCTL_INTEROP_REQUIRED", "0") == "1"
     selftest = os.environ.get("MAPCTL_SELFTEST", "")
     postmap = os.environ.get("POSTMAP") or "/usr/sbin/postmap"
     mapctl = os.environ.get("MAPCTL") or _newest_mapctl()
     mdb_dump = shutil.which("mdb_dump") or "/usr/bin/mdb_dump"
+    cdb = shutil.which("cdb") or "/usr/bin/cdb"
+    db_dump = shutil.which("db5.3_dump") or "/usr/bin/db5.3_dump"
+    types = diff_types()
     missing = []
     if not os.access(postmap, os.X_OK):
         missing.append("postmap (%s)" % postmap)
-    if not os.access(mdb_dump, os.X_OK):
-        missing.append("mdb_dump (lmdb-utils)")
+    type_tools = {"lmdb": (mdb_dump, "mdb_dump (lmdb-utils)"),
+                  "cdb": (cdb, "cdb (tinycdb)"),
+                  "hash": (db_dump, "db5.3_dump (db5.3-util)"),
+                  "btree": (db_dump, "db5.3_dump (db5.3-util)")}
+    dropped = []
+    for t in list(types):
+        tool, what = type_tools[t]
+        if not os.access(tool, os.X_OK):
+            dropped.append("%s: missing %s" % (t, what))
+            types.remove(t)
     if selftest:
         mapctl = postmap
     elif not mapctl or not os.access(mapctl, os.X_OK):
@@ -110,7 +192,21 @@ def find_tools():
     if selftest and selftest not in ("same", "perturb-u", "perturb-r", "perturb-n", "perturb-f"):
         print("bad MAPCTL_SELFTEST=%r" % selftest)
         sys.exit(2)
-    return Tools(postmap, mapctl, mdb_dump, selftest)
+    if not selftest:
+        for t in [t for t in types if t in ("hash", "btree")]:
+            if not _mapctl_writes(mapctl, t):
+                dropped.append("%s: mapctl was built without Berkeley DB" % t)
+                types.remove(t)
+    if dropped:
+        msg = "table types not tested: " + "; ".join(dropped)
+        if required and any("missing" in d for d in dropped):
+            print("FAIL: " + msg + " (MAPCTL_INTEROP_REQUIRED=1)")
+            sys.exit(1)
+        print("NOTE: " + msg)
+    if not types:
+        print("SKIP: no table type left to test")
+        sys.exit(SKIP)
+    return Tools(postmap, mapctl, mdb_dump, selftest, cdb, db_dump, types)
 
 
 # ---------------------------------------------------------------------------
@@ -258,17 +354,20 @@ def run(argv, cwd=None, stdin=b""):
     return p.returncode, p.stdout, p.stderr
 
 
-def postmap_build(tools, cfg, flags, cwd, name):
-    return run([tools.postmap, "-c", cfg] + flags + ["lmdb:" + name], cwd=cwd)
+def postmap_build(tools, cfg, flags, cwd, name, ttype="lmdb", stdin=b""):
+    return run([tools.postmap, "-c", cfg] + flags + [ttype + ":" + name], cwd=cwd, stdin=stdin)
 
 
-def mapctl_build(tools, cfg, flags, cwd, name):
+def mapctl_build(tools, cfg, flags, cwd, name, ttype="lmdb", stdin=b""):
+    """`mapctl build` with postmap's flags (-i and -d KEY included)."""
     if tools.selftest:
         extra = {"same": [], "perturb-u": ["-u"], "perturb-r": ["-r"],
                  "perturb-n": ["-n"], "perturb-f": ["-f"]}[tools.selftest]
-        rc, out, err = run([tools.postmap, "-c", cfg] + flags + extra + ["lmdb:" + name], cwd=cwd)
+        rc, out, err = run([tools.postmap, "-c", cfg] + flags + extra + [ttype + ":" + name],
+                           cwd=cwd, stdin=stdin)
         return (2 if rc == 1 else rc), out, err
-    return run([tools.mapctl, "build", "-c", cfg] + flags + ["lmdb:" + name], cwd=cwd)
+    return run([tools.mapctl, "build", "-c", cfg] + flags + [ttype + ":" + name], cwd=cwd,
+               stdin=stdin)
 
 
 def mdb_entries(tools, path):
@@ -299,6 +398,79 @@ def mdb_entries(tools, path):
         return list(zip(vals[0::2], vals[1::2])), None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cdb_entries(tools, path):
+    """Raw (key, value) pairs in file order via tinycdb's 'cdb -d'
+    (+KLEN,VLEN:KEY->VALUE per record, a blank line at the end)."""
+    rc, out, err = run([tools.cdb, "-d", path])
+    if rc != 0:
+        return None, err.decode("utf-8", "replace")
+    recs = []
+    i = 0
+    try:
+        while i < len(out) and out[i:i + 1] == b"+":
+            comma = out.index(b",", i)
+            colon = out.index(b":", comma)
+            klen, vlen = int(out[i + 1:comma]), int(out[comma + 1:colon])
+            k0 = colon + 1
+            key = out[k0:k0 + klen]
+            if out[k0 + klen:k0 + klen + 2] != b"->":
+                return None, "bad cdb -d record at byte %d" % i
+            v0 = k0 + klen + 2
+            recs.append((key, out[v0:v0 + vlen]))
+            if out[v0 + vlen:v0 + vlen + 1] != b"\n":
+                return None, "bad cdb -d record end at byte %d" % (v0 + vlen)
+            i = v0 + vlen + 1
+    except ValueError:
+        return None, "unparsable cdb -d output at byte %d" % i
+    if out[i:] != b"\n":
+        return None, "unexpected cdb -d trailer %r" % out[i:i + 40]
+    return recs, None
+
+
+def db_entries(tools, path):
+    """Raw (key, value) pairs via 'db5.3_dump' (hex), run on a copy; and the
+    database type from its header ("hash" or "btree")."""
+    tmp = tempfile.mkdtemp(prefix="mapctl-dbdump-", dir=tmp_base())
+    try:
+        copy = os.path.join(tmp, "copy.db")
+        shutil.copyfile(path, copy)
+        rc, out, err = run([tools.db_dump, copy], cwd=tmp)
+        if rc != 0:
+            return None, err.decode("utf-8", "replace")
+        lines = out.split(b"\n")
+        try:
+            start = lines.index(b"HEADER=END") + 1
+        except ValueError:
+            return None, "no HEADER=END in db_dump output"
+        vals = []
+        for ln in lines[start:]:
+            if ln == b"DATA=END":
+                break
+            vals.append(bytes.fromhex(ln[1:].decode("ascii")))
+        if len(vals) % 2:
+            return None, "odd number of db_dump data lines"
+        return list(zip(vals[0::2], vals[1::2])), None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def raw_entries(tools, ttype, path):
+    if ttype == "cdb":
+        return cdb_entries(tools, path)
+    if ttype in ("hash", "btree"):
+        return db_entries(tools, path)
+    return mdb_entries(tools, path)
+
+
+def dup_prefix(ttype, name):
+    """How postmap names the table in its duplicate warning (spec 3)."""
+    if ttype == "lmdb":
+        return "lmdb:" + name
+    if ttype == "cdb":
+        return name
+    return name + ".db"
 
 
 def file_bytes(path):
@@ -337,12 +509,15 @@ def _kind(msg, table):
     return None
 
 
-def parse_postmap_stderr(err, name):
+def parse_postmap_stderr(err, name, ttype="lmdb", origin=None):
+    """origin: the source as postmap names it in line warnings (default
+    `name`; "stdin" for -i)."""
     out = []
-    en = re.escape(name.encode())
+    en = re.escape((origin or name).encode())
+    dn = re.escape(dup_prefix(ttype, name).encode())
     re_line = re.compile(rb"^postmap: warning: " + en + rb", line (\d+): (.*)$", re.S)
     re_lead = re.compile(rb"^postmap: warning: " + en + rb": logical line must not start with whitespace: ", re.S)
-    re_dup = re.compile(rb"^postmap: warning: lmdb:" + en + rb': duplicate entry: "(.*)"$', re.S)
+    re_dup = re.compile(rb"^postmap: warning: " + dn + rb': duplicate entry: "(.*)"$', re.S)
     for ln in err.split(b"\n"):
         if not ln:
             continue
@@ -368,9 +543,9 @@ _RE_MC = re.compile(rb"^mapctl: (?:(.+?):(?:(\d+):)? )?(warning|error): (.*)$", 
 _RE_MC_DUP = re.compile(rb'^duplicate entry: "(.*)"(?: \(first seen on line \d+\))?$', re.S)
 
 
-def parse_mapctl_stderr(err, name, selftest=False):
+def parse_mapctl_stderr(err, name, selftest=False, ttype="lmdb", origin=None):
     if selftest:
-        return parse_postmap_stderr(err, name)
+        return parse_postmap_stderr(err, name, ttype, origin)
     out = []
     for ln in err.split(b"\n"):
         if not ln:
@@ -528,14 +703,18 @@ GOOD_SOURCE = b"good-key good value\nOther@Example.COM other value\n"
 _CTRL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False):
+def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False,
+             ttype="lmdb"):
     """Run one differential case; return a Result.
 
     prebuilt: first build GOOD_SOURCE with postmap under the same name in
     both directories, so both tools rebuild over an existing table."""
-    label = label or "%s [%s %s]" % (name, mode, " ".join(flags) or "-")
+    if label is None:
+        label = "%s [%s%s %s]" % (name, "" if ttype == "lmdb" else ttype + " ", mode,
+                                  " ".join(flags) or "-")
     res = Result(label)
     cfg = cfgs[mode]
+    sfx = SUFFIX[ttype]
     work = tempfile.mkdtemp(prefix="mapctl-interop-", dir=tmp_base())
     try:
         pdir = os.path.join(work, "postmap")
@@ -546,18 +725,18 @@ def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False)
             if prebuilt:
                 with open(os.path.join(d, name), "wb") as f:
                     f.write(GOOD_SOURCE)
-                rc, _, err = postmap_build(tools, cfg, flags, d, name)
+                rc, _, err = postmap_build(tools, cfg, flags, d, name, ttype)
                 if rc != 0:
                     res.fail("could not prebuild the old table: " + show(err))
                     return res
             with open(os.path.join(d, name), "wb") as f:
                 f.write(source)
 
-        prc, pout, perr = postmap_build(tools, cfg, flags, pdir, name)
-        mrc, mout, merr = mapctl_build(tools, cfg, flags, mdir, name)
+        prc, pout, perr = postmap_build(tools, cfg, flags, pdir, name, ttype)
+        mrc, mout, merr = mapctl_build(tools, cfg, flags, mdir, name, ttype)
         pcls, mcls = _exit_class(prc, "postmap"), _exit_class(mrc, "mapctl")
-        pw = parse_postmap_stderr(perr, name)
-        mw = parse_mapctl_stderr(merr, name, bool(tools.selftest))
+        pw = parse_postmap_stderr(perr, name, ttype)
+        mw = parse_mapctl_stderr(merr, name, bool(tools.selftest), ttype)
         if pcls != mcls:
             res.fail("exit status: postmap %d (%s), mapctl %d (%s)" % (prc, pcls, mrc, mcls),
                      ["      postmap stderr: " + show(perr, 600),
@@ -573,19 +752,19 @@ def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False)
             bad = [ln for ln in merr.split(b"\n") if _CTRL.search(ln)]
             res.fail("mapctl diagnostics contain raw control bytes (postmap prints '?'): " + show(bad[0], 300))
 
-        leftovers = sorted(set(os.listdir(mdir)) - {name, name + ".lmdb"})
+        leftovers = sorted(set(os.listdir(mdir)) - {name, name + sfx})
         if leftovers:
             res.fail("files left beside mapctl's table: %s" % leftovers)
 
         if pcls == "fatal":
-            # postmap leaves an empty 8192-byte table behind; mapctl writes nothing.
+            # postmap may leave an empty table behind; mapctl writes nothing.
             if (mcls == "fatal" and not tools.selftest and not prebuilt
-                    and os.path.exists(os.path.join(mdir, name + ".lmdb"))):
-                res.fail("mapctl created %s.lmdb on a failed build" % name)
+                    and os.path.exists(os.path.join(mdir, name + sfx))):
+                res.fail("mapctl created %s%s on a failed build" % (name, sfx))
             if mcls == "fatal":
                 if not any(k == "error" for k, _, _ in mw) and not tools.selftest:
                     res.fail("mapctl failed without an 'error:' diagnostic: " + show(merr))
-                _check_untouched(tools, cfg, name, source, flags, work, res)
+                _check_untouched(tools, cfg, name, source, flags, work, res, ttype)
             return res
 
         if pcls != "ok" or mcls != "ok":
@@ -598,74 +777,28 @@ def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False)
                      ["      postmap stderr: " + show(perr, 800),
                       "      mapctl  stderr: " + show(merr, 800)])
 
-        ptab = os.path.join(pdir, name + ".lmdb")
-        mtab = os.path.join(mdir, name + ".lmdb")
+        ptab = os.path.join(pdir, name + sfx)
+        mtab = os.path.join(mdir, name + sfx)
         if not os.path.exists(mtab):
-            res.fail("mapctl exited 0 but wrote no %s.lmdb" % name)
+            res.fail("mapctl exited 0 but wrote no %s%s" % (name, sfx))
             return res
 
         # raw entries
-        pe, perr_ = mdb_entries(tools, ptab)
-        me, merr_ = mdb_entries(tools, mtab)
-        if pe is None:
-            res.fail("mdb_dump failed on postmap's table: " + perr_)
-        if me is None:
-            res.fail("mdb_dump failed on mapctl's table: " + merr_)
-        if pe is not None and me is not None and pe != me:
-            res.fail("raw lmdb entries differ (%d postmap, %d mapctl)" % (len(pe), len(me)),
-                     diff_lists(pe, me))
+        pe, me = compare_tables(tools, ttype, ptab, mtab, res,
+                                ordered=not (ttype == "cdb" and "-r" in flags))
 
-        # postmap -s
-        ps = run([tools.postmap, "-c", cfg, "-s", "lmdb:" + name], cwd=pdir)
-        ms = run([tools.postmap, "-c", cfg, "-s", "lmdb:" + name], cwd=mdir)
-        if ps != ms:
-            det = []
-            if ps[0] != ms[0]:
-                det.append("      exit: %d vs %d" % (ps[0], ms[0]))
-            if ps[1] != ms[1]:
-                det += diff_lists(ps[1].split(b"\n"), ms[1].split(b"\n"))
-            if ps[2] != ms[2]:
-                det.append("      stderr postmap: " + show(ps[2], 400))
-                det.append("      stderr mapctl : " + show(ms[2], 400))
-            res.fail("postmap -s output differs", det)
+        # postmap -s (3.7 has none for cdb)
+        ps = None
+        if ttype != "cdb":
+            ps = compare_dumps(tools, cfg, ttype, name, pdir, mdir, res)
 
         # postmap -q
         qflags = [f for f in flags if f in QUERY_FLAGS]
-        keys = []
-        seen = set()
-        cands = []
-        for k in source_keys(source):
-            cands.extend(case_variants(k))
-        for entries in (pe or [], me or []):
-            for k, _ in entries:
-                k = k[:-1] if k.endswith(b"\0") else k
-                cands.extend(case_variants(k))
-        for k in cands:
-            if k and b"\0" not in k and b"\n" not in k and k not in seen:
-                seen.add(k)
-                keys.append(k)
-        keys = keys[:5000]
-        if keys:
-            stdin = b"\n".join(keys) + b"\n"
-            pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", "lmdb:" + name], pdir, stdin)
-            mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", "lmdb:" + name], mdir, stdin)
-            if pq != mq:
-                det = ["      exit: %d vs %d" % (pq[0], mq[0])]
-                det += diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"))
-                if pq[2] != mq[2]:
-                    det.append("      stderr postmap: " + show(pq[2], 400))
-                    det.append("      stderr mapctl : " + show(mq[2], 400))
-                res.fail("postmap %s-q - differs" % "".join(f + " " for f in qflags), det)
-            single = [k for k in keys if k != b"-"][:qcap()]
-            for k in single:
-                pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, "lmdb:" + name], pdir)
-                mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, "lmdb:" + name], mdir)
-                if pq != mq:
-                    res.fail("postmap %s-q %s differs: postmap %s, mapctl %s" % (
-                        "".join(f + " " for f in qflags), show(k), show(pq), show(mq)))
+        keys = query_keys(source, pe, me)
+        compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res)
 
         if os.environ.get("MAPCTL_CHECK_READERS") == "1" and not tools.selftest:
-            _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res)
+            _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res, ttype)
         return res
     except subprocess.TimeoutExpired as e:
         res.fail("timeout: %s" % (e.cmd,))
@@ -674,23 +807,111 @@ def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _check_untouched(tools, cfg, name, source, flags, work, res):
+def compare_tables(tools, ttype, ptab, mtab, res, ordered=True):
+    """Raw records of postmap's and mapctl's table; returns both lists.
+
+    hash tables compare order-insensitively; `ordered` False does the same
+    for the others. cdb also compares whole files when `ordered`: same
+    records in the same order make the same file."""
+    pe, perr_ = raw_entries(tools, ttype, ptab)
+    me, merr_ = raw_entries(tools, ttype, mtab)
+    if pe is None:
+        res.fail("reading postmap's %s table failed: %s" % (ttype, perr_))
+    if me is None:
+        res.fail("reading mapctl's %s table failed: %s" % (ttype, merr_))
+    if pe is None or me is None:
+        return pe, me
+    if ttype == "hash" or not ordered:
+        same = sorted(pe) == sorted(me)
+    else:
+        same = pe == me
+    if not same:
+        res.fail("raw %s entries differ (%d postmap, %d mapctl)" % (ttype, len(pe), len(me)),
+                 diff_lists(pe, me))
+    elif ttype == "cdb" and ordered and file_bytes(ptab) != file_bytes(mtab):
+        res.fail("cdb files differ although their records are the same, in the same order")
+    return pe, me
+
+
+def compare_dumps(tools, cfg, ttype, name, pdir, mdir, res):
+    """postmap -s on both tables (hash: as sorted lines). Returns postmap's."""
+    ps = run([tools.postmap, "-c", cfg, "-s", ttype + ":" + name], cwd=pdir)
+    ms = run([tools.postmap, "-c", cfg, "-s", ttype + ":" + name], cwd=mdir)
+    pl, ml = ps[1].split(b"\n"), ms[1].split(b"\n")
+    if ttype == "hash":
+        pl, ml = sorted(pl), sorted(ml)
+    if ps[0] != ms[0] or pl != ml or ps[2] != ms[2]:
+        det = []
+        if ps[0] != ms[0]:
+            det.append("      exit: %d vs %d" % (ps[0], ms[0]))
+        if pl != ml:
+            det += diff_lists(pl, ml)
+        if ps[2] != ms[2]:
+            det.append("      stderr postmap: " + show(ps[2], 400))
+            det.append("      stderr mapctl : " + show(ms[2], 400))
+        res.fail("postmap -s output differs", det)
+    return ps
+
+
+def query_keys(source, pe, me, limit=5000):
+    """Source keys as written, their case variants and the stored keys."""
+    keys = []
+    seen = set()
+    cands = []
+    for k in source_keys(source):
+        cands.extend(case_variants(k))
+    for entries in (pe or [], me or []):
+        for k, _ in entries:
+            k = k[:-1] if k.endswith(b"\0") else k
+            cands.extend(case_variants(k))
+    for k in cands:
+        if k and b"\0" not in k and b"\n" not in k and k not in seen:
+            seen.add(k)
+            keys.append(k)
+    return keys[:limit]
+
+
+def compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res):
+    """postmap -q - with all keys, postmap -q KEY with a few."""
+    if not keys:
+        return
+    table = ttype + ":" + name
+    stdin = b"\n".join(keys) + b"\n"
+    pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], pdir, stdin)
+    mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], mdir, stdin)
+    if pq != mq:
+        det = ["      exit: %d vs %d" % (pq[0], mq[0])]
+        det += diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"))
+        if pq[2] != mq[2]:
+            det.append("      stderr postmap: " + show(pq[2], 400))
+            det.append("      stderr mapctl : " + show(mq[2], 400))
+        res.fail("postmap %s-q - differs" % "".join(f + " " for f in qflags), det)
+    single = [k for k in keys if k != b"-"][:qcap()]
+    for k in single:
+        pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, table], pdir)
+        mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, table], mdir)
+        if pq != mq:
+            res.fail("postmap %s-q %s differs: postmap %s, mapctl %s" % (
+                "".join(f + " " for f in qflags), show(k), show(pq), show(mq)))
+
+
+def _check_untouched(tools, cfg, name, source, flags, work, res, ttype="lmdb"):
     """A fatal build must leave an existing table byte-identical."""
     d = os.path.join(work, "pre")
     os.mkdir(d)
     src = os.path.join(d, name)
     with open(src, "wb") as f:
         f.write(GOOD_SOURCE)
-    rc, _, err = postmap_build(tools, cfg, flags, d, name)
+    rc, _, err = postmap_build(tools, cfg, flags, d, name, ttype)
     if rc != 0:
         res.fail("could not build the good table first: " + show(err))
         return
-    tab = os.path.join(d, name + ".lmdb")
+    tab = os.path.join(d, name + SUFFIX[ttype])
     before = file_bytes(tab)
     st_before = os.stat(tab)
     with open(src, "wb") as f:
         f.write(source)
-    mrc, _, merr = mapctl_build(tools, cfg, flags, d, name)
+    mrc, _, merr = mapctl_build(tools, cfg, flags, d, name, ttype)
     if mrc != 2:
         res.fail("over an existing table mapctl exited %d (expected 2): %s" % (mrc, show(merr)))
     after = file_bytes(tab)
@@ -701,27 +922,118 @@ def _check_untouched(tools, cfg, name, source, flags, work, res):
         st = os.stat(tab)
         if (st.st_ino, st.st_mode) != (st_before.st_ino, st_before.st_mode):
             res.fail("existing table replaced (inode/mode changed) by a failed build")
-    left = sorted(set(os.listdir(d)) - {name, name + ".lmdb"})
+    left = sorted(set(os.listdir(d)) - {name, name + SUFFIX[ttype]})
     if left:
         res.fail("files left after the failed build over an existing table: %s" % left)
 
 
-def _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res):
+def _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res, ttype="lmdb"):
     """Optional: mapctl's own readers on postmap's table."""
     rflags = list(qflags)
-    md = run([tools.mapctl, "dump", "-c", cfg, "lmdb:" + name], cwd=pdir)
-    if md[0] != 0 or md[1] != ps[1]:
-        res.fail("reader: mapctl dump differs from postmap -s (exit %d)" % md[0],
-                 diff_lists(ps[1].split(b"\n"), md[1].split(b"\n"), "postmap -s", "mapctl dump"))
+    table = ttype + ":" + name
+    if ps is not None:
+        md = run([tools.mapctl, "dump", "-c", cfg, table], cwd=pdir)
+        pl, ml = ps[1].split(b"\n"), md[1].split(b"\n")
+        if ttype == "hash":
+            pl, ml = sorted(pl), sorted(ml)
+        if md[0] != 0 or pl != ml:
+            res.fail("reader: mapctl dump differs from postmap -s (exit %d)" % md[0],
+                     diff_lists(pl, ml, "postmap -s", "mapctl dump"))
     if keys:
         stdin = b"\n".join(keys) + b"\n"
-        pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", "lmdb:" + name], pdir, stdin)
-        mq = run([tools.mapctl, "query", "-c", cfg] + rflags + ["lmdb:" + name, "-"], pdir, stdin)
+        pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], pdir, stdin)
+        mq = run([tools.mapctl, "query", "-c", cfg] + rflags + [table, "-"], pdir, stdin)
         if pq[1] != mq[1] or (pq[0] == 0) != (mq[0] == 0):
             res.fail("reader: mapctl query - differs from postmap -q - (exit %d vs %d)" % (pq[0], mq[0]),
                      diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"), "postmap -q", "mapctl query"))
     if os.path.exists(os.path.join(pdir, name + ".lmdb-lock")):
         res.fail("reader: a -lock file appeared beside the table after mapctl read it")
+
+
+# ---------------------------------------------------------------------------
+# In-place updates: postmap -i / -d versus mapctl build -i / -d
+
+# The table both tools start from; some keys collide with the inputs.
+UPDATE_BASE = (b"good-key good value\nOther@Example.COM other value\n"
+               b"alice@example.com old-alice\nstrasse old-strasse\n")
+
+
+def run_update_case(tools, cfgs, label, source, mode, flags, ttype, delete_keys):
+    """postmap -i FLAGS TYPE:t < source in one directory, mapctl build -i in
+    another, both over the same table built by postmap from UPDATE_BASE;
+    then postmap -d - / mapctl build -d - with `delete_keys`. After each
+    step postmap must read the same records from both tables."""
+    res = Result(label)
+    cfg = cfgs[mode]
+    name = "t"
+    sfx = SUFFIX[ttype]
+    work = tempfile.mkdtemp(prefix="mapctl-interop-upd-", dir=tmp_base())
+    try:
+        pdir = os.path.join(work, "postmap")
+        mdir = os.path.join(work, "mapctl")
+        for d in (pdir, mdir):
+            os.mkdir(d)
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(UPDATE_BASE)
+            rc, _, err = postmap_build(tools, cfg, [], d, name, ttype)
+            if rc != 0:
+                res.fail("could not build the base table: " + show(err))
+                return res
+        ino = os.stat(os.path.join(mdir, name + sfx)).st_ino
+        iflags = ["-i"] + flags
+        prc, _, perr = postmap_build(tools, cfg, iflags, pdir, name, ttype, stdin=source)
+        mrc, mout, merr = mapctl_build(tools, cfg, iflags, mdir, name, ttype, stdin=source)
+        pcls, mcls = _exit_class(prc, "postmap"), _exit_class(mrc, "mapctl")
+        if pcls != mcls:
+            res.fail("-i exit status: postmap %d, mapctl %d" % (prc, mrc),
+                     ["      postmap stderr: " + show(perr, 600),
+                      "      mapctl  stderr: " + show(merr, 600)])
+            return res
+        if mout:
+            res.fail("mapctl build -i printed on stdout: " + show(mout))
+        if pcls != "ok":
+            return res
+        pw = parse_postmap_stderr(perr, name, ttype, origin="stdin")
+        mw = parse_mapctl_stderr(merr, name, bool(tools.selftest), ttype, origin="stdin")
+        probs = compare_warnings(pw, mw, source, utf8=(mode == "utf8" and "-u" not in flags))
+        if probs:
+            res.fail("-i warnings differ", ["      " + p for p in probs] +
+                     ["      postmap stderr: " + show(perr, 800),
+                      "      mapctl  stderr: " + show(merr, 800)])
+        mtab = os.path.join(mdir, name + sfx)
+        if not tools.selftest and os.stat(mtab).st_ino != ino:
+            res.fail("mapctl build -i replaced the table instead of updating it in place")
+        leftovers = sorted(set(os.listdir(mdir)) - {name, name + sfx})
+        if leftovers:
+            res.fail("files left beside mapctl's table: %s" % leftovers)
+        qflags = [f for f in flags if f in QUERY_FLAGS]
+        for step in ("-i", "-d"):
+            if step == "-d":
+                stdin = b"\n".join(delete_keys) + b"\n"
+                prc, _, perr = postmap_build(tools, cfg, ["-d", "-"] + qflags, pdir, name,
+                                             ttype, stdin=stdin)
+                mrc, _, merr = mapctl_build(tools, cfg, ["-d", "-"] + qflags, mdir, name,
+                                            ttype, stdin=stdin)
+                if tools.selftest and mrc == 2:
+                    mrc = 1  # postmap's "nothing deleted", not trouble
+                if (prc, perr != b"") != (mrc, merr != b""):
+                    res.fail("-d: postmap exit %d, mapctl exit %d" % (prc, mrc),
+                             ["      postmap stderr: " + show(perr, 400),
+                              "      mapctl  stderr: " + show(merr, 400)])
+            ptab = os.path.join(pdir, name + sfx)
+            pe, me = compare_tables(tools, ttype, ptab, mtab, res, ordered=True)
+            compare_dumps(tools, cfg, ttype, name, pdir, mdir, res)
+            keys = query_keys(UPDATE_BASE + source, pe, me)
+            compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res)
+            if res.problems:
+                res.problems.insert(0, "after %s:" % step)
+                break
+        return res
+    except subprocess.TimeoutExpired as e:
+        res.fail("timeout: %s" % (e.cmd,))
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------

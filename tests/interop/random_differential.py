@@ -11,9 +11,17 @@ Each source is built in both folding modes with {} plus two more flag
 sets picked by the seed (odd seeds over an already existing table), and compared exactly as postmap_differential.py
 does (common.run_case).
 
+Every table type in MAPCTL_DIFF_TYPES (default lmdb,cdb,hash,btree) is
+tested: lmdb with every seed, the other types with the first
+MAPCTL_RANDOM_TYPE_CASES seeds, {} plus one flag set of the type's
+(common.TYPE_FLAG_SETS). The fold sweep with its over-long last key runs
+for every type: that key is fatal for lmdb only.
+
 Environment:
   MAPCTL_RANDOM_SEED   first seed (default 1), or a comma-separated seed list
   MAPCTL_RANDOM_CASES  number of seeds starting at MAPCTL_RANDOM_SEED (default 100)
+  MAPCTL_RANDOM_TYPE_CASES  how many of those seeds cdb, hash and btree get
+                       (default 25; all of them when MAPCTL_RANDOM_SEED is set)
   (plus everything common.py documents)
 
 On a mismatch the source is kept (MAPCTL_INTEROP_KEEP, default
@@ -208,10 +216,24 @@ def fold_sweep_source():
     return b"\n".join(lines) + b"\n"
 
 
-def flag_sets_for(seed):
+DEFAULT_TYPE_COUNT = 25
+
+
+def flag_sets_for(seed, ttype="lmdb"):
     r = random.Random(seed * 7919 + 1)
-    extra = r.sample(common.FLAG_SETS[1:], 2)
-    return [[]] + extra
+    if ttype == "lmdb":
+        return [[]] + r.sample(common.FLAG_SETS[1:], 2)
+    return [[]] + r.sample(common.TYPE_FLAG_SETS[ttype][1:], 1)
+
+
+def type_seeds(seed_list):
+    if os.environ.get("MAPCTL_RANDOM_SEED"):
+        return seed_list
+    try:
+        n = int(os.environ.get("MAPCTL_RANDOM_TYPE_CASES", DEFAULT_TYPE_COUNT))
+    except ValueError:
+        n = DEFAULT_TYPE_COUNT
+    return seed_list[:n]
 
 
 def seeds():
@@ -230,10 +252,11 @@ def main():
     tools = common.find_tools()
     cfgs = common.Configs()
     seed_list = seeds()
-    print("postmap: %s\nmapctl:  %s%s\nseeds: %s..%s (%d)" % (
+    print("postmap: %s\nmapctl:  %s%s\nseeds: %s..%s (%d)\ntypes: %s" % (
         tools.postmap, tools.mapctl,
         "  (SELFTEST=%s)" % tools.selftest if tools.selftest else "",
-        seed_list[0] if seed_list else "-", seed_list[-1] if seed_list else "-", len(seed_list)))
+        seed_list[0] if seed_list else "-", seed_list[-1] if seed_list else "-", len(seed_list),
+        ",".join(tools.types)))
     sources = {s: generate(s) for s in seed_list}
     cases = []
     if not os.environ.get("MAPCTL_RANDOM_SEED"):
@@ -241,27 +264,36 @@ def main():
         # key in UTF-8 mode only, so also run it without that line)
         sweep = fold_sweep_source()
         sweep_ok = sweep[:sweep.rindex(b"\n", 0, len(sweep) - 1) + 1]
-        for label, src in (("fold-sweep", sweep_ok), ("fold-sweep-long", sweep)):
+        for ttype in tools.types:
+            sweeps = (("fold-sweep", sweep_ok), ("fold-sweep-long", sweep))
+            if ttype != "lmdb":
+                sweeps = sweeps[1:]  # the long key is the interesting part
+            for label, src in sweeps:
+                for mode in common.MODES:
+                    for flags in ([], ["-f"], ["-n"]) if ttype == "lmdb" else ([],):
+                        def case(src=src, label=label, mode=mode, flags=flags, ttype=ttype):
+                            res = common.run_case(tools, cfgs, "sweep", src, mode, flags,
+                                                  label="%s [%s %s %s]" % (
+                                                      label, ttype, mode, " ".join(flags) or "-"),
+                                                  ttype=ttype)
+                            res.seed = label
+                            return res
+                        cases.append(case)
+                        sources[label] = src
+    for ttype in tools.types:
+        for s in seed_list if ttype == "lmdb" else type_seeds(seed_list):
             for mode in common.MODES:
-                for flags in ([], ["-f"], ["-n"]):
-                    def case(src=src, label=label, mode=mode, flags=flags):
-                        res = common.run_case(tools, cfgs, "sweep", src, mode, flags,
-                                              label="%s [%s %s]" % (label, mode, " ".join(flags) or "-"))
-                        res.seed = label
+                for flags in flag_sets_for(s, ttype):
+                    def case(s=s, mode=mode, flags=flags, ttype=ttype):
+                        # odd seeds rebuild over an existing table
+                        res = common.run_case(tools, cfgs, "rnd", sources[s], mode, flags,
+                                              label="seed %d [%s %s %s]" % (
+                                                  s, ttype, mode, " ".join(flags) or "-"),
+                                              prebuilt=bool(s % 2), ttype=ttype)
+                        res.seed = s
+                        res.ttype = ttype
                         return res
                     cases.append(case)
-                    sources[label] = src
-    for s in seed_list:
-        for mode in common.MODES:
-            for flags in flag_sets_for(s):
-                def case(s=s, mode=mode, flags=flags):
-                    # odd seeds rebuild over an existing table
-                    res = common.run_case(tools, cfgs, "rnd", sources[s], mode, flags,
-                                          label="seed %d [%s %s]" % (s, mode, " ".join(flags) or "-"),
-                                          prebuilt=bool(s % 2))
-                    res.seed = s
-                    return res
-                cases.append(case)
     passed = failed = 0
     bad_seeds = set()
     t0 = time.time()
@@ -279,7 +311,8 @@ def main():
         bad_seeds.add(res.seed)
         common.report_failure(res)
         if isinstance(res.seed, int):
-            print("    reproduce: MAPCTL_RANDOM_SEED=%d MAPCTL_RANDOM_CASES=1 %s" % (res.seed, sys.argv[0]))
+            print("    reproduce: MAPCTL_DIFF_TYPES=%s MAPCTL_RANDOM_SEED=%d MAPCTL_RANDOM_CASES=1 %s" % (
+                getattr(res, "ttype", "lmdb"), res.seed, sys.argv[0]))
 
     try:
         common.run_all(cases, on_result)

@@ -11,7 +11,13 @@ Rules (mapctl's contract):
   * readers never create an LMDB "-lock" file (they work in a read-only dir);
   * readers take fcntl F_RDLCK per unit but never hold it while blocked on
     output or input (dump into a stalled pipe; query - with an idle stdin);
-  * query exits 0 found / 1 not found (empty key too) / 2 trouble.
+  * query exits 0 found / 1 not found (empty key too) / 2 trouble;
+  * cdb, hash and btree tables that are zero length, not a regular file,
+    not of the type (wrong magic, the other Berkeley DB type) or truncated:
+    query, dump, diff (a source against the table) and check (a main.cf
+    naming the table) exit 2 with an error naming the file; verify reports
+    them (exit 1 or 2) and never crashes on seeded mutations
+    (MAPCTL_FUZZ_ITERS_OTHER per type, default 150).
 """
 
 import fcntl
@@ -410,6 +416,243 @@ def dump_equals_postmap_s(ctx):
     r = ctx.mapctl("dump", lm(src))
     check(r.rc == 0, "%r" % r)
     check(r.out == ctx.pm_dump(src), "mapctl dump differs from postmap -s")
+
+
+# ---------------------------------------------------------------------------
+# cdb, hash and btree: the same rules for bad files, for query, dump, diff
+# and check (a main.cf naming the table), and a seeded verify fuzz.
+
+OTHER_TYPES = ["cdb", "hash", "btree"]
+SFX = {"cdb": ".cdb", "hash": ".db", "btree": ".db"}
+_bdb_ok = None
+
+
+def have_bdb(ctx):
+    """Whether this mapctl reads hash/btree (built with Berkeley DB)."""
+    global _bdb_ok
+    if _bdb_ok is None:
+        r = ctx.mapctl("query", "hash:" + ctx.path("nosuch"), "k")
+        _bdb_ok = b"without Berkeley DB" not in r.err
+        if not _bdb_ok:
+            print("  note: mapctl built without Berkeley DB: hash and btree not tested")
+    return _bdb_ok
+
+
+def build_typed(ctx, ttype, name, n):
+    """NAME built by real postmap as TYPE (its own directory per type, as
+    hash and btree share the .db suffix)."""
+    d = ctx.path(ttype)
+    if not os.path.isdir(d):
+        os.mkdir(d)
+    src = gen_source(os.path.join(d, name), n)
+    r = ctx.postmap("%s:%s" % (ttype, src))
+    check(r.rc == 0, "postmap %s build failed: %r" % (ttype, r))
+    return src
+
+
+def bad_files(ctx, ttype):
+    """[(description, table path without suffix)] of broken TYPE tables."""
+    src = build_typed(ctx, ttype, "good", 3000)
+    good = read(src + SFX[ttype])
+    d = ctx.path(ttype)
+    out = []
+
+    def add(what, make):
+        t = os.path.join(d, "bad_" + what.replace(" ", "_").replace(":", ""))
+        make(t + SFX[ttype])
+        out.append((what, t))
+
+    add("zero length", lambda p: write(p, b""))
+    add("a directory", lambda p: os.mkdir(p))
+    add("a FIFO", lambda p: os.mkfifo(p))
+    add("100 bytes", lambda p: write(p, b"x" * 100))
+    if ttype == "cdb":
+        # cdb has no magic: a header whose hash tables lie beyond the file
+        b = bytearray(good)
+        for i in range(256):
+            struct.pack_into("<II", b, i * 8, 0xFFFFFF00, 7)
+        add("header beyond EOF", lambda p: write(p, bytes(b)))
+        add("random 4096 bytes", lambda p: write(p, bytes(random.Random(3).randrange(256)
+                                                          for _ in range(4096))))
+    else:
+        b = bytearray(good)
+        struct.pack_into("<I", b, 12, 0xDEADBEEF)
+        add("wrong magic", lambda p: write(p, bytes(b)))
+        b2 = bytearray(good)
+        struct.pack_into("<I", b2, 16, 999)
+        add("wrong version", lambda p: write(p, bytes(b2)))
+        other = "btree" if ttype == "hash" else "hash"
+        osrc = build_typed(ctx, other, "other", 10)
+        add("the other Berkeley DB type", lambda p: shutil.copyfile(osrc + ".db", p))
+        add("truncated by a page", lambda p: write(p, good[:len(good) - 4096]))
+    add("truncated to half", lambda p: write(p, good[:len(good) // 2]))
+    return src, out
+
+
+def check_bad_for_command(ctx, ttype, command):
+    if ttype != "cdb" and not have_bdb(ctx):
+        return
+    src, bad = bad_files(ctx, ttype)
+    problems = []
+    for what, t in bad:
+        table = "%s:%s" % (ttype, t)
+        fname = os.path.basename(t) + SFX[ttype]
+        if command == "query":
+            r = ctx.mapctl("query", table, "user1@example1.com", timeout=15)
+        elif command == "dump":
+            r = ctx.mapctl("dump", table, timeout=15)
+        elif command == "diff":
+            r = ctx.mapctl("diff", src, table, timeout=15)
+        else:
+            conf = ctx.path("conf_" + ttype)
+            if not os.path.isdir(conf):
+                os.mkdir(conf)
+            with open(os.path.join(conf, "main.cf"), "w") as f:
+                f.write("compatibility_level = 3.6\n"
+                        "sender_dependent_relayhost_maps = %s\n" % table)
+            r = ctx.mapctl("check", "-c", conf, timeout=30)
+        try:
+            check(0 <= r.rc < 128, "killed by a signal: %r" % (r,))
+            check_no_sanitizer(r)
+            if command == "check":
+                # findings go to stdout; the broken table is trouble
+                lines = message_lines(r.err)
+                check(r.rc == 2, "expected exit 2, got %r" % (r,))
+                check(any(l.startswith("mapctl: ") and "error" in l and fname in l for l in lines),
+                      "no error naming %s on stderr: %r" % (fname, r.err))
+            else:
+                check_one_clear_error(r, fname)
+                check(r.out == b"", "printed data: %r" % (r.out[:200],))
+        except AssertionError as e:
+            problems.append("%s on %s (%s): %s" % (command, ttype, what, e))
+    check(not problems, "\n  ".join(problems))
+
+
+def _register_bad_input_tests():
+    for ttype in OTHER_TYPES:
+        for command in ("query", "dump", "diff", "check"):
+            def fn(ctx, ttype=ttype, command=command):
+                check_bad_for_command(ctx, ttype, command)
+            fn.__name__ = "bad_%s_table_%s" % (ttype, command)
+            test(fn)
+
+
+_register_bad_input_tests()
+
+
+@test
+def verify_bad_files_other_types(ctx):
+    """verify on files that are not tables of the type: a message naming the
+    file and exit 1 (damage) or 2 (cannot open); never 0, never a crash."""
+    problems = []
+    for ttype in OTHER_TYPES:
+        if ttype != "cdb" and not have_bdb(ctx):
+            continue
+        _, bad = bad_files(ctx, ttype)
+        for what, t in bad:
+            fname = os.path.basename(t) + SFX[ttype]
+            r = ctx.mapctl("verify", "%s:%s" % (ttype, t), timeout=20)
+            try:
+                check(0 <= r.rc < 128, "killed by a signal: %r" % (r,))
+                check_no_sanitizer(r)
+                check(r.rc in (1, 2), "expected exit 1 or 2, got %r" % (r,))
+                lines = message_lines(r.err)
+                check(lines and fname in lines[0], "first message does not name %s: %r"
+                      % (fname, r.err))
+            except AssertionError as e:
+                problems.append("verify %s (%s): %s" % (ttype, what, e))
+    check(not problems, "\n  ".join(problems))
+
+
+@test
+def good_tables_verify_ok_other_types(ctx):
+    for ttype in OTHER_TYPES:
+        if ttype != "cdb" and not have_bdb(ctx):
+            continue
+        for n in (0, 1, 3000):
+            src = build_typed(ctx, ttype, "t%d" % n, n)
+            r = ctx.mapctl("verify", "%s:%s" % (ttype, src))
+            check(r.rc == 0, "verify of a good %d-entry postmap %s table: %r" % (n, ttype, r))
+            src2 = gen_source(ctx.path(ttype, "m%d" % n), n)
+            ctx.build("%s:%s" % (ttype, src2))
+            r = ctx.mapctl("verify", "%s:%s" % (ttype, src2))
+            check(r.rc == 0, "verify of a good %d-entry mapctl %s table: %r" % (n, ttype, r))
+
+
+def _verify_fuzz(ctx, ttype):
+    if ttype != "cdb" and not have_bdb(ctx):
+        return
+    seed = int(os.environ.get("MAPCTL_FUZZ_SEED", "20240611")) + OTHER_TYPES.index(ttype)
+    iters = int(os.environ.get("MAPCTL_FUZZ_ITERS_OTHER", "150"))
+    rnd = random.Random(seed)
+    srcs = [build_typed(ctx, ttype, "p", 3000)]
+    srcm = gen_source(ctx.path(ttype, "m"), 3000, valtag="m")
+    ctx.build("%s:%s" % (ttype, srcm))
+    srcs.append(srcm)
+    bigv = write(ctx.path(ttype, "o"), b"a@example.com " + b"v" * 20000 + b"\nb@example.com w\n")
+    ctx.build("%s:%s" % (ttype, bigv))                        # overflow pages / a long record
+    srcs.append(bigv)
+    t = ctx.path(ttype, "fz")
+    table = "%s:%s" % (ttype, t)
+    counts = {0: 0, 1: 0, 2: 0}
+    for it in range(iters):
+        src = srcs[it % len(srcs)]
+        data = bytearray(read(src + SFX[ttype]))
+        flips = []
+        for _ in range(rnd.choice((1, 1, 2, 4, 16))):
+            r = rnd.random()
+            if ttype == "cdb":
+                if r < 0.3:                       # the header
+                    off = rnd.randrange(min(2048, len(data)))
+                elif r < 0.5:                     # the hash tables at the end
+                    off = len(data) - 1 - rnd.randrange(min(len(data), 8192))
+                else:
+                    off = rnd.randrange(len(data))
+            else:
+                npages = len(data) // 4096
+                if r < 0.15:                      # the metadata page
+                    off = rnd.randrange(72)
+                elif r < 0.45:                    # a page header
+                    off = rnd.randrange(npages) * 4096 + rnd.randrange(26)
+                else:
+                    off = rnd.randrange(len(data))
+            val = rnd.choice((rnd.randrange(256), data[off] ^ (1 << rnd.randrange(8)), 0, 0xff))
+            data[off] = val
+            flips.append((off, val))
+        write(t + SFX[ttype], bytes(data))
+        r = ctx.mapctl("verify", table, timeout=20)
+        where = "%s seed %d iteration %d (source %s, flips %r)" % (
+            ttype, seed, it, os.path.basename(src), flips)
+        check(0 <= r.rc < 128, "verify killed by signal %d at %s" % (
+            -r.rc if r.rc < 0 else r.rc - 128, where))
+        check(r.rc in (0, 1, 2), "verify exit %d at %s" % (r.rc, where))
+        try:
+            check_no_sanitizer(r)
+        except AssertionError as e:
+            raise AssertionError("%s at %s" % (e, where))
+        counts[r.rc] += 1
+        if r.rc == 0:
+            # a table verify calls ok must be safe to read
+            for cmd in (["dump", table], ["query", table, "a@example.com"]):
+                q = ctx.mapctl(*cmd, timeout=20)
+                check(0 <= q.rc < 128, "%s crashed on a table verify called ok, %s: %r"
+                      % (cmd[0], where, q))
+                check_no_sanitizer(q)
+    print("  %s verify results over %d mutations: %r" % (ttype, iters, counts))
+    check(counts[1] + counts[2] > iters // 10,
+          "verify found damage in only %d of %d mutated %s tables"
+          % (counts[1] + counts[2], iters, ttype))
+
+
+def _register_fuzz_tests():
+    for ttype in OTHER_TYPES:
+        def fn(ctx, ttype=ttype):
+            _verify_fuzz(ctx, ttype)
+        fn.__name__ = "verify_fuzz_never_crashes_%s" % ttype
+        test(fn)
+
+
+_register_fuzz_tests()
 
 
 if __name__ == "__main__":

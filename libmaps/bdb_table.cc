@@ -615,11 +615,9 @@ Status VerifyBdbTable(const TableSpec& spec,
   }
   Result<bdb::MetaCheck> check = bdb::CheckMeta(fd, name, spec.type);
   if (!check) {
+    // Refused before Berkeley DB sees it, as a reader refuses it: an
+    // error (exit 2), like lmdb's pre-trust checks.
     close(fd);
-    if (check.error().code() == ErrorCode::kCorruption) {
-      problems->push_back(check.error().message());
-      return Status::Ok();
-    }
     return std::move(check).error();
   }
   bdb::MessageScope scope;
@@ -638,12 +636,12 @@ Status VerifyBdbTable(const TableSpec& spec,
   while (start < text.size() && reported < bdb::kMaxProblems) {
     std::size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    problems->push_back(name + ": " + text.substr(start, end - start));
+    problems->push_back(text.substr(start, end - start));
     ++reported;
     start = end + 1;
   }
   if (reported == 0) {
-    problems->push_back(name + ": Berkeley DB's verify found damage");
+    problems->push_back("Berkeley DB's verify found damage");
   }
   return Status::Ok();
 }

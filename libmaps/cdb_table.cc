@@ -573,18 +573,28 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
   // cdb's own default is no NUL (dict_cdb.c); -N adds one.
   const std::size_t nul = options.nul == NulMode::kWith ? 1 : 0;
 
-  // Which entries survive PlanBuild's duplicate resolution; the records
-  // are then written in one sequential pass in source order. (The plan is
-  // in key order: reading the entries in that order would miss the cache
-  // on nearly every one.)
-  std::vector<std::uint8_t> keep(entries.size());
-  for (std::uint32_t idx : plan.order) {
-    if (idx >= entries.size()) {
+  // Records go out in source order. PlanBuild's plan for cdb is already
+  // in source order (duplicates dropped): it is used as it is. A plan in
+  // any other order (key order, from a caller's own plan) is turned into
+  // the set of surviving entries, then written in one sequential pass.
+  bool in_source_order = true;
+  for (std::size_t k = 0; k < plan.order.size(); ++k) {
+    if (plan.order[k] >= entries.size()) {
       return Status::InvalidArgument("build plan does not match its entries");
     }
-    keep[idx] = 1;
+    if (k > 0 && plan.order[k] <= plan.order[k - 1]) in_source_order = false;
   }
-  const std::size_t count = plan.order.size();
+  std::vector<std::uint32_t> sorted_order;
+  if (!in_source_order) {
+    std::vector<std::uint8_t> keep(entries.size());
+    for (std::uint32_t idx : plan.order) keep[idx] = 1;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (keep[i]) sorted_order.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  const std::vector<std::uint32_t>& order =
+      in_source_order ? plan.order : sorted_order;
+  const std::size_t count = order.size();
   // Positions are 32-bit: header, records and 16 bytes of slots per
   // record must stay below 4 GiB. Checked as the records are written.
   const std::uint64_t slot_bytes = 16 * std::uint64_t{count};
@@ -642,8 +652,7 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
       if (pos + slot_bytes > cdb::kMaxFileSize) return too_large();
       return Status::Ok();
     };
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (!keep[i]) continue;
+    for (std::uint32_t i : order) {
       const Entry& e = entries[i];
       // Entry guarantees a NUL just past each view: "key\0" is in place.
       ks[group] = std::string_view(e.key().data(), e.key().size() + nul);
@@ -658,7 +667,7 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
     }
     if (group > 0) MAPCTL_RETURN_IF_ERROR(flush_group());
   }
-  keep = std::vector<std::uint8_t>();
+  sorted_order = std::vector<std::uint32_t>();
 
   // Group the records by table, keeping record order within a table (a
   // stable counting sort), then fill each table's slots in that order, as
@@ -735,10 +744,16 @@ Status VerifyCdbTable(const TableSpec& spec,
                                    ": not a regular file");
   }
   const auto size = static_cast<std::size_t>(st.st_size);
+  // What a reader refuses before trusting the file is "cannot verify", as
+  // for lmdb: an error, not a list of problems.
+  if (size < 2048) {
+    close(fd);
+    return Status::Corruption(name + (size == 0 ? ": empty file (zero length)"
+                                                : ": truncated: shorter than "
+                                                  "the 2048-byte cdb header"));
+  }
   std::vector<std::string> found;
-  if (size == 0) {
-    cdb::VerifyCdbImage(nullptr, 0, &found);
-  } else {
+  {
     void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
       int err = errno;
@@ -750,7 +765,7 @@ Status VerifyCdbTable(const TableSpec& spec,
     munmap(map, size);
   }
   close(fd);
-  for (std::string& p : found) problems->push_back(name + ": " + p);
+  for (std::string& p : found) problems->push_back(std::move(p));
   return Status::Ok();
 }
 

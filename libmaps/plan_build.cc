@@ -15,8 +15,17 @@
 // Memory matters here (the whole source is in memory already): the slots
 // live in their own anonymous mapping, returned to the system before the
 // writer starts, whatever malloc's trim thresholds are.
+//
+// Types whose writer does not want key order (cdb: records in source
+// order, as postmap writes them) skip the sort: duplicates are found with
+// an open-addressing hash table of {XXH3 tag, index} slots, about twice
+// as many slots as entries, filled in source order. Only a tag match
+// looks at the keys. The plan is then source order minus the losers, and
+// the warnings come out in line order by construction, with the same
+// texts and winners as the sorted path.
 
 #include <sys/mman.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -37,35 +46,38 @@ struct __attribute__((packed)) Slot {
 };
 static_assert(sizeof(Slot) == 12);
 
-// A fixed-size array in an anonymous mapping (see the file comment).
-class SlotArray {
+// A fixed-size, zero-filled array in an anonymous mapping (see the file
+// comment).
+template <typename T>
+class MappedArray {
  public:
-  SlotArray() = default;
-  SlotArray(const SlotArray&) = delete;
-  SlotArray& operator=(const SlotArray&) = delete;
-  ~SlotArray() { Release(); }
+  MappedArray() = default;
+  MappedArray(const MappedArray&) = delete;
+  MappedArray& operator=(const MappedArray&) = delete;
+  ~MappedArray() { Release(); }
 
   bool Allocate(std::size_t n) {
     if (n == 0) return true;
-    void* p = mmap(nullptr, n * sizeof(Slot), PROT_READ | PROT_WRITE,
+    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return false;
-    data_ = static_cast<Slot*>(p);
+    data_ = static_cast<T*>(p);
     size_ = n;
     return true;
   }
   void Release() {
-    if (data_ != nullptr) munmap(data_, size_ * sizeof(Slot));
+    if (data_ != nullptr) munmap(data_, size_ * sizeof(T));
     data_ = nullptr;
     size_ = 0;
   }
-  Slot* data() const { return data_; }
+  T* data() const { return data_; }
   std::size_t size() const { return size_; }
 
  private:
-  Slot* data_ = nullptr;
+  T* data_ = nullptr;
   std::size_t size_ = 0;
 };
+using SlotArray = MappedArray<Slot>;
 
 inline bool SlotLess(const Slot& a, const Slot& b) {
   return a.chunk != b.chunk ? a.chunk < b.chunk : a.index < b.index;
@@ -135,6 +147,92 @@ void SortSlots(std::span<const Entry> entries, SlotArray& slots,
   }
 }
 
+// The writers that want key order: LMDB (MDB_APPEND) and btree (sorted
+// inserts fill its pages). cdb writes records in source order; hash
+// buckets have nothing to do with key order.
+bool WantsKeyOrder(TableType type) {
+  return type == TableType::kLmdb || type == TableType::kBtree;
+}
+
+// Duplicates by hashing, for writers that take source order (see the file
+// comment). Fills `order` (source order, losers left out) and `skipped`
+// ((duplicate, kept) pairs in source order of the duplicate, for
+// kFirstWarn only).
+Status PlanBySourceOrder(
+    std::span<const Entry> entries, DuplicatePolicy policy,
+    std::string_view origin, std::vector<std::uint32_t>* order,
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
+  const std::size_t n = entries.size();
+  std::size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  const std::uint64_t mask = capacity - 1;
+  // A slot is {tag: the hash's upper 32 bits, index + 1}; 0 is empty.
+  MappedArray<std::uint64_t> table;
+  if (!table.Allocate(capacity)) {
+    return Status::IoError("plan " + std::string(origin), errno);
+  }
+  std::uint64_t* slots = table.data();
+  // Random probes over megabytes: huge pages spare a TLB miss per probe
+  // and most page faults (when the system allows them; only a hint).
+  (void)madvise(slots, capacity * sizeof(std::uint64_t), MADV_HUGEPAGE);
+  order->reserve(n);
+  std::vector<std::uint8_t> dropped;  // kLast: earlier records replaced
+
+  // Hash kAhead entries ahead of the one placed and prefetch its slot:
+  // the table is far larger than the caches, and every probe would
+  // otherwise wait for memory.
+  constexpr std::size_t kAhead = 16;
+  std::uint64_t ring[kAhead];
+  auto place = [&](std::size_t j, std::uint64_t h) {
+    const std::string_view key = entries[j].key();
+    const std::uint64_t tag = h >> 32;
+    const auto mine = tag << 32 | static_cast<std::uint64_t>(j + 1);
+    for (std::uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
+      const std::uint64_t s = slots[pos];
+      if (s == 0) {
+        slots[pos] = mine;
+        order->push_back(static_cast<std::uint32_t>(j));
+        return;
+      }
+      if (s >> 32 != tag) continue;
+      const auto seen = static_cast<std::uint32_t>(s) - 1;
+      if (entries[seen].key() != key) continue;
+      switch (policy) {
+        case DuplicatePolicy::kFirstWarn:
+          skipped->emplace_back(static_cast<std::uint32_t>(j), seen);
+          break;
+        case DuplicatePolicy::kFirst:
+          break;
+        case DuplicatePolicy::kLast:
+          // The later record replaces the earlier one (postmap -r; for
+          // cdb, CDB_PUT_REPLACE drops the earlier record).
+          if (dropped.empty()) dropped.resize(n);
+          dropped[seen] = 1;
+          slots[pos] = mine;
+          order->push_back(static_cast<std::uint32_t>(j));
+          break;
+      }
+      return;
+    }
+  };
+  for (std::size_t i = 0; i < n + kAhead; ++i) {
+    // Place entry i - kAhead first: its hash is in the ring slot that
+    // entry i's takes.
+    if (i >= kAhead) place(i - kAhead, ring[i % kAhead]);
+    if (i < n) {
+      const std::string_view key = entries[i].key();
+      const std::uint64_t h = XXH3_64bits(key.data(), key.size());
+      ring[i % kAhead] = h;
+      __builtin_prefetch(&slots[h & mask], 1);
+    }
+  }
+  table.Release();
+  if (!dropped.empty()) {
+    std::erase_if(*order, [&](std::uint32_t i) { return dropped[i] != 0; });
+  }
+  return Status::Ok();
+}
+
 std::string TooLongMessage(std::string_view origin, std::uint32_t line,
                            std::size_t size, std::size_t limit) {
   std::string msg(origin);
@@ -148,19 +246,13 @@ std::string TooLongMessage(std::string_view origin, std::uint32_t line,
   return msg;
 }
 
-}  // namespace
-
-Result<BuildPlan> PlanBuild(const TableSpec& spec,
-                            std::span<const Entry> entries,
-                            const BuildOptions& options,
-                            std::string_view origin) {
-  if (entries.size() >= UINT32_MAX) {
-    return Status::InvalidArgument("too many entries in " +
-                                   std::string(origin));
-  }
-  const bool lmdb = spec.type == TableType::kLmdb;
-  const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
-
+// The sort (see the file comment), for writers that want key order.
+// Fills `order` (key order, losers left out) and `skipped` ((duplicate,
+// kept) pairs, for kFirstWarn only, in no particular order).
+Status PlanByKeyOrder(
+    std::span<const Entry> entries, DuplicatePolicy policy, bool lmdb,
+    std::size_t nul, std::string_view origin, std::vector<std::uint32_t>* order,
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
   SlotArray slots;
   if (!slots.Allocate(entries.size())) {
     return Status::IoError("plan " + std::string(origin), errno);
@@ -184,30 +276,53 @@ Result<BuildPlan> PlanBuild(const TableSpec& spec,
   std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;
   SortSlots(entries, slots, &groups);
 
-  BuildPlan plan;
   // Duplicate groups are few; mark the slots to skip, with the kept slot.
-  // (first skipped index, kept index) pairs for diagnostics.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> skipped;
   constexpr std::uint32_t kDrop = UINT32_MAX;
   for (auto [b, e] : groups) {
-    std::uint32_t keep =
-        options.duplicates == DuplicatePolicy::kLast ? e - 1 : b;
+    std::uint32_t keep = policy == DuplicatePolicy::kLast ? e - 1 : b;
     for (std::uint32_t k = b; k < e; ++k) {
       if (k == keep) continue;
-      if (options.duplicates == DuplicatePolicy::kFirstWarn) {
+      if (policy == DuplicatePolicy::kFirstWarn) {
         const std::uint32_t dup = slots.data()[k].index;
         const std::uint32_t kept = slots.data()[keep].index;
-        skipped.emplace_back(dup, kept);
+        skipped->emplace_back(dup, kept);
       }
       slots.data()[k].index = kDrop;
     }
   }
-  plan.order.reserve(slots.size());
+  order->reserve(slots.size());
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const std::uint32_t index = slots.data()[k].index;
-    if (index != kDrop) plan.order.push_back(index);
+    if (index != kDrop) order->push_back(index);
   }
   slots.Release();  // back to the system before the writer starts
+
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BuildPlan> PlanBuild(const TableSpec& spec,
+                            std::span<const Entry> entries,
+                            const BuildOptions& options,
+                            std::string_view origin) {
+  if (entries.size() >= UINT32_MAX) {
+    return Status::InvalidArgument("too many entries in " +
+                                   std::string(origin));
+  }
+  const bool lmdb = spec.type == TableType::kLmdb;
+  const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
+
+  BuildPlan plan;
+  // (duplicate index, kept index) pairs for diagnostics.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> skipped;
+  if (!WantsKeyOrder(spec.type)) {
+    MAPCTL_RETURN_IF_ERROR(PlanBySourceOrder(entries, options.duplicates,
+                                             origin, &plan.order, &skipped));
+  } else {
+    MAPCTL_RETURN_IF_ERROR(PlanByKeyOrder(entries, options.duplicates, lmdb,
+                                          nul, origin, &plan.order, &skipped));
+  }
 
   std::sort(skipped.begin(), skipped.end());
   plan.diagnostics.reserve(skipped.size());

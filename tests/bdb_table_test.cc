@@ -302,9 +302,12 @@ TEST_P(BdbTableTest, OpenErrors) {
   Spit(File("cut"), bytes.substr(0, bytes.size() / 2));
   Status st = open_error("cut");
   EXPECT_NE(st.message().find("truncated"), std::string::npos) << st.message();
+  // verify refuses it too, as an error (exit 2), like lmdb's pre-checks.
   std::vector<std::string> problems;
-  EXPECT_OK(VerifyTable(Spec("cut"), &problems));
-  EXPECT_FALSE(problems.empty());
+  Status vs = VerifyTable(Spec("cut"), &problems);
+  EXPECT_EQ(vs.code(), ErrorCode::kCorruption);
+  EXPECT_NE(vs.message().find("truncated"), std::string::npos)
+      << vs.message();
 
   // The other Berkeley DB type under this one's name.
   TableSpec other{

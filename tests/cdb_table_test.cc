@@ -420,7 +420,11 @@ TEST_F(CdbTableTest, VerifyFindsDamage) {
     if (round % 10 == 0) bad.resize(rng() % bad.size());
     Spit(File(), bad);
     std::vector<std::string> found_problems;
-    EXPECT_OK(VerifyTable(Spec(), &found_problems));
+    Status vs = VerifyTable(Spec(), &found_problems);
+    // A file cut below the header is refused before the walk (exit 2).
+    EXPECT_TRUE(vs.ok() || (bad.size() < 2048 &&
+                            vs.code() == ErrorCode::kCorruption))
+        << vs.ToString();
     Result<std::unique_ptr<TableReader>> rr = OpenTable(Spec(), {});
     if (!rr) continue;
     auto u = (*rr)->Begin();

@@ -1,4 +1,5 @@
-// plan_build_test.cc - PlanBuild(): LMDB key order, duplicates, key limits.
+// plan_build_test.cc - PlanBuild(): LMDB key order, cdb source order,
+// duplicates, key limits.
 
 #include <algorithm>
 #include <deque>
@@ -36,6 +37,7 @@ class Entries {
 };
 
 TableSpec Lmdb() { return TableSpec{TableType::kLmdb, "t"}; }
+TableSpec Cdb() { return TableSpec{TableType::kCdb, "t"}; }
 
 std::vector<std::string> Keys(const Entries& e, const BuildPlan& plan) {
   std::vector<std::string> out;
@@ -173,6 +175,152 @@ TEST(PlanBuildTest, NoEntriesGiveAnEmptyPlan) {
   Result<BuildPlan> plan = PlanBuild(Lmdb(), {}, BuildOptions{}, "src");
   ASSERT_TRUE(plan);
   EXPECT_TRUE(plan->order.empty());
+}
+
+// cdb (and hash) plans skip the sort: source order, duplicates found by
+// hashing. Same winners and warnings as the sorted path.
+
+TEST(PlanBuildTest, CdbKeepsSourceOrderAndWarnsInLineOrder) {
+  Entries e;
+  e.Add("b", "1", 3);
+  e.Add("a", "2", 4);
+  e.Add("b", "3", 7);
+  e.Add("c", "4", 8);
+  e.Add("a", "5", 9);
+  e.Add("b", "6", 11);
+  Result<BuildPlan> plan = PlanBuild(Cdb(), e.span(), BuildOptions{}, "map");
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->order, (std::vector<std::uint32_t>{0, 1, 3}));
+  ASSERT_EQ(plan->diagnostics.size(), 3u);
+  EXPECT_EQ(plan->diagnostics[0].line, 7u);
+  EXPECT_EQ(plan->diagnostics[0].message,
+            "duplicate entry: \"b\" (first seen on line 3)");
+  EXPECT_EQ(plan->diagnostics[1].line, 9u);
+  EXPECT_EQ(plan->diagnostics[1].message,
+            "duplicate entry: \"a\" (first seen on line 4)");
+  EXPECT_EQ(plan->diagnostics[2].line, 11u);
+  EXPECT_EQ(plan->diagnostics[2].message,
+            "duplicate entry: \"b\" (first seen on line 3)");
+  for (const Diagnostic& d : plan->diagnostics) {
+    EXPECT_EQ(d.kind, DiagnosticKind::kDuplicate);
+    EXPECT_EQ(d.severity, Severity::kWarning);
+    EXPECT_EQ(d.file, "map");
+  }
+}
+
+TEST(PlanBuildTest, CdbDashWKeepsTheFirstAndDashROnlyTheLast) {
+  Entries e;
+  e.Add("k", "first");
+  e.Add("j", "other");
+  e.Add("k", "second");
+  e.Add("i", "alone");
+  e.Add("k", "third");
+  e.Add("j", "again");
+  BuildOptions opts;
+  opts.duplicates = DuplicatePolicy::kFirst;
+  Result<BuildPlan> first = PlanBuild(Cdb(), e.span(), opts, "map");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->order, (std::vector<std::uint32_t>{0, 1, 3}));
+  EXPECT_TRUE(first->diagnostics.empty());
+  // -r: the winner stays at its own position, the earlier records are
+  // gone (postmap's CDB_PUT_REPLACE drops them from the file).
+  opts.duplicates = DuplicatePolicy::kLast;
+  Result<BuildPlan> last = PlanBuild(Cdb(), e.span(), opts, "map");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->order, (std::vector<std::uint32_t>{3, 4, 5}));
+  EXPECT_EQ(e.span()[last->order[1]].value(), "third");
+  EXPECT_TRUE(last->diagnostics.empty());
+}
+
+TEST(PlanBuildTest, CdbHasNoKeyLimitAndHandlesEmptyInput) {
+  Entries e;
+  e.Add(std::string(5000, 'k'), "v");
+  e.Add(std::string(5000, 'k'), "w");
+  Result<BuildPlan> plan = PlanBuild(Cdb(), e.span(), BuildOptions{}, "src");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->order, (std::vector<std::uint32_t>{0}));
+  EXPECT_EQ(plan->diagnostics.size(), 1u);
+  Result<BuildPlan> none = PlanBuild(Cdb(), {}, BuildOptions{}, "src");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->order.empty());
+  EXPECT_TRUE(none->diagnostics.empty());
+}
+
+// Many keys, many duplicates (some of them prefixes of others, empty-ish
+// and long ones): for every policy the hashed plan keeps the same entries
+// as the sorted one, in source order, with identical diagnostics.
+TEST(PlanBuildTest, CdbAndHashAgreeWithTheSortedPathOnEveryPolicy) {
+  std::mt19937 rng(7);
+  Entries e;
+  for (int i = 0; i < 30000; ++i) {
+    std::string key = "u" + std::to_string(rng() % 9000);
+    if (rng() % 5 == 0) key += std::string(rng() % 20, 'x');
+    if (rng() % 7 == 0) key = "@" + key + ".example";
+    e.Add(key, std::to_string(i));
+  }
+  for (DuplicatePolicy policy :
+       {DuplicatePolicy::kFirstWarn, DuplicatePolicy::kFirst,
+        DuplicatePolicy::kLast}) {
+    BuildOptions opts;
+    opts.duplicates = policy;
+    Result<BuildPlan> sorted = PlanBuild(Lmdb(), e.span(), opts, "src");
+    ASSERT_TRUE(sorted);
+    std::vector<std::uint32_t> expect = sorted->order;
+    std::sort(expect.begin(), expect.end());
+    for (TableType type : {TableType::kCdb, TableType::kHash}) {
+      Result<BuildPlan> hashed =
+          PlanBuild(TableSpec{type, "t"}, e.span(), opts, "src");
+      ASSERT_TRUE(hashed);
+      EXPECT_EQ(hashed->order, expect) << static_cast<int>(policy);
+      ASSERT_EQ(hashed->diagnostics.size(), sorted->diagnostics.size());
+      for (std::size_t i = 0; i < hashed->diagnostics.size(); ++i) {
+        const Diagnostic& a = hashed->diagnostics[i];
+        const Diagnostic& b = sorted->diagnostics[i];
+        EXPECT_EQ(a.line, b.line);
+        EXPECT_EQ(a.message, b.message);
+        EXPECT_EQ(a.file, b.file);
+        EXPECT_EQ(a.kind, b.kind);
+        EXPECT_EQ(a.severity, b.severity);
+      }
+    }
+    if (policy == DuplicatePolicy::kFirstWarn) {
+      EXPECT_GT(sorted->diagnostics.size(), 10000u);
+    } else {
+      EXPECT_TRUE(sorted->diagnostics.empty());
+    }
+  }
+}
+
+TEST(PlanBuildTest, BtreeKeepsKeyOrder) {
+  Entries e;
+  for (const char* k : {"b", "a", "c", "a"}) e.Add(k, "v");
+  Result<BuildPlan> plan = PlanBuild(TableSpec{TableType::kBtree, "t"},
+                                     e.span(), BuildOptions{}, "src");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(Keys(e, *plan), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(plan->diagnostics.size(), 1u);
+}
+
+// The cdb writer takes records in source order whatever order a plan
+// lists them in: a key-ordered plan gives the same file.
+TEST(PlanBuildTest, CdbWriterGivesTheSameBytesForAKeyOrderedPlan) {
+  testing::TempDir dir;
+  Entries e;
+  for (int i = 0; i < 500; ++i) {
+    e.Add("key" + std::to_string((i * 7919) % 300), std::to_string(i));
+  }
+  BuildOptions opts;
+  Result<BuildPlan> hashed = PlanBuild(Cdb(), e.span(), opts, "src");
+  Result<BuildPlan> sorted = PlanBuild(Lmdb(), e.span(), opts, "src");
+  ASSERT_TRUE(hashed);
+  ASSERT_TRUE(sorted);
+  ASSERT_NE(hashed->order, sorted->order);
+  const TableSpec a{TableType::kCdb, (dir.path() / "a").string()};
+  const TableSpec b{TableType::kCdb, (dir.path() / "b").string()};
+  ASSERT_OK(WriteTable(a, e.span(), *hashed, opts, SourceFileInfo{}));
+  ASSERT_OK(WriteTable(b, e.span(), *sorted, opts, SourceFileInfo{}));
+  EXPECT_EQ(testing::ReadFileOrDie(a.FileName()),
+            testing::ReadFileOrDie(b.FileName()));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include "mapctl/check.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <tuple>
 
 #include "check_internal.h"
@@ -42,6 +44,10 @@ Result<CheckReport> RunChecks(const MainConfig& config,
   m.report = &report;
   m.fold = KeyFoldMode(config, false, false);
   m.check_utf8 = ChecksUtf8(config, false);
+  m.threads = options.threads;
+  if (m.threads == 0) {
+    m.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  }
   MAPCTL_RETURN_IF_ERROR(check::BuildModel(&m));
   MAPCTL_RETURN_IF_ERROR(check::CheckConsistency(&m));
   check::CheckValues(&m);
@@ -56,6 +62,19 @@ Result<CheckReport> RunChecks(const MainConfig& config,
 }  // namespace mapctl
 
 namespace mapctl::check {
+
+void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks) {
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < tasks.size(); i = next++) tasks[i]();
+  };
+  std::vector<std::thread> helpers;
+  const std::size_t extra =
+      std::min<std::size_t>(threads, tasks.size()) - (tasks.empty() ? 0 : 1);
+  for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+}
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -5,7 +5,9 @@
 // the shape of the keys.
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "check_internal.h"
@@ -48,6 +50,13 @@ struct NoCaseLess {
   }
 };
 
+// A key of table `table` of a list; located (source line) only when a
+// finding names it.
+struct KeyRef {
+  std::size_t table = 0;
+  std::string key;
+};
+
 // A destination that got no credentials, or the sender's credentials on
 // the default relay: judged once all evidence is in.
 struct Candidate {
@@ -55,11 +64,36 @@ struct Candidate {
   std::string nexthop;
   CredentialState state = CredentialState::kNone;
   RelaySource source = RelaySource::kRecipientDomain;
-  std::optional<Location> relay_key;  // the relay-map entry that routed it
+  std::optional<KeyRef> relay_key;  // the relay-map entry that routed it
   bool dunno = false;
-  std::optional<Location> dunno_key;
-  std::string username;  // sender credentials
-  std::optional<Location> credential_key;
+  std::optional<KeyRef> dunno_key;
+  std::string username;                  // sender credentials
+  std::optional<KeyRef> credential_key;  // in the credential list
+};
+
+struct Sent {
+  std::size_t table = 0;
+  std::string key;
+};
+
+// What one thread reuses from sender to sender.
+struct Scratch {
+  SenderResolution res;
+  std::string sender;
+  std::unordered_set<std::string> valid_relays;  // values that parsed
+};
+
+// The evidence a run of resolutions gathers; runs on different threads
+// each fill their own, merged in sender order.
+struct Evidence {
+  std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
+  std::vector<std::size_t> relay_usernames;      // hashes
+  std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::size_t> not_evaluated;
+  // Sender-specific resolver warnings: the rep and the message.
+  std::vector<std::pair<Rep, std::string>> scope;
+  bool too_long = false;  // a query the memory reader cannot answer
 };
 
 // Settings outside the relay model that change the relay for every sender
@@ -103,7 +137,13 @@ class Consistency {
                  std::string_view key) const;
   Location WhereRep(const Rep& rep) const;
   void SenderOf(const Rep& rep, std::string* out) const;
-  void Evaluate(const Rep& rep);
+  void Evaluate(const Rep& rep, SenderResolver& resolver, Scratch& scratch,
+                Evidence* ev) const;
+  void Merge(Evidence& ev);
+  bool ResolveInParallel(const SenderResolverOptions& so);
+  Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
+    return Where(list, k->table, k->key);
+  }
   void Judge();
   void JudgeTls();
   std::string FallThroughNames(std::string_view domain) const;
@@ -119,14 +159,9 @@ class Consistency {
   std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
   std::set<std::string, NoCaseLess> host_keys_;  // relay hosts, next hops
   bool null_keyed_ = false;
-  std::string sender_;
   // Evidence gathered from every resolution.
   std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
   std::vector<std::size_t> relay_usernames_;      // hashes, sorted after
-  struct Sent {
-    std::size_t table = 0;
-    std::string key;
-  };
   std::map<std::string, Sent, std::less<>> sent_credentials_;
   bool default_has_own_credentials_ = false;
   std::vector<Candidate> candidates_;
@@ -261,41 +296,42 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
   return out + " (keyed individually)";
 }
 
-void Consistency::Evaluate(const Rep& rep) {
-  SenderOf(rep, &sender_);
-  if (!resolver_->Resolve(sender_, "", &res_).ok()) return;
-  const std::size_t config_warnings = resolver_->config_warnings().size();
-  for (std::size_t i = config_warnings; i < res_.warnings.size(); ++i) {
-    Location at = WhereRep(rep);
-    m_->Add(at.file, at.line, Severity::kWarning, "scope",
-            at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
-            (at.key.empty() ? "" : at.key + ": ") + res_.warnings[i].message +
-                "; relay and credential checks skipped for it");
+void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
+                           Scratch& scratch, Evidence* ev) const {
+  SenderResolution& res = scratch.res;
+  SenderOf(rep, &scratch.sender);
+  if (!resolver.Resolve(scratch.sender, "", &res).ok()) return;
+  const std::size_t config_warnings = resolver.config_warnings().size();
+  if (res.warnings.size() > config_warnings) {
+    ev->scope.emplace_back(rep, res.warnings[config_warnings].message);
     return;
   }
   // An unusable relay value is a bad-value error; what smtp(8) would make
   // of its pieces is not worth a second finding.
-  if (res_.relay.source == RelaySource::kSenderDependent &&
-      !ValidRelayValue(res_.relay.value)) {
-    return;
+  // Most relay values repeat: the ones found good are remembered.
+  if (res.relay.source == RelaySource::kSenderDependent &&
+      scratch.valid_relays.count(res.relay.value) == 0) {
+    if (!ValidRelayValue(res.relay.value)) return;
+    if (scratch.valid_relays.size() < 4096) {
+      scratch.valid_relays.insert(res.relay.value);
+    }
   }
-  if (res_.relay.outcome != SearchOutcome::kDone) {
-    if (res_.relay.outcome == SearchOutcome::kUnsupported) {
-      ++not_evaluated_[res_.relay.status.message()];
+  if (res.relay.outcome != SearchOutcome::kDone) {
+    if (res.relay.outcome == SearchOutcome::kUnsupported) {
+      ++ev->not_evaluated[res.relay.status.message()];
     }
     return;
   }
-  auto loc = [&](const std::optional<TableMatch>& match, const TableList& l) {
-    return match ? std::optional<Location>(
-                       Where(l, match->table_index, match->key))
+  auto ref = [](const std::optional<TableMatch>& match) {
+    return match ? std::optional<KeyRef>(KeyRef{match->table_index, match->key})
                  : std::nullopt;
   };
-  for (const Destination& d : res_.destinations) {
+  for (const Destination& d : res.destinations) {
     const bool have =
         d.credentials && (d.state == CredentialState::kFound ||
                           d.state == CredentialState::kDependsOnMx);
     if (d.state == CredentialState::kUnsupported) {
-      ++not_evaluated_[d.status.message()];
+      ++ev->not_evaluated[d.status.message()];
       continue;
     }
     if (d.state == CredentialState::kError) continue;
@@ -304,10 +340,10 @@ void Consistency::Evaluate(const Rep& rep) {
       c.rep = rep;
       c.nexthop = d.nexthop;
       c.state = d.state;
-      c.source = res_.relay.source;
-      c.relay_key = loc(res_.relay.match, m_->relay);
-      c.dunno = res_.relay.dunno.has_value();
-      c.dunno_key = loc(res_.relay.dunno, m_->relay);
+      c.source = res.relay.source;
+      c.relay_key = ref(res.relay.match);
+      c.dunno = res.relay.dunno.has_value();
+      c.dunno_key = ref(res.relay.dunno);
       return c;
     };
     if (have) {
@@ -316,26 +352,121 @@ void Consistency::Evaluate(const Rep& rep) {
       // say nothing about whether it requires AUTH.
       const bool misrouted =
           cr.matched_by == MatchedBy::kSender && cr.to_default_relay;
-      if (!misrouted && needs_auth_.find(d.nexthop) == needs_auth_.end()) {
-        needs_auth_.insert(d.nexthop);
+      if (!misrouted &&
+          ev->needs_auth.find(d.nexthop) == ev->needs_auth.end()) {
+        ev->needs_auth.insert(d.nexthop);
       }
-      if (sent_credentials_.find(d.nexthop) == sent_credentials_.end()) {
-        sent_credentials_.emplace(d.nexthop, Sent{cr.table_index, cr.key});
+      if (ev->sent_credentials.find(d.nexthop) == ev->sent_credentials.end()) {
+        ev->sent_credentials.emplace(d.nexthop, Sent{cr.table_index, cr.key});
       }
-      if (res_.relay.source == RelaySource::kSenderDependent) {
-        relay_usernames_.push_back(std::hash<std::string_view>()(cr.username));
+      if (res.relay.source == RelaySource::kSenderDependent) {
+        ev->relay_usernames.push_back(
+            std::hash<std::string_view>()(cr.username));
       }
       if (cr.matched_by == MatchedBy::kSender && cr.to_default_relay) {
         Candidate c = candidate();
         c.username = cr.username;
-        c.credential_key = Where(m_->password, cr.table_index, cr.key);
-        candidates_.push_back(std::move(c));
+        c.credential_key = KeyRef{cr.table_index, cr.key};
+        ev->candidates.push_back(std::move(c));
       }
     } else if (d.state != CredentialState::kAuthDisabled ||
                !m_->options->auth_required.empty()) {
-      candidates_.push_back(candidate());
+      ev->candidates.push_back(candidate());
     }
   }
+}
+
+// Adds the evidence of later senders to what is known.
+void Consistency::Merge(Evidence& ev) {
+  for (const auto& [rep, message] : ev.scope) {
+    Location at = WhereRep(rep);
+    m_->Add(at.file, at.line, Severity::kWarning, "scope",
+            at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
+            (at.key.empty() ? "" : at.key + ": ") + message +
+                "; relay and credential checks skipped for it");
+  }
+  needs_auth_.merge(ev.needs_auth);
+  relay_usernames_.insert(relay_usernames_.end(), ev.relay_usernames.begin(),
+                          ev.relay_usernames.end());
+  sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
+  candidates_.insert(candidates_.end(),
+                     std::make_move_iterator(ev.candidates.begin()),
+                     std::make_move_iterator(ev.candidates.end()));
+  for (const auto& [why, count] : ev.not_evaluated)
+    not_evaluated_[why] += count;
+}
+
+// Resolves reps_ on m_->threads threads, each with its own resolver over
+// the in-memory tables (a SenderResolver is not thread-safe, and one LMDB
+// file must not be opened twice in a process). False, with nothing
+// merged, when some table could not answer from memory as its file would.
+bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      if (t.file == nullptr) continue;
+      if (t.file->built && !t.file->built->same_answers) return false;
+    }
+  }
+  const std::size_t workers = std::min<std::size_t>(
+      m_->threads, std::max<std::size_t>(1, reps_.size()));
+  // Contiguous slices, a few per thread so that a slow one evens out.
+  const std::size_t slices = std::min(reps_.size(), workers * 8);
+  std::vector<Evidence> evidence(slices);
+  std::vector<std::unique_ptr<SenderResolver>> resolvers(workers);
+  std::unique_ptr<bool[]> too_long(new bool[workers]());
+  Model* m = m_;
+  for (std::size_t w = 0; w < workers; ++w) {
+    SenderResolverOptions so = base;
+    bool* flag = &too_long[w];
+    so.open = [m, flag](
+                  const TableSpec& spec,
+                  const OpenOptions&) -> Result<std::unique_ptr<TableReader>> {
+      auto it = m->files.find(spec.ToString());
+      if (it == m->files.end()) {
+        return Status::InvalidArgument("not modelled: " + spec.ToString());
+      }
+      FileTable& t = *it->second;
+      if (!t.readable_type) {
+        return Status::Unsupported(spec.ToString() +
+                                   ": mapctl cannot read this table type");
+      }
+      if (t.built) return MemoryReader(spec, t.built, flag);
+      if (t.from_source) return MemoryReader(spec, t.from_source, flag);
+      return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
+                             ENOENT);
+    };
+    Result<std::unique_ptr<SenderResolver>> r =
+        SenderResolver::Create(*m_->config, so);
+    if (!r) return false;
+    resolvers[w] = std::move(*r);
+  }
+  std::atomic<std::size_t> next{0};
+  auto work = [&](std::size_t w) {
+    SenderResolver& resolver = *resolvers[w];
+    Scratch scratch;
+    for (std::size_t s = next++; s < slices; s = next++) {
+      const std::size_t begin = reps_.size() * s / slices;
+      const std::size_t end = reps_.size() * (s + 1) / slices;
+      for (std::size_t i = begin; i < end; ++i) {
+        Evaluate(reps_[i], resolver, scratch, &evidence[s]);
+        if (too_long[w]) {
+          evidence[s].too_long = true;
+          too_long[w] = false;
+        }
+        if ((i - begin + 1) % 1000 == 0) resolver.EndBatch();
+      }
+      resolver.EndBatch();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t w = 1; w < workers; ++w) helpers.emplace_back(work, w);
+  work(0);
+  for (std::thread& t : helpers) t.join();
+  for (const Evidence& ev : evidence) {
+    if (ev.too_long) return false;
+  }
+  for (Evidence& ev : evidence) Merge(ev);
+  return true;
 }
 
 void Consistency::Emit(const Candidate& c, Severity severity,
@@ -353,7 +484,7 @@ void Consistency::Emit(const Candidate& c, Severity severity,
 void Consistency::Judge() {
   std::set<std::string, NoCaseLess> required(m_->options->auth_required.begin(),
                                              m_->options->auth_required.end());
-  std::sort(relay_usernames_.begin(), relay_usernames_.end());
+  bool usernames_sorted = false;  // only check 2 needs them
   const std::string relayhost = m_->config->Get("relayhost");
   for (const Candidate& c : candidates_) {
     const std::string hop = "\"" + c.nexthop + "\"";
@@ -373,6 +504,10 @@ void Consistency::Judge() {
     if (c.credential_key) {
       // Check 2: the sender's own credentials on the default relay.
       if (!m_->Enabled("default-relay-credentials")) continue;
+      if (!usernames_sorted) {
+        std::sort(relay_usernames_.begin(), relay_usernames_.end());
+        usernames_sorted = true;
+      }
       // Usernames are compared by hash: a collision could only turn this
       // warning into an error.
       const bool shared =
@@ -390,7 +525,7 @@ void Consistency::Judge() {
       std::string_view check =
           fallthrough ? "domain-fallthrough" : "default-relay-credentials";
       Emit(c, err ? Severity::kError : Severity::kWarning, check,
-           *c.credential_key,
+           Where(m_->password, c.credential_key),
            c.credential_key->key + ": " + who + " " + route +
                " with the sender's credentials (no relay entry sends it to "
                "the relay they belong to)" +
@@ -429,7 +564,7 @@ void Consistency::Judge() {
           "; the MX host's name could have its own entry and is not "
           "known without --resolve";
     }
-    Location at = c.relay_key ? *c.relay_key
+    Location at = c.relay_key ? Where(m_->relay, c.relay_key)
                   : c.rep.key.empty()
                       ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
                       : WhereRep(c.rep);
@@ -556,11 +691,14 @@ Status Consistency::Run() {
       host_keys_.insert(d.domain);
     }
   }
+  std::unordered_set<std::string_view> seen_values;  // most values repeat
   for (const ListTable& t : m_->relay.tables) {
     const MemoryTable* mt =
         t.file != nullptr ? t.file->view() : t.inline_entries.get();
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
+      if (seen_values.count(e.value) != 0) continue;
+      if (seen_values.size() < 4096) seen_values.insert(e.value);
       for (std::string_view d : SplitDestinations(e.value)) {
         if (host_keys_.count(d) != 0) continue;  // most values repeat
         for (const Destination& x : ParseDestinations(d)) {
@@ -581,10 +719,19 @@ Status Consistency::Run() {
     }
   }
 
-  std::size_t n = 0;
-  for (const Rep& rep : reps_) {
-    Evaluate(rep);
-    if (++n % 1000 == 0) resolver_->EndBatch();
+  // Many senders are resolved on several threads (the same findings, in
+  // the same order); a few, or with --resolve, on this one.
+  const bool parallel = m_->threads > 1 && !so.resolve_mx &&
+                        (m_->options->threads > 1 || reps_.size() >= 20000);
+  if (!parallel || !ResolveInParallel(so)) {
+    Evidence ev;
+    Scratch scratch;
+    std::size_t n = 0;
+    for (const Rep& rep : reps_) {
+      Evaluate(rep, *resolver_, scratch, &ev);
+      if (++n % 1000 == 0) resolver_->EndBatch();
+    }
+    Merge(ev);
   }
   Rep null;
   null.kind = RepKind::kNull;
@@ -597,7 +744,10 @@ Status Consistency::Run() {
       }
     }
   }
-  Evaluate(null);
+  Evidence ev;
+  Scratch null_scratch;
+  Evaluate(null, *resolver_, null_scratch, &ev);
+  Merge(ev);
   resolver_->EndBatch();
 
   // A "<>" credential key is never looked up (smtp(8) skips the sender

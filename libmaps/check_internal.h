@@ -5,6 +5,8 @@
 #ifndef MAPCTL_LIBMAPS_CHECK_INTERNAL_H_
 #define MAPCTL_LIBMAPS_CHECK_INTERNAL_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,24 +51,35 @@ struct KeyEntry {
 
 // A whole table held in memory, each key and value followed by a NUL:
 // the reader answers only the "key\0" form, so TableLookup pins it and
-// every probe is one index lookup. The sender resolver reads it through
-// MemoryReader.
+// every probe is one search of the sorted entries. The sender resolver
+// reads it through MemoryReader.
 struct MemoryTable {
   std::string bytes;
-  std::vector<KeyEntry> entries;  // key order, views into bytes
-  // id = position in entries; built on first use (a clean run over built
-  // tables never needs it).
-  const KeyIndex& index() const;
-  bool Has(std::string_view key) const;  // binary search: no index
-
- private:
-  mutable KeyIndex index_;
-  mutable bool indexed_ = false;
+  // A built file's copy: blocks that never move (no copying as it grows).
+  std::vector<std::unique_ptr<char[]>> blocks;
+  std::vector<KeyEntry> entries;  // key order, views into bytes or blocks
+  // Whether a MemoryReader answers every lookup as the file it was read
+  // from does: true for sources; for a built file, when every stored key
+  // has the same NUL convention and no other NUL (so no pinning or
+  // stripping can tell the forms apart).
+  bool same_answers = true;
+  // The longest raw key the file's engine accepts (LMDB: 511 bytes); a
+  // longer query is an engine error there, so MemoryReader reports it
+  // through `too_long` instead of answering.
+  std::size_t max_raw_key = SIZE_MAX;
+  bool Has(std::string_view key) const;  // binary search
 };
 
-// A TableReader over a MemoryTable (shared with the model).
+// A TableReader over a MemoryTable (shared with the model); readers of
+// one table may run on different threads. A query longer than max_raw_key sets
+// *too_long (when given) and is absent.
 std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table);
+    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
+    bool* too_long = nullptr);
+
+// Runs `tasks` on up to `threads` threads (the caller's included) and
+// returns when all are done. Tasks must not touch shared state unguarded.
+void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks);
 
 // One file table named anywhere in the setup (deduplicated by spec).
 struct FileTable {
@@ -83,6 +96,10 @@ struct FileTable {
   std::shared_ptr<MemoryTable> from_source;  // the source, first key wins
   // Entries of the parsed source that repeat an earlier key, in order.
   std::vector<std::uint32_t> duplicates;
+  // Problems met reading the source and the built file (the model is
+  // loaded on several threads; RunChecks reports them in table order).
+  std::vector<Status> parse_trouble;
+  std::vector<Status> load_trouble;
   // The entries Postfix sees: the built file's when it could be read, else
   // the source's (as it would be built).
   const MemoryTable* view() const {
@@ -120,6 +137,7 @@ struct Model {
   CheckReport* report = nullptr;
   FoldMode fold = FoldMode::kUtf8;
   bool check_utf8 = true;
+  unsigned threads = 1;  // options->threads resolved (>= 1)
   std::map<std::string, std::unique_ptr<FileTable>> files;  // by spec
   TableList relay;
   TableList password;

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "check_internal.h"
 #include "mapctl/diff.h"
+#include "table_backends.h"
 
 namespace mapctl::check {
 namespace {
@@ -47,17 +49,25 @@ std::string_view TypeOf(std::string_view item) {
   return colon == item.npos ? std::string_view() : item.substr(0, colon);
 }
 
+// Lookups come mostly in key order (senders are resolved in key order):
+// each starts from the last hit and gallops forward, else it is a binary
+// search. No index to build, and the entries are read in order.
 class MemoryUnit final : public ReadUnit {
  public:
-  explicit MemoryUnit(const MemoryTable* t) : t_(t) {}
+  MemoryUnit(const MemoryTable* t, std::size_t* hint, bool* too_long)
+      : t_(t), hint_(hint), too_long_(too_long) {}
   Result<std::optional<std::string_view>> GetRaw(
       std::string_view key) override {
+    if (key.size() > t_->max_raw_key && too_long_ != nullptr) {
+      *too_long_ = true;
+    }
     if (key.empty() || key.back() != '\0') {
       return std::optional<std::string_view>();
     }
-    std::uint32_t id = t_->index().Find(key.substr(0, key.size() - 1));
-    if (id == KeyIndex::kNone) return std::optional<std::string_view>();
-    std::string_view v = t_->entries[id].value;
+    std::size_t at = Find(key.substr(0, key.size() - 1));
+    if (at == kNone) return std::optional<std::string_view>();
+    *hint_ = at;
+    std::string_view v = t_->entries[at].value;
     return std::optional<std::string_view>(
         std::string_view(v.data(), v.size() + 1));
   }
@@ -68,20 +78,59 @@ class MemoryUnit final : public ReadUnit {
   std::uint64_t version() const override { return 1; }
 
  private:
+  static constexpr std::size_t kNone = SIZE_MAX;
+
+  std::size_t Find(std::string_view key) const {
+    const std::vector<KeyEntry>& e = t_->entries;
+    std::size_t lo = 0, hi = e.size();
+    const std::size_t h = *hint_;
+    if (h < e.size()) {
+      int c = e[h].key.compare(key);
+      if (c == 0) return h;
+      if (c > 0) {
+        hi = h;
+      } else {
+        lo = h + 1;
+        for (std::size_t step = 1;; step *= 2) {
+          std::size_t probe = h + step;
+          if (probe >= e.size()) break;
+          c = e[probe].key.compare(key);
+          if (c == 0) return probe;
+          if (c > 0) {
+            hi = probe;
+            break;
+          }
+          lo = probe + 1;
+        }
+      }
+    }
+    auto it = std::lower_bound(
+        e.begin() + lo, e.begin() + hi, key,
+        [](const KeyEntry& x, std::string_view k) { return x.key < k; });
+    if (it == e.begin() + hi || it->key != key) return kNone;
+    return static_cast<std::size_t>(it - e.begin());
+  }
+
   const MemoryTable* t_;
+  std::size_t* hint_;
+  bool* too_long_;
 };
 
 class MemoryTableReader final : public TableReader {
  public:
-  MemoryTableReader(TableSpec spec, std::shared_ptr<const MemoryTable> t)
-      : TableReader(std::move(spec)), t_(std::move(t)) {}
+  MemoryTableReader(TableSpec spec, std::shared_ptr<const MemoryTable> t,
+                    bool* too_long)
+      : TableReader(std::move(spec)), t_(std::move(t)), too_long_(too_long) {}
   bool sorted() const noexcept override { return true; }
   Result<std::unique_ptr<ReadUnit>> Begin() override {
-    return std::unique_ptr<ReadUnit>(new MemoryUnit(t_.get()));
+    return std::unique_ptr<ReadUnit>(
+        new MemoryUnit(t_.get(), &hint_, too_long_));
   }
 
  private:
   std::shared_ptr<const MemoryTable> t_;
+  std::size_t hint_ = 0;  // this reader's last hit
+  bool* too_long_;
 };
 
 // Copies a key-ordered stream into memory: "key\0value\0" per entry.
@@ -109,6 +158,76 @@ Result<std::shared_ptr<MemoryTable>> Load(EntryStream& stream) {
     std::string_view value = all.substr(off + sizes.first + 1, sizes.second);
     t->entries.push_back({key, value});
   }
+  return t;
+}
+
+// Copies a built table into memory as StreamTable() reads it (chunks of
+// 65536 entries, each under its own read unit; an unordered table whole,
+// then sorted), noting whether its raw keys keep one NUL convention.
+Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
+  auto t = std::make_shared<MemoryTable>();
+  constexpr std::size_t kBlock = 4 << 20;
+  char* room = nullptr;  // free space in the last block
+  std::size_t left = 0;
+  std::size_t with_nul = 0, without_nul = 0;
+  bool other_nul = false;
+  bool in_order = true;
+  ScanCursor cursor;
+  bool started = false;
+  std::uint64_t version = 0;
+  const std::size_t limit = reader.sorted() ? 65536 : SIZE_MAX;
+  while (!cursor.done) {
+    Result<std::unique_ptr<ReadUnit>> unit = reader.Begin();
+    if (!unit) return unit.error();
+    if (started && (*unit)->version() != version) {
+      return Status(
+          ErrorCode::kChanged,
+          reader.spec().ToString() + " was rewritten while it was being read");
+    }
+    started = true;
+    version = (*unit)->version();
+    const std::size_t before = t->entries.size();
+    MAPCTL_RETURN_IF_ERROR((*unit)->Scan(
+        cursor, limit, [&](std::string_view k, std::string_view v) {
+          std::string_view sk = StoredText(k);
+          if (sk.size() == k.size()) {
+            ++without_nul;
+          } else if (sk.size() + 1 == k.size()) {
+            ++with_nul;
+          } else {
+            other_nul = true;
+          }
+          v = StoredText(v);
+          // "key\0value\0": MemoryUnit returns the value with its NUL.
+          const std::size_t need = sk.size() + v.size() + 2;
+          if (need > left) {
+            left = std::max(need, kBlock);
+            t->blocks.emplace_back(new char[left]);
+            room = t->blocks.back().get();
+          }
+          std::memcpy(room, sk.data(), sk.size());
+          room[sk.size()] = '\0';
+          std::memcpy(room + sk.size() + 1, v.data(), v.size());
+          room[sk.size() + 1 + v.size()] = '\0';
+          if (!t->entries.empty() && t->entries.back().key > sk) {
+            in_order = false;
+          }
+          t->entries.push_back(
+              {std::string_view(room, sk.size()),
+               std::string_view(room + sk.size() + 1, v.size())});
+          room += need;
+          left -= need;
+          return true;
+        }));
+    if (t->entries.size() == before) break;
+  }
+  if (!in_order) {  // unordered types; NULs can reorder mixed keys
+    std::stable_sort(
+        t->entries.begin(), t->entries.end(),
+        [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
+  }
+  t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
+  if (reader.spec().type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
   return t;
 }
 
@@ -298,43 +417,48 @@ void FindDuplicates(FileTable* t) {
   std::sort(t->duplicates.begin(), t->duplicates.end());
 }
 
-void LoadFile(Model* m, FileTable* t) {
-  if (!t->source.empty()) t->source_exists = Exists(t->source);
-  if (!t->file.empty()) t->file_exists = Exists(t->file);
-  if (t->source_exists) {
-    ParseOptions po;
-    po.origin = t->source;
-    po.fold = m->fold;
-    po.check_utf8 = m->check_utf8;
-    Result<ParsedMap> parsed = ParseMapFile(t->source, po);
-    if (!parsed) {
-      m->report->trouble.push_back(parsed.error());
+// The source: parsed, its duplicates found.
+void ParseSource(Model* m, FileTable* t) {
+  if (!t->source_exists) return;
+  ParseOptions po;
+  po.origin = t->source;
+  po.fold = m->fold;
+  po.check_utf8 = m->check_utf8;
+  Result<ParsedMap> parsed = ParseMapFile(t->source, po);
+  if (!parsed) {
+    t->parse_trouble.push_back(parsed.error());
+  } else {
+    t->parsed.emplace(std::move(*parsed));
+    FindDuplicates(t);
+  }
+}
+
+// The built file, copied into memory.
+void LoadBuiltFile(Model* m, FileTable* t) {
+  if (!t->file_exists) return;
+  OpenOptions oo;
+  oo.fold = m->fold;
+  oo.check_utf8 = m->check_utf8;
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(t->spec, oo);
+  if (!reader && reader.error().code() == ErrorCode::kUnsupported) {
+    t->readable_type = false;
+  } else if (!reader) {
+    t->load_trouble.push_back(reader.error());
+  } else {
+    Result<std::shared_ptr<MemoryTable>> loaded = LoadBuilt(**reader);
+    if (!loaded) {
+      t->load_trouble.push_back(loaded.error());
     } else {
-      t->parsed.emplace(std::move(*parsed));
-      FindDuplicates(t);
+      t->built = std::move(*loaded);
     }
   }
-  if (t->file_exists) {
-    OpenOptions oo;
-    oo.fold = m->fold;
-    oo.check_utf8 = m->check_utf8;
-    Result<std::unique_ptr<TableReader>> reader = OpenTable(t->spec, oo);
-    if (!reader && reader.error().code() == ErrorCode::kUnsupported) {
-      t->readable_type = false;
-    } else if (!reader) {
-      m->report->trouble.push_back(reader.error());
-    } else {
-      std::unique_ptr<EntryStream> stream = StreamTable(**reader);
-      Result<std::shared_ptr<MemoryTable>> loaded = Load(*stream);
-      if (!loaded) {
-        m->report->trouble.push_back(loaded.error());
-      } else {
-        t->built = std::move(*loaded);
-      }
-    }
-  }
-  // A table that is not built (yet) is judged as it would be built: the
-  // stale check reports the missing file.
+}
+
+// After both: a table that is not built (yet) is judged as it would be
+// built (the stale check reports the missing file).
+void FinishFile(Model* m, FileTable* t) {
+  for (Status& s : t->parse_trouble) m->report->trouble.push_back(s);
+  for (Status& s : t->load_trouble) m->report->trouble.push_back(s);
   if (!t->built && t->parsed && t->readable_type) {
     std::unique_ptr<EntryStream> stream =
         StreamSource(*t->parsed, DuplicatePolicy::kFirstWarn);
@@ -346,8 +470,9 @@ void LoadFile(Model* m, FileTable* t) {
 }  // namespace
 
 std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table) {
-  return std::make_unique<MemoryTableReader>(spec, std::move(table));
+    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
+    bool* too_long) {
+  return std::make_unique<MemoryTableReader>(spec, std::move(table), too_long);
 }
 
 std::uint32_t FileTable::LineOf(std::string_view key) const {
@@ -371,15 +496,6 @@ bool MemoryTable::Has(std::string_view key) const {
       entries.begin(), entries.end(), key,
       [](const KeyEntry& e, std::string_view k) { return e.key < k; });
   return it != entries.end() && it->key == key;
-}
-
-const KeyIndex& MemoryTable::index() const {
-  if (!indexed_) {
-    indexed_ = true;
-    index_.Reserve(entries.size());
-    for (const KeyEntry& e : entries) index_.Insert(e.key);
-  }
-  return index_;
 }
 
 void KeyIndex::Reserve(std::size_t n) {
@@ -468,7 +584,23 @@ Status BuildModel(Model* m) {
               r.parameter);
     }
   }
-  for (auto& [name, t] : m->files) LoadFile(m, t.get());
+  // Sources and built files are read on all threads, then finished in
+  // table order.
+  std::vector<std::function<void()>> tasks;
+  for (auto& [name, t] : m->files) {
+    FileTable* f = t.get();
+    if (!f->source.empty()) f->source_exists = Exists(f->source);
+    if (!f->file.empty()) f->file_exists = Exists(f->file);
+    if (f->source_exists) tasks.push_back([m, f] { ParseSource(m, f); });
+  }
+  // Parsing takes longer than loading: started first, the threads end
+  // together.
+  for (auto& [name, t] : m->files) {
+    FileTable* f = t.get();
+    if (f->file_exists) tasks.push_back([m, f] { LoadBuiltFile(m, f); });
+  }
+  RunTasks(m->threads, tasks);
+  for (auto& [name, t] : m->files) FinishFile(m, t.get());
   m->report->checked_anything = !m->relay.tables.empty() ||
                                 !m->password.tables.empty() ||
                                 !m->files.empty() || !m->references.empty();

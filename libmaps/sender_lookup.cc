@@ -333,6 +333,43 @@ std::size_t SenderResolver::AddTry(SenderResolution* out, std::size_t* n) {
   return (*n)++;
 }
 
+void SenderResolver::Recycle(std::optional<Credentials>* c) {
+  if (!c->has_value()) return;
+  if (spare_credentials_.size() < 16) {
+    spare_credentials_.push_back(std::move(**c));
+  }
+  c->reset();
+}
+
+void SenderResolver::Recycle(std::optional<TableMatch>* m) {
+  if (!m->has_value()) return;
+  if (spare_matches_.size() < 4) spare_matches_.push_back(std::move(**m));
+  m->reset();
+}
+
+void SenderResolver::SetDestinations(std::string_view value,
+                                     std::vector<Destination>* out) {
+  auto it = parsed_.find(value);
+  if (it == parsed_.end()) {
+    if (parsed_.size() >= 256) parsed_.clear();
+    it = parsed_.emplace(std::string(value), ParseDestinations(value)).first;
+  }
+  const std::vector<Destination>* parsed = &it->second;
+  for (Destination& d : *out) Recycle(&d.credentials);
+  out->resize(parsed->size());
+  for (std::size_t i = 0; i < parsed->size(); ++i) {
+    const Destination& p = (*parsed)[i];
+    Destination& d = (*out)[i];
+    d.nexthop.assign(p.nexthop);
+    d.domain.assign(p.domain);
+    d.port.assign(p.port);
+    d.mx_lookup = p.mx_lookup;
+    d.host.reset();
+    d.state = CredentialState::kNone;
+    d.status = Status::Ok();
+  }
+}
+
 void SenderResolver::EndBatch() {
   relay_maps_.EndBatch();
   password_maps_.EndBatch();
@@ -388,9 +425,8 @@ void SenderResolver::ResolveRelay(SenderResolution* out) {
   RelayDecision& relay = out->relay;
   relay.outcome = SearchOutcome::kDone;
   relay.status = Status::Ok();
-  relay.match.reset();
-  relay.dunno.reset();
-  out->destinations.clear();
+  Recycle(&relay.match);
+  Recycle(&relay.dunno);
 
   bool decided = false;
   if (!relay_maps_.empty()) {
@@ -422,17 +458,27 @@ void SenderResolver::ResolveRelay(SenderResolution* out) {
                               : SearchOutcome::kUnsupported;
           relay.status = std::move(p.error);
           relay.value.clear();
+          for (Destination& d : out->destinations) Recycle(&d.credentials);
+          out->destinations.clear();
           return;
         }
-        TableMatch m{tk.table, t, key.key};
         // DUNNO, in any case, ends the search without a relay.
-        if (EqualsIgnoreCase(p.value, "DUNNO")) {
+        const bool dunno = EqualsIgnoreCase(p.value, "DUNNO");
+        std::optional<TableMatch>& m = dunno ? relay.dunno : relay.match;
+        if (!spare_matches_.empty()) {
+          m.emplace(std::move(spare_matches_.back()));
+          spare_matches_.pop_back();
+        } else {
+          m.emplace();
+        }
+        m->table.assign(tk.table);
+        m->table_index = t;
+        m->key.assign(key.key);
+        if (dunno) {
           tk.result = TryResult::kDunno;
-          relay.dunno = std::move(m);
         } else {
           relay.value.assign(p.value);
           relay.source = RelaySource::kSenderDependent;
-          relay.match = std::move(m);
         }
         decided = true;
         break;
@@ -448,7 +494,7 @@ void SenderResolver::ResolveRelay(SenderResolution* out) {
       relay.source = RelaySource::kRecipientDomain;
     }
   }
-  out->destinations = ParseDestinations(relay.value);
+  SetDestinations(relay.value, &out->destinations);
 }
 
 void SenderResolver::ResolveCredentials(SenderResolution* out) {
@@ -485,20 +531,26 @@ void SenderResolver::ResolveCredentials(SenderResolution* out) {
     }
     return Probe{};
   };
-  auto make = [&](std::string_view value, std::size_t t, std::string_view key,
-                  MatchedBy by) {
+  auto make = [&](std::optional<Credentials>& slot, std::string_view value,
+                  std::size_t t, std::string_view key, MatchedBy by) {
     // smtp_sasl_glue.c: user and password split at the first ':'.
-    Credentials c;
+    if (!spare_credentials_.empty()) {
+      slot.emplace(std::move(spare_credentials_.back()));
+      spare_credentials_.pop_back();
+    } else {
+      slot.emplace();
+    }
+    Credentials& c = *slot;
     std::size_t colon = value.find(':');
     c.username.assign(value.substr(0, colon));
+    c.password.clear();
     if (colon != value.npos) c.password.assign(value.substr(colon + 1));
-    c.table = password_maps_.table(t).display();
-    c.table_name = password_maps_.table(t).name();
+    c.table.assign(password_maps_.table(t).display());
+    c.table_name.assign(password_maps_.table(t).name());
     c.table_index = t;
     c.key.assign(key);
     c.matched_by = by;
     c.to_default_relay = by == MatchedBy::kSender && to_default;
-    return c;
   };
   auto fail = [](Destination& d, Probe& p) {
     d.state = p.result == ProbeResult::kError ? CredentialState::kError
@@ -519,7 +571,7 @@ void SenderResolver::ResolveCredentials(SenderResolution* out) {
       for (Destination& d : out->destinations) {
         if (p.result == ProbeResult::kFound) {
           d.state = CredentialState::kFound;
-          d.credentials = make(p.value, t, key.key, MatchedBy::kSender);
+          make(d.credentials, p.value, t, key.key, MatchedBy::kSender);
         } else {
           fail(d, p);
         }
@@ -545,7 +597,7 @@ void SenderResolver::ResolveCredentials(SenderResolution* out) {
           search(*d.host, false, KeyStep::kFull, MatchedBy::kHost, di, &t);
       if (p.result == ProbeResult::kFound) {
         d.state = CredentialState::kFound;
-        d.credentials = make(p.value, t, *d.host, MatchedBy::kHost);
+        make(d.credentials, p.value, t, *d.host, MatchedBy::kHost);
         continue;
       }
       if (p.result != ProbeResult::kNotFound) {
@@ -556,7 +608,7 @@ void SenderResolver::ResolveCredentials(SenderResolution* out) {
     Probe p =
         search(d.nexthop, false, KeyStep::kFull, MatchedBy::kNexthop, di, &t);
     if (p.result == ProbeResult::kFound) {
-      d.credentials = make(p.value, t, d.nexthop, MatchedBy::kNexthop);
+      make(d.credentials, p.value, t, d.nexthop, MatchedBy::kNexthop);
     } else if (p.result != ProbeResult::kNotFound) {
       fail(d, p);
       continue;

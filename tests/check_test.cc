@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -387,6 +388,98 @@ TEST_F(CheckTest, DisabledChecksAreNotReported) {
   std::string relay = Write("relay", "bob@example.com [smtp.a.example]:587\n");
   options_.disabled.insert("relay-credentials");
   EXPECT_TRUE(Named(Sources(relay, ""), "relay-credentials").empty());
+}
+
+// Senders resolved on several threads give the findings one thread
+// gives, in the same order: built lmdb tables (read from memory by the
+// threads, from the files by one) and sources-only mode.
+TEST_F(CheckTest, ThreadsGiveTheSameFindings) {
+  std::string relay_text, pw_text;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string user =
+        "user" + n + "@d" + std::to_string(i % 7) + ".example";
+    const std::string hop = "[smtp" + std::to_string(i % 13) + ".example]:587";
+    switch (i % 10) {
+      case 0:  // relay, no credentials (relay-credentials)
+        relay_text += user + " " + hop + "\n";
+        break;
+      case 1:  // credentials only: they go to the relayhost
+        pw_text += user + " u" + n + ":p\n";
+        break;
+      case 2:  // an unusable relay value, a credential without ':'
+        relay_text += user + " not/a/hop\n";
+        pw_text += user + " nocolon\n";
+        break;
+      case 3:  // a domain key that falls through
+        relay_text += "@sub" + n + ".example " + hop + "\n";
+        break;
+      case 4:  // a duplicate key in the source
+        relay_text += user + " " + hop + "\n" + user + " " + hop + "\n";
+        pw_text += user + " u" + n + ":p\n";
+        break;
+      case 5:  // DUNNO
+        relay_text += user + " DUNNO\n";
+        pw_text += user + " u" + n + ":p # note\n";
+        break;
+      default:  // relay and credentials
+        relay_text += user + " " + hop + "\n";
+        pw_text += user + " u" + std::to_string(i % 50) + ":p\n";
+    }
+  }
+  // A next hop longer than an LMDB key: the threads hand the run back to
+  // one thread, which reads the files.
+  relay_text += "long@example.org [" + std::string(600, 'h') + "]:587\n";
+  relay_text += "<> [smtp1.example]:587\n";
+  pw_text += "<> x:y\n[smtp2.example]:587 host:secret\n";
+  std::string relay = Write("relay", relay_text);
+  std::string pw = Write("pw", pw_text);
+  Build(relay);
+  Build(pw);
+  const std::string main_cf =
+      "compatibility_level = 3.6\n"
+      "myhostname = localhost.localdomain\n"
+      "relayhost = [smtp.example.net]:587\n"
+      "sender_dependent_relayhost_maps = lmdb:" +
+      relay +
+      "\n"
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sender_dependent_authentication = yes\n"
+      "smtp_sasl_password_maps = lmdb:" +
+      pw + "\n";
+  auto text = [](const std::vector<Finding>& f) {
+    std::vector<std::string> out;
+    for (const Finding& x : f) {
+      out.push_back(x.file + ":" + std::to_string(x.line) + ":" +
+                    (x.severity == Severity::kError ? "E" : "W") + ":" +
+                    x.check + ":" + x.key.value_or("-") + ":" + x.message);
+    }
+    return out;
+  };
+  options_.threads = 1;
+  std::vector<std::string> one = text(MainCf(main_cf).findings);
+  std::vector<std::string> one_sources = text(Sources(relay, pw));
+  std::set<std::string> checks;
+  for (const std::string& line : one) {
+    std::size_t a = line.find(':', line.find(':', line.find(':') + 1) + 1);
+    checks.insert(line.substr(a + 1, line.find(':', a + 1) - a - 1));
+  }
+  EXPECT_GE(checks.size(), 6u) << ::testing::PrintToString(checks);
+  EXPECT_GT(one.size(), 1000u);
+  for (unsigned threads : {2u, 3u, 0u}) {
+    options_.threads = threads;
+    EXPECT_EQ(text(MainCf(main_cf).findings), one) << threads;
+    EXPECT_EQ(text(Sources(relay, pw)), one_sources) << threads;
+  }
+  // Without the long next hop the threads finish the run themselves.
+  relay_text.erase(relay_text.find("long@"));
+  relay_text += "<> [smtp1.example]:587\n";
+  Write("relay", relay_text);
+  Build(relay);
+  options_.threads = 1;
+  one = text(MainCf(main_cf).findings);
+  options_.threads = 2;
+  EXPECT_EQ(text(MainCf(main_cf).findings), one);
 }
 
 TEST(MapSourcePathTest, MapsEtcPostfixToTheRepository) {

@@ -63,9 +63,16 @@ struct CheckOptions {
   std::string master_cf_path;  // as findings name it
   // Checks that are not run.
   std::set<std::string, std::less<>> disabled;
-  // As for `query sender`.
+  // As for `query sender`. own_address is called from several threads
+  // when the senders are resolved in parallel (see `threads`).
   LocalDomainMatcher::OwnAddressFn own_address;
   MxResolver resolve_mx;  // --resolve; unset: MX hosts are unknown
+  // Threads that load the tables and resolve the representative senders.
+  // 0: one per core, and senders are resolved in parallel only when there
+  // are enough of them to pay; 1: everything on the calling thread. The
+  // findings are the same for every value. With resolve_mx set, senders
+  // are resolved on the calling thread.
+  unsigned threads = 0;
 };
 
 struct CheckReport {

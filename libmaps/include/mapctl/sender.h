@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mapctl/address.h"
@@ -216,6 +217,12 @@ class MAPCTL_EXPORT SenderResolver {
   void ResolveRelay(SenderResolution* out);
   void ResolveCredentials(SenderResolution* out);
   std::size_t AddTry(SenderResolution* out, std::size_t* n);
+  // out->destinations = ParseDestinations(value), reusing its elements'
+  // buffers and the parses of recent values (a check resolves a million
+  // senders whose relay values mostly repeat).
+  void SetDestinations(std::string_view value, std::vector<Destination>* out);
+  void Recycle(std::optional<Credentials>* c);
+  void Recycle(std::optional<TableMatch>* m);
 
   AddressRewriteOptions rewrite_;
   LocalDomainMatcher local_;
@@ -231,6 +238,18 @@ class MAPCTL_EXPORT SenderResolver {
   std::vector<Warning> config_warnings_;
   SenderKeys keys_;
   std::size_t tried_size_ = 0;
+  // Buffers of earlier results, reused (see SetDestinations).
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  std::unordered_map<std::string, std::vector<Destination>, StringHash,
+                     std::equal_to<>>
+      parsed_;
+  std::vector<Credentials> spare_credentials_;
+  std::vector<TableMatch> spare_matches_;
 };
 
 // Splits a relay value into destinations (commas and whitespace; smtp(8)

@@ -28,51 +28,22 @@
 namespace mapctl {
 namespace {
 
-class Entries {
- public:
-  void Add(std::string key, std::string value) {
-    store_.push_back(std::move(key));
-    const std::string& k = store_.back();
-    store_.push_back(std::move(value));
-    const std::string& v = store_.back();
-    entries_.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
-                          v.data(), static_cast<std::uint32_t>(v.size()),
-                          static_cast<std::uint32_t>(entries_.size() + 1));
-  }
-  std::span<const Entry> span() const { return entries_; }
-
- private:
-  std::deque<std::string> store_;
-  std::vector<Entry> entries_;
-};
-
-Entries Numbered(int n, const std::string& tag = "v") {
-  Entries e;
-  for (int i = 0; i < n; ++i) {
-    e.Add("user" + std::to_string(i * 7919 % n) + "@example.com",
-          tag + std::to_string(i * 7919 % n));
-  }
-  return e;
-}
-
-SourceFileInfo Src(std::uint32_t mode = 0644) {
-  SourceFileInfo s;
-  s.regular = true;
-  s.mode = mode;
-  s.uid = geteuid();
-  s.gid = getegid();
-  return s;
-}
+using testing::Entries;
+using testing::Mentions;
+using testing::Numbered;
+using testing::Src;
 
 std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return testing::ReadFileOrDie(path);
+}
+void Spit(const std::string& path, const std::string& bytes) {
+  testing::WriteBytes(path, bytes);
 }
 
-void Spit(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+
+
+
+
 
 TEST(BdbUnavailableTest, SaysWhatIsMissing) {
   Status st = BdbUnavailable(TableType::kHash);

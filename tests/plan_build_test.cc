@@ -14,27 +14,10 @@
 namespace mapctl {
 namespace {
 
+using testing::Entries;
+
 // Entries over NUL-terminated strings this object owns (std::string keeps
 // a NUL after its bytes; a deque never moves its elements).
-class Entries {
- public:
-  void Add(std::string key, std::string value, std::uint32_t line = 0) {
-    store_.push_back(std::move(key));
-    const std::string& k = store_.back();
-    store_.push_back(std::move(value));
-    const std::string& v = store_.back();
-    entries_.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
-                          v.data(), static_cast<std::uint32_t>(v.size()),
-                          line != 0 ? line : next_line_);
-    next_line_ = (line != 0 ? line : next_line_) + 1;
-  }
-  std::span<const Entry> span() const { return entries_; }
-
- private:
-  std::deque<std::string> store_;
-  std::vector<Entry> entries_;
-  std::uint32_t next_line_ = 1;
-};
 
 TableSpec Lmdb() { return TableSpec{TableType::kLmdb, "t"}; }
 TableSpec Cdb() { return TableSpec{TableType::kCdb, "t"}; }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <sstream>
 
 namespace mapctl::testing {
@@ -57,6 +58,47 @@ std::string ReadFileOrDie(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void WriteBytes(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+void Entries::Add(std::string key, std::string value, std::uint32_t line) {
+  store_.push_back(std::move(key));
+  const std::string& k = store_.back();
+  store_.push_back(std::move(value));
+  const std::string& v = store_.back();
+  const std::uint32_t at = line != 0 ? line : next_line_;
+  entries_.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
+                        v.data(), static_cast<std::uint32_t>(v.size()), at);
+  next_line_ = at + 1;
+}
+
+Entries Numbered(int n, const std::string& tag) {
+  Entries e;
+  for (int i = 0; i < n; ++i) {
+    e.Add("user" + std::to_string(i * 7919 % n) + "@example.com",
+          tag + std::to_string(i * 7919 % n));
+  }
+  return e;
+}
+
+SourceFileInfo Src(std::uint32_t mode) {
+  SourceFileInfo s;
+  s.regular = true;
+  s.mode = mode;
+  s.uid = geteuid();
+  s.gid = getegid();
+  return s;
+}
+
+bool Mentions(const std::vector<std::string>& problems, std::string_view text) {
+  for (const std::string& p : problems) {
+    if (p.find(text) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace mapctl::testing

@@ -5,11 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "mapctl/source.h"
 #include "mapctl/status.h"
+#include "mapctl/table.h"
 
 namespace mapctl::testing {
 
@@ -31,6 +37,30 @@ class TempDir {
 };
 
 std::string ReadFileOrDie(const std::string& path);
+// Replaces the file's contents (damage tests).
+void WriteBytes(const std::string& path, std::string_view bytes);
+
+// Entries built in a test, owning their bytes (each view NUL-terminated,
+// as the parser guarantees). Lines count from 1 unless given.
+class Entries {
+ public:
+  void Add(std::string key, std::string value, std::uint32_t line = 0);
+  std::span<const Entry> span() const { return entries_; }
+
+ private:
+  std::deque<std::string> store_;
+  std::vector<Entry> entries_;
+  std::uint32_t next_line_ = 1;
+};
+
+// n entries "userK@example.com" -> TAG K, in a scrambled key order.
+Entries Numbered(int n, const std::string& tag = "v");
+
+// A regular source file of this process's user with `mode`.
+SourceFileInfo Src(std::uint32_t mode = 0644);
+
+// Whether any problem text contains `text`.
+bool Mentions(const std::vector<std::string>& problems, std::string_view text);
 
 }  // namespace mapctl::testing
 

@@ -44,6 +44,7 @@
 
 #include "atomic_file.h"
 #include "mapctl/table.h"
+#include "file_image.h"
 #include "table_backends.h"
 
 namespace mapctl {
@@ -730,42 +731,17 @@ Result<std::unique_ptr<TableReader>> OpenCdbTable(const TableSpec& spec) {
 Status VerifyCdbTable(const TableSpec& spec,
                       std::vector<std::string>* problems) {
   const std::string name = spec.FileName();
-  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return Status::IoError("open database " + name, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return Status::IoError("stat " + name, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return Status::InvalidArgument("open database " + name +
-                                   ": not a regular file");
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
+  Result<FileImage> image = FileImage::Open(name);
+  if (!image) return image.error();
   // What a reader refuses before trusting the file is "cannot verify", as
   // for lmdb: an error, not a list of problems.
-  if (size < 2048) {
-    close(fd);
-    return Status::Corruption(name + (size == 0 ? ": empty file (zero length)"
-                                                : ": truncated: shorter than "
-                                                  "the 2048-byte cdb header"));
+  if (image->size() < 2048) {
+    return Status::Corruption(
+        name + (image->size() == 0 ? ": empty file (zero length)"
+                                   : ": truncated: shorter than the "
+                                     "2048-byte cdb header"));
   }
-  std::vector<std::string> found;
-  {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-      int err = errno;
-      close(fd);
-      return Status::IoError("mmap " + name, err);
-    }
-    madvise(map, size, MADV_SEQUENTIAL);
-    cdb::VerifyCdbImage(static_cast<const unsigned char*>(map), size, &found);
-    munmap(map, size);
-  }
-  close(fd);
-  for (std::string& p : found) problems->push_back(std::move(p));
+  cdb::VerifyCdbImage(image->data(), image->size(), problems);
   return Status::Ok();
 }
 

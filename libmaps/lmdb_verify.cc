@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "file_image.h"
 #include "lmdb_handle.h"
 #include "table_backends.h"
 
@@ -451,40 +452,15 @@ void VerifyLmdbImage(const unsigned char* data, std::size_t size,
 Status VerifyLmdbTable(const TableSpec& spec,
                        std::vector<std::string>* problems) {
   const std::string name = spec.path + ".lmdb";
-  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return Status::IoError("open database " + name, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return Status::IoError("stat " + name, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return Status::InvalidArgument("open database " + name +
-                                   ": not a regular file");
-  }
+  Result<FileImage> image = FileImage::Open(name);
+  if (!image) return image.error();
   // What query and dump refuse before trusting LMDB (empty, not LMDB,
   // truncated) is "cannot verify" too: an error, not a list of problems.
-  if (Result<lmdb::FileCheck> check = lmdb::CheckFile(fd, name); !check) {
-    close(fd);
+  if (Result<lmdb::FileCheck> check = lmdb::CheckFile(image->fd(), name);
+      !check) {
     return check.error();
   }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  std::vector<std::string> found;
-  {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-      int err = errno;
-      close(fd);
-      return Status::IoError("mmap " + name, err);
-    }
-    madvise(map, size, MADV_SEQUENTIAL);
-    lmdb::VerifyLmdbImage(static_cast<const unsigned char*>(map), size, &found);
-    munmap(map, size);
-  }
-  close(fd);
-  for (std::string& p : found) problems->push_back(std::move(p));
+  lmdb::VerifyLmdbImage(image->data(), image->size(), problems);
   return Status::Ok();
 }
 

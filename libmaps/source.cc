@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <limits>
 #include <string>
 #include <utility>
@@ -183,6 +184,10 @@ class SourceParser {
   // Parses buf[0, n). REQUIRES: buf[n] is writable and holds a NUL; the
   // buffer is owned by out_->storage_.
   void Run(char* buf, std::size_t n);
+  // Run(), on two threads for a large buffer: the halves are split where a
+  // logical line starts, parsed apart and joined in order.
+  static void RunSplit(char* buf, std::size_t n, const ParseOptions& options,
+                       ParsedMap* out);
   void ProcessLogicalLine(char* begin, char* end, std::uint32_t line);
   void Warn(DiagnosticKind kind, std::uint32_t line, std::string message) {
     out_->diagnostics_.push_back(Diagnostic{
@@ -379,6 +384,65 @@ key_done:
                               static_cast<std::uint32_t>(value_size), line);
 }
 
+namespace {
+
+// Where buf[0, n) can be cut into two independent halves: the start of a
+// physical line past the middle whose first byte is neither whitespace nor
+// '#'. Such a line always begins a logical line (continuations start with
+// whitespace; comments are skipped anywhere). nullptr: no such line.
+char* SplitPoint(char* buf, std::size_t n) {
+  char* const end = buf + n;
+  char* p = buf + n / 2;
+  while (p < end) {
+    char* eol = static_cast<char*>(std::memchr(p, '\n', end - p));
+    if (eol == nullptr || eol + 1 >= end) return nullptr;
+    p = eol + 1;
+    if (!IsSpace(*p) && *p != '#') return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void SourceParser::RunSplit(char* buf, std::size_t n,
+                            const ParseOptions& options, ParsedMap* out) {
+  // Below this the thread costs more than it saves.
+  constexpr std::size_t kMinSplit = 8u << 20;
+  char* cut = n >= kMinSplit ? SplitPoint(buf, n) : nullptr;
+  if (cut == nullptr) {
+    SourceParser(options, out).Run(buf, n);
+    return;
+  }
+  // The second half gets its own ParsedMap for its entries, diagnostics
+  // and grown keys; the bytes stay in the first one's buffer. Nothing in
+  // the first half is written past `cut` (its last line ends in '\n').
+  ParsedMap second;
+  second.storage_ = std::make_unique<ParsedMap::Storage>();
+  std::thread worker([&] {
+    SourceParser(options, &second).Run(cut, static_cast<std::size_t>(buf + n - cut));
+  });
+  SourceParser(options, out).Run(buf, static_cast<std::size_t>(cut - buf));
+  worker.join();
+
+  const std::uint32_t offset = out->line_count_;
+  out->entries_.reserve(out->entries_.size() + second.entries_.size());
+  for (const Entry& e : second.entries_) {
+    out->entries_.emplace_back(e.key().data(),
+                               static_cast<std::uint32_t>(e.key().size()),
+                               e.value().data(),
+                               static_cast<std::uint32_t>(e.value().size()),
+                               e.line() + offset);
+  }
+  for (Diagnostic& d : second.diagnostics_) {
+    if (d.line > 0) d.line += offset;
+    out->diagnostics_.push_back(std::move(d));
+  }
+  for (auto& block : second.storage_->arena) {
+    out->storage_->arena.push_back(std::move(block));
+  }
+  out->line_count_ += second.line_count_;
+}
+
 ParsedMap SourceParser::FromText(std::string text,
                                  const ParseOptions& options) {
   ParsedMap map;
@@ -387,7 +451,7 @@ ParsedMap SourceParser::FromText(std::string text,
   // it must not move again (a short string lives inside the object).
   map.storage_->text = std::move(text);
   std::string& buf = map.storage_->text;
-  SourceParser(options, &map).Run(buf.data(), buf.size());
+  RunSplit(buf.data(), buf.size(), options, &map);
   return map;
 }
 
@@ -397,7 +461,7 @@ ParsedMap SourceParser::FromBuffer(std::unique_ptr<char, FreeDeleter> buf,
   ParsedMap map;
   map.storage_ = std::make_unique<ParsedMap::Storage>();
   map.storage_->file = std::move(buf);
-  SourceParser(options, &map).Run(map.storage_->file.get(), size);
+  RunSplit(map.storage_->file.get(), size, options, &map);
   return map;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -587,6 +588,68 @@ TEST(SourceFileTest, ReadsFromAFifoUntilEof) {
   EXPECT_EQ(r->entries()[19999].key(), "key19999");
   EXPECT_EQ(r->entries()[19999].value(), "value19999");
   ExpectNulAfterEveryView(*r);
+}
+
+}  // namespace
+}  // namespace mapctl
+
+namespace mapctl {
+namespace {
+
+// Sources over 8 MB are parsed in two halves on two threads, cut where a
+// logical line starts. The joined result must be exactly the one-pass
+// result: order, line numbers, continuations and comments near the cut,
+// grown keys, and diagnostics.
+TEST(SourceParserSplitTest, LargeSourceParsesLikeOnePass) {
+  std::string text;
+  std::vector<std::tuple<std::string, std::string, std::uint32_t>> want;
+  std::vector<std::uint32_t> bad_lines;
+  std::uint32_t line = 0;
+  for (int i = 0; text.size() < (12u << 20); ++i) {
+    const std::string key = "User" + std::to_string(i) + "@Example.COM";
+    const std::string value = "[relay" + std::to_string(i % 97) + "]:587";
+    switch (i % 5) {
+      case 0:  // a continuation with a comment line inside
+        text += key + " " + value + "\n# note\n  more\n";
+        want.emplace_back("user" + std::to_string(i) + "@example.com",
+                          value + "  more", line + 1);
+        line += 3;
+        break;
+      case 1:  // a key that grows when folded (ΐ: 2 -> 6 bytes)
+        text += "\xce\x90" + key + " " + value + "\n";
+        want.emplace_back("\xce\xb9\xcc\x88\xcc\x81user" + std::to_string(i) +
+                              "@example.com",
+                          value, line + 1);
+        line += 1;
+        break;
+      case 2:  // a malformed line: a warning, no entry
+        text += key + "\n";
+        bad_lines.push_back(line + 1);
+        line += 1;
+        break;
+      default:
+        text += key + "\t" + value + "\n\n";
+        want.emplace_back("user" + std::to_string(i) + "@example.com", value,
+                          line + 1);
+        line += 2;
+    }
+  }
+  ParseOptions options;
+  options.origin = "big";
+  ParsedMap m = ParseMapText(text, options);
+  ASSERT_EQ(m.entries().size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const Entry& e = m.entries()[i];
+    ASSERT_EQ(e.key(), std::get<0>(want[i])) << i;
+    ASSERT_EQ(e.value(), std::get<1>(want[i])) << i;
+    ASSERT_EQ(e.line(), std::get<2>(want[i])) << i;
+    ASSERT_EQ(e.key().data()[e.key().size()], '\0');
+  }
+  ASSERT_EQ(m.diagnostics().size(), bad_lines.size());
+  for (std::size_t i = 0; i < bad_lines.size(); ++i) {
+    ASSERT_EQ(m.diagnostics()[i].line, bad_lines[i]) << i;
+  }
+  EXPECT_EQ(m.line_count(), line);
 }
 
 }  // namespace

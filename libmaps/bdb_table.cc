@@ -41,6 +41,7 @@
 
 #include "atomic_file.h"
 #include "mapctl/table.h"
+#include "bdb_meta.h"
 #include "table_backends.h"
 
 #ifdef MAPCTL_HAVE_BDB
@@ -174,18 +175,15 @@ bool SameInode(int a, int b) {
          sa.st_ino == sb.st_ino;
 }
 
+}  // namespace
+
 // The Berkeley DB metadata page (page 0; dbinc/db_page.h DBMETA): magic
 // u32 @12, version u32 @16, page size u32 @20, encryption u8 @24, page
 // type u8 @25 (8 hash, 9 btree), last page number u32 @32. Native byte
 // order, or the other one for a file from a machine of the other
 // endianness (Berkeley DB swaps those).
-struct MetaCheck {
-  TableType type;
-  std::uint32_t page_size;
-  std::uint64_t file_size;
-};
 
-std::uint32_t Swap32(std::uint32_t v) { return __builtin_bswap32(v); }
+static std::uint32_t Swap32(std::uint32_t v) { return __builtin_bswap32(v); }
 
 Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted) {
   struct stat st;
@@ -279,6 +277,8 @@ Status Flock(int fd, int op, const std::string& name) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 // One opened file: our checked descriptor (which carries the shared
 // flock), Berkeley DB's handle on the same inode.

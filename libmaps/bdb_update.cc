@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "bdb_meta.h"
 #include "table_backends.h"
 #include "update_backends.h"
 
@@ -90,87 +91,6 @@ Status FromDb(int rc, const std::string& what, const MessageScope& scope) {
   return Status(ErrorCode::kIoError, std::move(msg));
 }
 
-std::uint32_t Load32(const unsigned char* p, bool swap) {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return swap ? __builtin_bswap32(v) : v;
-}
-
-// The metadata page (dbinc/db_page.h DBMETA): magic u32 @12, version u32
-// @16, page size u32 @20, encryption u8 @24, page type u8 @25 (8 hash, 9
-// btree), last page number u32 @32; either byte order.
-Status CheckMeta(int fd, const std::string& name, TableType wanted) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return Status::IoError("stat " + name, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument("open database " + name +
-                                   ": not a regular file");
-  }
-  unsigned char page[72];
-  if (st.st_size < static_cast<off_t>(sizeof(page))) {
-    return Status::Corruption(name + ": not a Berkeley DB file (" +
-                              std::to_string(st.st_size) + " bytes)");
-  }
-  ssize_t n = pread(fd, page, sizeof(page), 0);
-  if (n < 0) return Status::IoError("read " + name, errno);
-  if (static_cast<std::size_t>(n) != sizeof(page)) {
-    return Status::Corruption(name + ": truncated (short read)");
-  }
-  std::uint32_t magic = Load32(page + 12, false);
-  const bool swap = magic == __builtin_bswap32(DB_HASHMAGIC) ||
-                    magic == __builtin_bswap32(DB_BTREEMAGIC);
-  magic = Load32(page + 12, swap);
-  TableType is;
-  std::uint32_t old_version, new_version, page_type;
-  if (magic == DB_HASHMAGIC) {
-    is = TableType::kHash;
-    old_version = DB_HASHOLDVER;
-    new_version = DB_HASHVERSION;
-    page_type = 8;
-  } else if (magic == DB_BTREEMAGIC) {
-    is = TableType::kBtree;
-    old_version = DB_BTREEOLDVER;
-    new_version = DB_BTREEVERSION;
-    page_type = 9;
-  } else {
-    return Status::Corruption(name + ": not a Berkeley DB hash or btree file");
-  }
-  const std::string is_name(TableTypeName(is));
-  if (is != wanted) {
-    return Status::InvalidArgument(
-        "open database " + name + ": it is a Berkeley DB " + is_name +
-        " table, not " + std::string(TableTypeName(wanted)) + " (name it " +
-        is_name + ":)");
-  }
-  const std::uint32_t version = Load32(page + 16, swap);
-  if (version < old_version || version > new_version) {
-    return Status::Corruption(name + ": unsupported Berkeley DB " + is_name +
-                              " version " + std::to_string(version));
-  }
-  if (page[25] != page_type) {
-    return Status::Corruption(name + ": bad metadata page type " +
-                              std::to_string(page[25]));
-  }
-  if (page[24] != 0) {
-    return Status::Unsupported(name +
-                               ": encrypted Berkeley DB tables are not "
-                               "supported");
-  }
-  const std::uint32_t psize = Load32(page + 20, swap);
-  if (psize < 512 || psize > 65536 || (psize & (psize - 1)) != 0) {
-    return Status::Corruption(name + ": bad page size " +
-                              std::to_string(psize));
-  }
-  const std::uint64_t needed =
-      (std::uint64_t{Load32(page + 32, swap)} + 1) * psize;
-  if (static_cast<std::uint64_t>(st.st_size) < needed) {
-    return Status::Corruption(
-        name + ": truncated (" + std::to_string(st.st_size) +
-        " bytes, the table needs " + std::to_string(needed) + ")");
-  }
-  return Status::Ok();
-}
-
 bool SameInode(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -210,7 +130,10 @@ class LockedBdb {
         return Status::IoError("open database " + name + " (keeps changing)",
                                EAGAIN);
       }
-      MAPCTL_RETURN_IF_ERROR(CheckMeta(t->fd_, name, spec.type));
+      if (Result<bdb::MetaCheck> meta = bdb::CheckMeta(t->fd_, name, spec.type);
+          !meta) {
+        return meta.error();
+      }
       MAPCTL_RETURN_IF_ERROR(t->OpenDb(spec.type, cache, ours));
       return t;
     }

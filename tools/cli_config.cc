@@ -116,6 +116,21 @@ void ReportPinnedDefaults(const MainConfig& config) {
       " (smtputf8_enable = " + config.Get("smtputf8_enable") + ")");
 }
 
+int ForEachTable(
+    const TableFlags& flags, const std::vector<std::string>& tables,
+    const std::function<int(const MainConfig&, const std::string&)>& each) {
+  Result<MainConfig> config = LoadPostmapConfig(flags);
+  if (!config) {
+    ReportError(config.error());
+    return kExitTrouble;
+  }
+  int exit_code = kExitOk;
+  for (const std::string& table : tables) {
+    exit_code = std::max(exit_code, each(*config, table));
+  }
+  return exit_code;
+}
+
 Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
                                 bool for_reading) {
   constexpr std::string_view kProxy = "proxy:";

@@ -3,6 +3,7 @@
 #ifndef MAPCTL_TOOLS_CLI_CONFIG_H_
 #define MAPCTL_TOOLS_CLI_CONFIG_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,13 @@ struct OptionalConfig {
 Result<OptionalConfig> LoadOptionalConfig(const TableFlags& flags);
 // The note printed when the pinned defaults are used.
 void ReportPinnedDefaults(const MainConfig& config);
+
+// Loads main.cf as postmap does, then runs `each` on every table argument
+// in turn, going on after a failure (as sqlite3 without -bail); the worst
+// exit code wins. A missing main.cf is reported and ends it (exit 2).
+int ForEachTable(
+    const TableFlags& flags, const std::vector<std::string>& tables,
+    const std::function<int(const MainConfig&, const std::string&)>& each);
 
 // A table argument: "type:path", or a bare path meaning
 // default_database_type:path (the one rule for bare table paths). A

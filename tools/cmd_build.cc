@@ -119,16 +119,10 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
 }  // namespace
 
 int RunBuild(const BuildArgs& args) {
-  Result<MainConfig> config = LoadPostmapConfig(args.flags);
-  if (!config) {
-    ReportError(config.error());
-    return kExitTrouble;
-  }
-  int exit_code = kExitOk;
-  for (const std::string& table : args.tables) {
-    exit_code = std::max(exit_code, BuildOne(args, *config, table));
-  }
-  return exit_code;
+  return ForEachTable(args.flags, args.tables,
+                      [&](const MainConfig& config, const std::string& table) {
+                        return BuildOne(args, config, table);
+                      });
 }
 
 }  // namespace mapctl::cli

@@ -78,16 +78,10 @@ int DumpOne(const DumpArgs& args, const MainConfig& config,
 }  // namespace
 
 int RunDump(const DumpArgs& args) {
-  Result<MainConfig> config = LoadPostmapConfig(args.flags);
-  if (!config) {
-    ReportError(config.error());
-    return kExitTrouble;
-  }
-  int exit_code = kExitOk;
-  for (const std::string& table : args.tables) {
-    exit_code = std::max(exit_code, DumpOne(args, *config, table));
-  }
-  return exit_code;
+  return ForEachTable(args.flags, args.tables,
+                      [&](const MainConfig& config, const std::string& table) {
+                        return DumpOne(args, config, table);
+                      });
 }
 
 }  // namespace mapctl::cli

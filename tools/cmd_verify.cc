@@ -9,36 +9,27 @@
 namespace mapctl::cli {
 
 int RunVerify(const VerifyArgs& args) {
-  Result<MainConfig> config = LoadPostmapConfig(args.flags);
-  if (!config) {
-    ReportError(config.error());
-    return kExitTrouble;
-  }
-  int exit_code = kExitOk;
-  for (const std::string& argument : args.tables) {
-    Result<TableSpec> spec = TableArgument(argument, *config, true);
-    if (!spec) {
-      ReportError(spec.error());
-      exit_code = kExitTrouble;
-      continue;
-    }
-    std::vector<std::string> problems;
-    if (Status s = VerifyTable(*spec, &problems); !s.ok()) {
-      ReportError(s);
-      exit_code = kExitTrouble;
-      continue;
-    }
-    for (const std::string& p : problems) {
-      ReportDiagnostic({Severity::kError, DiagnosticKind::kOther,
-                        spec->FileName(), 0, p});
-    }
-    if (!problems.empty()) {
-      exit_code = std::max<int>(exit_code, kExitNegative);
-    } else {
-      WriteStdout(spec->ToString() + ": ok\n");
-    }
-  }
-  return exit_code;
+  return ForEachTable(
+      args.flags, args.tables,
+      [](const MainConfig& config, const std::string& argument) -> int {
+        Result<TableSpec> spec = TableArgument(argument, config, true);
+        if (!spec) {
+          ReportError(spec.error());
+          return kExitTrouble;
+        }
+        std::vector<std::string> problems;
+        if (Status s = VerifyTable(*spec, &problems); !s.ok()) {
+          ReportError(s);
+          return kExitTrouble;
+        }
+        for (const std::string& p : problems) {
+          ReportDiagnostic({Severity::kError, DiagnosticKind::kOther,
+                            spec->FileName(), 0, p});
+        }
+        if (!problems.empty()) return kExitNegative;
+        WriteStdout(spec->ToString() + ": ok\n");
+        return kExitOk;
+      });
 }
 
 }  // namespace mapctl::cli

@@ -16,42 +16,8 @@
 namespace mapctl {
 namespace {
 
-struct FakeData {
-  std::map<std::string, std::string> raw;  // folded key + NUL -> value + NUL
-  bool fail = false;
-};
-
-class FakeUnit : public ReadUnit {
- public:
-  explicit FakeUnit(FakeData* d) : d_(d) {}
-  Result<std::optional<std::string_view>> GetRaw(
-      std::string_view key) override {
-    if (d_->fail) return Status::Corruption("fake: broken");
-    auto it = d_->raw.find(std::string(key));
-    if (it == d_->raw.end()) return std::optional<std::string_view>();
-    return std::optional<std::string_view>(it->second);
-  }
-  Status Scan(ScanCursor&, std::size_t, const RawVisitor&) override {
-    return Status::Ok();
-  }
-  std::uint64_t version() const override { return 1; }
-
- private:
-  FakeData* d_;
-};
-
-class FakeReader : public TableReader {
- public:
-  FakeReader(TableSpec spec, FakeData* d)
-      : TableReader(std::move(spec)), d_(d) {}
-  bool sorted() const noexcept override { return true; }
-  Result<std::unique_ptr<ReadUnit>> Begin() override {
-    return std::unique_ptr<ReadUnit>(new FakeUnit(d_));
-  }
-
- private:
-  FakeData* d_;
-};
+using testing::FakeData;
+using testing::FakeReader;
 
 class SenderLookupTest : public ::testing::Test {
  protected:

@@ -94,6 +94,34 @@ SourceFileInfo Src(std::uint32_t mode) {
   return s;
 }
 
+namespace {
+
+class FakeUnit : public ReadUnit {
+ public:
+  explicit FakeUnit(FakeData* d) : d_(d) {}
+  Result<std::optional<std::string_view>> GetRaw(
+      std::string_view key) override {
+    if (d_->fail_get) return Status::Corruption("fake: broken");
+    auto it = d_->raw.find(std::string(key));
+    if (it == d_->raw.end()) return std::optional<std::string_view>();
+    return std::optional<std::string_view>(it->second);
+  }
+  Status Scan(ScanCursor&, std::size_t, const RawVisitor&) override {
+    return Status::Ok();
+  }
+  std::uint64_t version() const override { return 1; }
+
+ private:
+  FakeData* d_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ReadUnit>> FakeReader::Begin() {
+  ++d_->begins;
+  return std::unique_ptr<ReadUnit>(new FakeUnit(d_));
+}
+
 bool Mentions(const std::vector<std::string>& problems, std::string_view text) {
   for (const std::string& p : problems) {
     if (p.find(text) != std::string::npos) return true;

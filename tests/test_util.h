@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +60,24 @@ Entries Numbered(int n, const std::string& tag = "v");
 
 // A regular source file of this process's user with `mode`.
 SourceFileInfo Src(std::uint32_t mode = 0644);
+
+// An in-memory table for code that takes a TableReader: raw stored keys
+// and values (as postmap writes lmdb: folded key + NUL, value + NUL).
+struct FakeData {
+  std::map<std::string, std::string> raw;
+  int begins = 0;         // read units started
+  bool fail_get = false;  // every GetRaw fails (a broken table)
+};
+class FakeReader : public TableReader {
+ public:
+  FakeReader(TableSpec spec, FakeData* d)
+      : TableReader(std::move(spec)), d_(d) {}
+  bool sorted() const noexcept override { return true; }
+  Result<std::unique_ptr<ReadUnit>> Begin() override;
+
+ private:
+  FakeData* d_;
+};
 
 // Whether any problem text contains `text`.
 bool Mentions(const std::vector<std::string>& problems, std::string_view text);

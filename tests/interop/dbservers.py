@@ -10,9 +10,11 @@ in that directory only (no TCP), and is stopped and removed at the end.
         db.pgsql.create_user("postfix", "s3cret")
         db.pgsql.create_database("mail", owner="postfix")
         db.pgsql.sql("CREATE TABLE t (k text, v text);", dbname="mail",
-                     user="postfix")
-        cf = db.pgsql.cf_text(dbname="mail", user="postfix", password="s3cret",
-                              query="SELECT v FROM t WHERE k='%s'")
+                     user="postfix", password="s3cret")
+        cf = dbservers.write_cf(os.path.join(db.root, "t.cf"), db.pgsql.cf_text(
+            dbname="mail", user="postfix", password="s3cret",
+            query="SELECT v FROM t WHERE k='%s'"))
+        confdir = dbservers.postfix_config_dir(db.root)  # for postmap -c
         # same for db.mysql; db.mysql.sql() runs as root unless user= given
         path = dbservers.sqlite_db(os.path.join(db.root, "m.sqlite"), "...")
 
@@ -36,7 +38,7 @@ Servers start once per process: the SQL cases are meant to run inside one
 test script that holds one `Servers` (meson has no global setup/teardown, and
 a server tied to one test process cannot outlive it safely).
 
-Self-test: python3 dbservers.py --selftest   (starts both, one postmap -q each)
+Self-test: python3 dbservers.py [--selftest]  (starts both, one postmap -q each)
 Research:  python3 dbservers.py --serve      (prints the connection, waits)
 """
 
@@ -559,9 +561,11 @@ def _serve():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--selftest"]:
+    # No argument: the self-test, so that a runner that executes every
+    # script in this directory gets a meaningful test.
+    if sys.argv[1:] in ([], ["--selftest"]):
         sys.exit(_selftest())
     if sys.argv[1:] == ["--serve"]:
         sys.exit(_serve())
-    print("usage: dbservers.py --selftest | --serve", file=sys.stderr)
+    print("usage: dbservers.py [--selftest] | --serve", file=sys.stderr)
     sys.exit(2)

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "mapctl/table.h"
-#include "table_backends.h"
+#include "tables/table_backends.h"
 
 namespace {
 

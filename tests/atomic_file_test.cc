@@ -1,6 +1,6 @@
 // atomic_file_test.cc - temporary file, flock, rename, mode and owner rules.
 
-#include "atomic_file.h"
+#include "util/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

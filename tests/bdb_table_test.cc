@@ -22,7 +22,7 @@
 
 #include "mapctl/table.h"
 #include "mapctl/update.h"
-#include "table_backends.h"
+#include "tables/table_backends.h"
 #include "test_util.h"
 
 namespace mapctl {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "mapctl/table.h"
-#include "table_backends.h"
+#include "tables/table_backends.h"
 #include "test_util.h"
 
 namespace mapctl {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "lmdb_handle.h"
+#include "tables/lmdb_handle.h"
 #include "mapctl/table.h"
-#include "table_backends.h"
+#include "tables/table_backends.h"
 #include "test_util.h"
 
 namespace mapctl {

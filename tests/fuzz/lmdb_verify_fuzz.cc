@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "lmdb_handle.h"
+#include "tables/lmdb_handle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {

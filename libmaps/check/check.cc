@@ -1,0 +1,124 @@
+// check/check.cc - RunChecks(): builds the model, runs each group of checks and
+// orders the findings.
+
+#include "mapctl/check.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <tuple>
+
+#include "check/check_internal.h"
+#include "mapctl/relay.h"
+
+namespace mapctl {
+
+const std::vector<std::string_view>& CheckNames() {
+  static const std::vector<std::string_view> kNames = {
+      "relay-credentials",
+      "default-relay-credentials",
+      "null-sender",
+      "bad-value",
+      "stale",
+      "missing-table",
+      "not-checked",
+      "world-readable",
+      "domain-fallthrough",
+      "key-format",
+      "syntax",
+      "auth-disabled",
+      "plaintext-auth",
+      "group-readable",
+      "berkeley-db",
+      "scope",
+  };
+  return kNames;
+}
+
+Result<CheckReport> RunChecks(const MainConfig& config,
+                              const CheckOptions& options) {
+  CheckReport report;
+  check::Model m;
+  m.config = &config;
+  m.options = &options;
+  m.report = &report;
+  m.fold = KeyFoldMode(config, false, false);
+  m.check_utf8 = ChecksUtf8(config, false);
+  m.threads = options.threads;
+  if (m.threads == 0) {
+    m.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  }
+  MAPCTL_RETURN_IF_ERROR(check::BuildModel(&m));
+  MAPCTL_RETURN_IF_ERROR(check::CheckConsistency(&m));
+  check::CheckValues(&m);
+  check::CheckFiles(&m);
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     return std::tie(a.file, a.line) < std::tie(b.file, b.line);
+                   });
+  return report;
+}
+
+}  // namespace mapctl
+
+namespace mapctl::check {
+
+void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks) {
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < tasks.size(); i = next++) tasks[i]();
+  };
+  std::vector<std::thread> helpers;
+  const std::size_t extra =
+      std::min<std::size_t>(threads, tasks.size()) - (tasks.empty() ? 0 : 1);
+  for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x += 32;
+    if (y >= 'A' && y <= 'Z') y += 32;
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
+
+bool ValidRelayValue(std::string_view value) {
+  std::vector<std::string_view> parts = SplitDestinations(value);
+  if (parts.empty()) return false;
+  if (parts.size() == 1 && EqualsNoCase(parts[0], "DUNNO")) return true;
+  for (std::string_view p : parts) {
+    std::optional<NextHop> hop = ParseNextHop(p);
+    if (EqualsNoCase(p, "DUNNO") || !hop) return false;
+    // A host name (letters, digits, '-', '_', '.'), or an address literal
+    // in brackets.
+    for (char c : hop->host) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                (hop->bracketed && c == ':');
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+bool IsHostKey(std::string_view key) {
+  if (key.find('@') != std::string_view::npos) return false;
+  return !key.empty() &&
+         (key.front() == '[' || key.find(':') != std::string_view::npos ||
+          key.find('.') != std::string_view::npos);
+}
+
+}  // namespace mapctl::check

@@ -1,0 +1,816 @@
+// check/check_consistency.cc - does each sender's relay get the credentials it
+// needs (spec §7, §8.1)? Every key of the relay and credential maps gets a
+// representative sender, resolved with SenderResolver exactly as `query
+// sender` resolves it; findings come from those resolutions, never from
+// the shape of the keys.
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "check/check_internal.h"
+#include "mapctl/relay.h"
+
+namespace mapctl::check {
+namespace {
+
+enum class RepKind { kAddress, kAtDomain, kBare, kNull };
+
+// Where a key is written: a source line, or main.cf for inline tables.
+struct Location {
+  std::string file;
+  std::uint32_t line = 0;
+  std::string key;
+};
+
+// A representative sender: a key of one of the lists (a view into the
+// model), or the null sender.
+struct Rep {
+  RepKind kind = RepKind::kAddress;
+  bool credential = false;  // a key of the credential list
+  std::uint32_t table = 0;
+  std::string_view key;  // empty for a null sender no key names
+  std::string_view domain() const { return key.substr(1); }  // kAtDomain
+};
+
+// Next hops compare without regard to ASCII case (tables fold keys).
+struct NoCaseLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const {
+    std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      unsigned char x = a[i], y = b[i];
+      if (x >= 'A' && x <= 'Z') x += 32;
+      if (y >= 'A' && y <= 'Z') y += 32;
+      if (x != y) return x < y;
+    }
+    return a.size() < b.size();
+  }
+};
+
+// A key of table `table` of a list; located (source line) only when a
+// finding names it.
+struct KeyRef {
+  std::size_t table = 0;
+  std::string key;
+};
+
+// A destination that got no credentials, or the sender's credentials on
+// the default relay: judged once all evidence is in.
+struct Candidate {
+  Rep rep;
+  std::string nexthop;
+  CredentialState state = CredentialState::kNone;
+  RelaySource source = RelaySource::kRecipientDomain;
+  std::optional<KeyRef> relay_key;  // the relay-map entry that routed it
+  bool dunno = false;
+  std::optional<KeyRef> dunno_key;
+  std::string username;                  // sender credentials
+  std::optional<KeyRef> credential_key;  // in the credential list
+};
+
+struct Sent {
+  std::size_t table = 0;
+  std::string key;
+};
+
+// What one thread reuses from sender to sender.
+struct Scratch {
+  SenderResolution res;
+  std::string sender;
+  std::unordered_set<std::string> valid_relays;  // values that parsed
+};
+
+// The evidence a run of resolutions gathers; runs on different threads
+// each fill their own, merged in sender order.
+struct Evidence {
+  std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
+  std::vector<std::size_t> relay_usernames;      // hashes
+  std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::size_t> not_evaluated;
+  // Sender-specific resolver warnings: the rep and the message.
+  std::vector<std::pair<Rep, std::string>> scope;
+  bool too_long = false;  // a query the memory reader cannot answer
+};
+
+// Settings outside the relay model that change the relay for every sender
+// (query sender prints them; here they stop checks 1-3).
+bool StopsEvaluation(std::string_view code) {
+  static const std::set<std::string_view> kCodes = {
+      "transport_maps",
+      "sender_dependent_default_transport_maps",
+      "default_transport_nexthop",
+      "relay_transport_nexthop",
+      "default_transport",
+      "relay_transport",
+      "sender_canonical_maps",
+      "canonical_maps",
+      "masquerade_domains"};
+  return kCodes.count(code) != 0;
+}
+
+std::string ParameterOf(std::string_view code) {
+  for (std::string_view suffix :
+       {"_nexthop", "_unevaluated", "_unknown", "_empty"}) {
+    if (code.size() > suffix.size() &&
+        code.substr(code.size() - suffix.size()) == suffix) {
+      code.remove_suffix(suffix.size());
+    }
+  }
+  return code == "inet_interfaces" ? "inet_interfaces" : std::string(code);
+}
+
+class Consistency {
+ public:
+  explicit Consistency(Model* m) : m_(m) {}
+  Status Run();
+
+ private:
+  void CollectKeys(const TableList& list, bool credential);
+  bool EarlierHas(const TableList& list, std::size_t table,
+                  std::string_view key) const;
+  bool RelayHas(std::string_view key);
+  Location Where(const TableList& list, std::size_t table,
+                 std::string_view key) const;
+  Location WhereRep(const Rep& rep) const;
+  void SenderOf(const Rep& rep, std::string* out) const;
+  void Evaluate(const Rep& rep, SenderResolver& resolver, Scratch& scratch,
+                Evidence* ev) const;
+  void Merge(Evidence& ev);
+  bool ResolveInParallel(const SenderResolverOptions& so);
+  Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
+    return Where(list, k->table, k->key);
+  }
+  void Judge();
+  void JudgeTls();
+  std::string FallThroughNames(std::string_view domain) const;
+  void Emit(const Candidate& c, Severity severity, std::string_view check,
+            const Location& at, std::string message);
+
+  Model* m_;
+  std::unique_ptr<SenderResolver> resolver_;
+  SenderResolution res_;
+  std::vector<Rep> reps_;
+  std::vector<std::size_t> relay_cursor_;
+  std::string local_;  // the local part no key uses, for @domain keys
+  std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
+  std::set<std::string, NoCaseLess> host_keys_;  // relay hosts, next hops
+  bool null_keyed_ = false;
+  // Evidence gathered from every resolution.
+  std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
+  std::vector<std::size_t> relay_usernames_;      // hashes, sorted after
+  std::map<std::string, Sent, std::less<>> sent_credentials_;
+  bool default_has_own_credentials_ = false;
+  std::vector<Candidate> candidates_;
+  std::map<std::string, std::size_t> not_evaluated_;
+  std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>>
+      emitted_;
+};
+
+Location Consistency::Where(const TableList& list, std::size_t table,
+                            std::string_view key) const {
+  const ListTable& t = list.tables[table];
+  if (t.file != nullptr) {
+    return {t.file->FileFor(), t.file->LineOf(key), std::string(key)};
+  }
+  return {m_->MainCf(), m_->ParamLine(list.parameter), std::string(key)};
+}
+
+bool Consistency::EarlierHas(const TableList& list, std::size_t table,
+                             std::string_view key) const {
+  for (std::size_t i = 0; i < table && i < list.tables.size(); ++i) {
+    const ListTable& t = list.tables[i];
+    const MemoryTable* mt =
+        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    if (mt != nullptr && mt->Has(key)) return true;
+  }
+  return false;
+}
+
+// Credential keys come in key order per table: a cursor per relay table
+// finds shared keys by merging, without an index.
+bool Consistency::RelayHas(std::string_view key) {
+  bool found = false;
+  for (std::size_t i = 0; i < m_->relay.tables.size(); ++i) {
+    const ListTable& t = m_->relay.tables[i];
+    const MemoryTable* mt =
+        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    if (mt == nullptr) continue;
+    std::size_t& c = relay_cursor_[i];
+    while (c < mt->entries.size() && mt->entries[c].key < key) ++c;
+    found = found || (c < mt->entries.size() && mt->entries[c].key == key);
+  }
+  return found;
+}
+
+void Consistency::CollectKeys(const TableList& list, bool credential) {
+  constexpr std::string_view kLocal = "nosuchsender";
+  for (std::size_t i = 0; i < list.tables.size(); ++i) {
+    const ListTable& t = list.tables[i];
+    const MemoryTable* mt =
+        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    if (mt == nullptr) continue;
+    relay_cursor_.assign(m_->relay.tables.size(), 0);
+    for (const KeyEntry& e : mt->entries) {
+      std::string_view k = e.key;
+      if (k == "<>" || k == "\"<>\"") {
+        if (!credential) null_keyed_ = true;
+        continue;  // the null sender is resolved once, below
+      }
+      std::size_t at = k.rfind('@');
+      if (credential && at == k.npos &&
+          (IsHostKey(k) || host_keys_.count(k) != 0)) {
+        continue;  // a host or next-hop key: no sender to represent
+      }
+      std::string_view local = at == k.npos ? k : k.substr(0, at);
+      if (local.size() >= kLocal.size() &&
+          EqualsNoCase(local.substr(0, kLocal.size()), kLocal)) {
+        taken_.insert(Lower(local));
+      }
+      if ((credential && RelayHas(k)) || (i > 0 && EarlierHas(list, i, k))) {
+        continue;
+      }
+      Rep r;
+      r.kind = at == 0        ? RepKind::kAtDomain
+               : at == k.npos ? RepKind::kBare  // cleanup(8) adds @$myorigin
+                              : RepKind::kAddress;
+      r.credential = credential;
+      r.table = static_cast<std::uint32_t>(i);
+      r.key = k;
+      reps_.push_back(r);
+    }
+  }
+  for (int n = 0; local_.empty(); ++n) {
+    std::string l = "nosuchsender" + (n == 0 ? "" : std::to_string(n));
+    if (taken_.count(l) == 0) local_ = l;
+  }
+}
+
+Location Consistency::WhereRep(const Rep& rep) const {
+  if (rep.key.empty()) return {};
+  return Where(rep.credential ? m_->password : m_->relay, rep.table, rep.key);
+}
+
+void Consistency::SenderOf(const Rep& rep, std::string* out) const {
+  out->clear();
+  if (rep.kind == RepKind::kNull) {
+    out->assign("<>");
+  } else if (rep.kind == RepKind::kAtDomain) {
+    out->append(local_).append(rep.key);
+  } else {
+    out->assign(rep.key);
+  }
+}
+
+std::string Consistency::FallThroughNames(std::string_view domain) const {
+  std::vector<std::string_view> names;
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      const MemoryTable* mt =
+          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      if (mt == nullptr) continue;
+      for (const KeyEntry& e : mt->entries) {
+        std::size_t at = e.key.rfind('@');
+        if (at != std::string_view::npos && at > 0 &&
+            EqualsNoCase(e.key.substr(at + 1), domain)) {
+          names.push_back(e.key);
+        }
+      }
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string d(domain);
+  if (names.empty()) return "every sender of " + d;
+  std::string out = "senders of " + d + " other than ";
+  for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  if (names.size() > 5) {
+    out += " and " + std::to_string(names.size() - 5) + " more";
+  }
+  return out + " (keyed individually)";
+}
+
+void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
+                           Scratch& scratch, Evidence* ev) const {
+  SenderResolution& res = scratch.res;
+  SenderOf(rep, &scratch.sender);
+  if (!resolver.Resolve(scratch.sender, "", &res).ok()) return;
+  const std::size_t config_warnings = resolver.config_warnings().size();
+  if (res.warnings.size() > config_warnings) {
+    ev->scope.emplace_back(rep, res.warnings[config_warnings].message);
+    return;
+  }
+  // An unusable relay value is a bad-value error; what smtp(8) would make
+  // of its pieces is not worth a second finding.
+  // Most relay values repeat: the ones found good are remembered.
+  if (res.relay.source == RelaySource::kSenderDependent &&
+      scratch.valid_relays.count(res.relay.value) == 0) {
+    if (!ValidRelayValue(res.relay.value)) return;
+    if (scratch.valid_relays.size() < 4096) {
+      scratch.valid_relays.insert(res.relay.value);
+    }
+  }
+  if (res.relay.outcome != SearchOutcome::kDone) {
+    if (res.relay.outcome == SearchOutcome::kUnsupported) {
+      ++ev->not_evaluated[res.relay.status.message()];
+    }
+    return;
+  }
+  auto ref = [](const std::optional<TableMatch>& match) {
+    return match ? std::optional<KeyRef>(KeyRef{match->table_index, match->key})
+                 : std::nullopt;
+  };
+  for (const Destination& d : res.destinations) {
+    const bool have =
+        d.credentials && (d.state == CredentialState::kFound ||
+                          d.state == CredentialState::kDependsOnMx);
+    if (d.state == CredentialState::kUnsupported) {
+      ++ev->not_evaluated[d.status.message()];
+      continue;
+    }
+    if (d.state == CredentialState::kError) continue;
+    auto candidate = [&]() {
+      Candidate c;
+      c.rep = rep;
+      c.nexthop = d.nexthop;
+      c.state = d.state;
+      c.source = res.relay.source;
+      c.relay_key = ref(res.relay.match);
+      c.dunno = res.relay.dunno.has_value();
+      c.dunno_key = ref(res.relay.dunno);
+      return c;
+    };
+    if (have) {
+      const Credentials& cr = *d.credentials;
+      // Sender credentials that only land on the default relay (check 2)
+      // say nothing about whether it requires AUTH.
+      const bool misrouted =
+          cr.matched_by == MatchedBy::kSender && cr.to_default_relay;
+      if (!misrouted &&
+          ev->needs_auth.find(d.nexthop) == ev->needs_auth.end()) {
+        ev->needs_auth.insert(d.nexthop);
+      }
+      if (ev->sent_credentials.find(d.nexthop) == ev->sent_credentials.end()) {
+        ev->sent_credentials.emplace(d.nexthop, Sent{cr.table_index, cr.key});
+      }
+      if (res.relay.source == RelaySource::kSenderDependent) {
+        ev->relay_usernames.push_back(
+            std::hash<std::string_view>()(cr.username));
+      }
+      if (cr.matched_by == MatchedBy::kSender && cr.to_default_relay) {
+        Candidate c = candidate();
+        c.username = cr.username;
+        c.credential_key = KeyRef{cr.table_index, cr.key};
+        ev->candidates.push_back(std::move(c));
+      }
+    } else if (d.state != CredentialState::kAuthDisabled ||
+               !m_->options->auth_required.empty()) {
+      ev->candidates.push_back(candidate());
+    }
+  }
+}
+
+// Adds the evidence of later senders to what is known.
+void Consistency::Merge(Evidence& ev) {
+  for (const auto& [rep, message] : ev.scope) {
+    Location at = WhereRep(rep);
+    m_->Add(at.file, at.line, Severity::kWarning, "scope",
+            at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
+            (at.key.empty() ? "" : at.key + ": ") + message +
+                "; relay and credential checks skipped for it");
+  }
+  needs_auth_.merge(ev.needs_auth);
+  relay_usernames_.insert(relay_usernames_.end(), ev.relay_usernames.begin(),
+                          ev.relay_usernames.end());
+  sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
+  candidates_.insert(candidates_.end(),
+                     std::make_move_iterator(ev.candidates.begin()),
+                     std::make_move_iterator(ev.candidates.end()));
+  for (const auto& [why, count] : ev.not_evaluated)
+    not_evaluated_[why] += count;
+}
+
+// Resolves reps_ on m_->threads threads, each with its own resolver over
+// the in-memory tables (a SenderResolver is not thread-safe, and one LMDB
+// file must not be opened twice in a process). False, with nothing
+// merged, when some table could not answer from memory as its file would.
+bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      if (t.file == nullptr) continue;
+      if (t.file->built && !t.file->built->same_answers) return false;
+    }
+  }
+  const std::size_t workers = std::min<std::size_t>(
+      m_->threads, std::max<std::size_t>(1, reps_.size()));
+  // Contiguous slices, a few per thread so that a slow one evens out.
+  const std::size_t slices = std::min(reps_.size(), workers * 8);
+  std::vector<Evidence> evidence(slices);
+  std::vector<std::unique_ptr<SenderResolver>> resolvers(workers);
+  std::unique_ptr<bool[]> too_long(new bool[workers]());
+  Model* m = m_;
+  for (std::size_t w = 0; w < workers; ++w) {
+    SenderResolverOptions so = base;
+    bool* flag = &too_long[w];
+    so.open = [m, flag](
+                  const TableSpec& spec,
+                  const OpenOptions&) -> Result<std::unique_ptr<TableReader>> {
+      auto it = m->files.find(spec.ToString());
+      if (it == m->files.end()) {
+        return Status::InvalidArgument("not modelled: " + spec.ToString());
+      }
+      FileTable& t = *it->second;
+      if (!t.readable_type) {
+        return Status::Unsupported(spec.ToString() +
+                                   ": mapctl cannot read this table type");
+      }
+      if (t.built) return MemoryReader(spec, t.built, flag);
+      if (t.from_source) return MemoryReader(spec, t.from_source, flag);
+      return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
+                             ENOENT);
+    };
+    Result<std::unique_ptr<SenderResolver>> r =
+        SenderResolver::Create(*m_->config, so);
+    if (!r) return false;
+    resolvers[w] = std::move(*r);
+  }
+  std::atomic<std::size_t> next{0};
+  auto work = [&](std::size_t w) {
+    SenderResolver& resolver = *resolvers[w];
+    Scratch scratch;
+    for (std::size_t s = next++; s < slices; s = next++) {
+      const std::size_t begin = reps_.size() * s / slices;
+      const std::size_t end = reps_.size() * (s + 1) / slices;
+      for (std::size_t i = begin; i < end; ++i) {
+        Evaluate(reps_[i], resolver, scratch, &evidence[s]);
+        if (too_long[w]) {
+          evidence[s].too_long = true;
+          too_long[w] = false;
+        }
+        if ((i - begin + 1) % 1000 == 0) resolver.EndBatch();
+      }
+      resolver.EndBatch();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t w = 1; w < workers; ++w) helpers.emplace_back(work, w);
+  work(0);
+  for (std::thread& t : helpers) t.join();
+  for (const Evidence& ev : evidence) {
+    if (ev.too_long) return false;
+  }
+  for (Evidence& ev : evidence) Merge(ev);
+  return true;
+}
+
+void Consistency::Emit(const Candidate& c, Severity severity,
+                       std::string_view check, const Location& at,
+                       std::string message) {
+  if (!emitted_.emplace(at.file, at.line, std::string(check), c.nexthop)
+           .second) {
+    return;
+  }
+  m_->Add(at.file, at.line, severity, check,
+          at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
+          std::move(message));
+}
+
+void Consistency::Judge() {
+  std::set<std::string, NoCaseLess> required(m_->options->auth_required.begin(),
+                                             m_->options->auth_required.end());
+  bool usernames_sorted = false;  // only check 2 needs them
+  const std::string relayhost = m_->config->Get("relayhost");
+  for (const Candidate& c : candidates_) {
+    const std::string hop = "\"" + c.nexthop + "\"";
+    const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
+    std::string sender;
+    SenderOf(c.rep, &sender);
+    const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
+                            : c.rep.kind == RepKind::kNull
+                                ? std::string("the null sender <>")
+                                : "sender " + sender;
+    std::string route =
+        c.source == RelaySource::kSenderDependent ? "goes to " + hop
+        : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
+                                              : "goes to the recipient's MX";
+    if (c.dunno) route += " (DUNNO in sender_dependent_relayhost_maps)";
+
+    if (c.credential_key) {
+      // Check 2: the sender's own credentials on the default relay.
+      if (!m_->Enabled("default-relay-credentials")) continue;
+      if (!usernames_sorted) {
+        std::sort(relay_usernames_.begin(), relay_usernames_.end());
+        usernames_sorted = true;
+      }
+      // Usernames are compared by hash: a collision could only turn this
+      // warning into an error.
+      const bool shared =
+          std::binary_search(relay_usernames_.begin(), relay_usernames_.end(),
+                             std::hash<std::string_view>()(c.username));
+      const bool err = shared || default_has_own_credentials_;
+      std::string why =
+          shared ? "; the same username authenticates to a "
+                   "sender_dependent_relayhost_maps destination"
+          : default_has_own_credentials_
+              ? "; the default relay has its own credentials, which these "
+                "replace"
+              : "; add a relay entry for the sender, or remove the "
+                "credentials";
+      std::string_view check =
+          fallthrough ? "domain-fallthrough" : "default-relay-credentials";
+      Emit(c, err ? Severity::kError : Severity::kWarning, check,
+           Where(m_->password, c.credential_key),
+           c.credential_key->key + ": " + who + " " + route +
+               " with the sender's credentials (no relay entry sends it to "
+               "the relay they belong to)" +
+               why);
+      continue;
+    }
+
+    // Checks 1 and 3: a relay and no credentials for it.
+    std::string_view base =
+        c.rep.kind == RepKind::kNull ? "null-sender" : "relay-credentials";
+    if (!m_->Enabled(base)) continue;
+    const bool named = required.count(c.nexthop) != 0;
+    const bool others = needs_auth_.count(c.nexthop) != 0;
+    const bool evidence = named || others;
+    if (c.state == CredentialState::kAuthDisabled && !named) continue;
+    if (c.source != RelaySource::kSenderDependent && !evidence) continue;
+    if (c.rep.kind == RepKind::kNull && !null_keyed_ && !evidence) continue;
+    Severity sev = evidence && c.state != CredentialState::kDependsOnMx
+                       ? Severity::kError
+                       : Severity::kWarning;
+    std::string why =
+        c.state == CredentialState::kAuthDisabled
+            ? "smtp_sasl_auth_enable = no, and --auth-required names it"
+        : named  ? "--auth-required names it"
+        : others ? "other senders sent there authenticate"
+                 : "if it requires authentication it answers 530 and the "
+                   "mail bounces";
+    std::string what =
+        c.rep.kind == RepKind::kNull
+            ? "no host or next-hop credentials (per-sender credentials are "
+              "never used for <>)"
+            : "no credentials: no key of smtp_sasl_password_maps matches the "
+              "sender, the host or the next hop";
+    if (c.state == CredentialState::kDependsOnMx) {
+      what +=
+          "; the MX host's name could have its own entry and is not "
+          "known without --resolve";
+    }
+    Location at = c.relay_key ? Where(m_->relay, c.relay_key)
+                  : c.rep.key.empty()
+                      ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
+                      : WhereRep(c.rep);
+    std::string_view check = fallthrough ? "domain-fallthrough" : base;
+    std::string prefix = at.key.empty() ? "" : at.key + ": ";
+    Emit(c, sev, check, at,
+         prefix + who + " " + route + " with " + what + " (" + why + ")");
+  }
+  (void)relayhost;
+}
+
+// Check 11: credentials that may travel without TLS, per next hop.
+void Consistency::JudgeTls() {
+  if (!m_->Enabled("plaintext-auth") || sent_credentials_.empty()) return;
+  std::string options = Lower(m_->config->Get("smtp_sasl_security_options"));
+  if (options.find("noplaintext") != std::string::npos) return;
+  std::string level = Lower(m_->config->Get("smtp_tls_security_level"));
+  if (level.empty()) {
+    level = m_->config->GetBool("smtp_enforce_tls") ? "encrypt"
+            : m_->config->GetBool("smtp_use_tls")   ? "may"
+                                                    : "none";
+  }
+  std::optional<MapList> policy;
+  std::string policy_value = m_->config->Get("smtp_tls_policy_maps");
+  if (!policy_value.empty()) {
+    MapListOptions mo;
+    mo.default_database_type = m_->config->Get("default_database_type");
+    mo.fold = m_->fold;
+    mo.check_utf8 = m_->check_utf8;
+    MapListMode mode = MapListMode::kMainCf;
+    if (m_->options->sources_only) {
+      std::string mapped;
+      for (std::string_view item : SplitDestinations(policy_value)) {
+        std::string_view type = item.substr(0, item.find(':'));
+        bool file = item.find(':') != item.npos &&
+                    (type == "lmdb" || type == "cdb" || type == "hash" ||
+                     type == "btree" || type == "texthash");
+        mapped += (file ? MapSourcePath(item, m_->config->config_directory())
+                        : std::string(item)) +
+                  " ";
+      }
+      policy_value = mapped;
+      mode = MapListMode::kSources;
+    }
+    Result<MapList> l =
+        MapList::Parse("smtp_tls_policy_maps", policy_value, mode, mo);
+    if (l) policy.emplace(std::move(*l));
+  }
+  const std::set<std::string_view> kRequired = {
+      "encrypt", "dane-only", "fingerprint", "verify", "secure"};
+  for (const auto& [nexthop, sent] : sent_credentials_) {
+    std::string effective = level;
+    std::string source = "smtp_tls_security_level";
+    if (policy) {
+      for (std::size_t i = 0; i < policy->size(); ++i) {
+        Probe p = policy->Find(i, nexthop, false);
+        if (p.result != ProbeResult::kFound) continue;
+        std::string_view v = p.value;
+        effective = Lower(v.substr(0, v.find_first_of(" \t")));
+        source = "smtp_tls_policy_maps";
+        break;
+      }
+      policy->EndBatch();
+    }
+    if (kRequired.count(effective) != 0) continue;
+    Location at = Where(m_->password, sent.table, sent.key);
+    m_->Add(at.file, at.line, Severity::kWarning, "plaintext-auth", at.key,
+            at.key + ": credentials for \"" + nexthop +
+                "\" can be sent without TLS: its TLS level is " +
+                (effective.empty() ? "none" : effective) + " (" + source +
+                ") and smtp_sasl_security_options allows plaintext "
+                "mechanisms");
+  }
+}
+
+Status Consistency::Run() {
+  if (m_->relay.tables.empty() && m_->password.tables.empty()) {
+    return Status::Ok();
+  }
+  SenderResolverOptions so;
+  if (m_->relay.from_options) so.relay_maps = m_->relay.value;
+  if (m_->password.from_options) so.password_maps = m_->password.value;
+  so.own_address = m_->options->own_address;
+  so.resolve_mx = m_->options->resolve_mx;
+  so.master_cf = m_->options->master_cf_text;
+  Model* m = m_;
+  so.open = [m](const TableSpec& spec,
+                const OpenOptions& oo) -> Result<std::unique_ptr<TableReader>> {
+    auto it = m->files.find(spec.ToString());
+    if (it == m->files.end()) {
+      return Status::InvalidArgument("not modelled: " + spec.ToString());
+    }
+    FileTable& t = *it->second;
+    if (!t.readable_type) {
+      return Status::Unsupported(spec.ToString() +
+                                 ": mapctl cannot read this table type");
+    }
+    // Built tables are read as Postfix reads them; keys are resolved in
+    // key order, so the B-tree pages stay in cache.
+    if (t.built) return OpenTable(spec, oo);
+    if (t.from_source) return MemoryReader(spec, t.from_source);
+    return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
+                           ENOENT);
+  };
+  Result<std::unique_ptr<SenderResolver>> r =
+      SenderResolver::Create(*m_->config, so);
+  if (!r) return r.error();
+  resolver_ = std::move(*r);
+
+  bool stop = false;
+  for (const Warning& w : resolver_->config_warnings()) {
+    bool stops = StopsEvaluation(w.code);
+    stop = stop || stops;
+    std::string param = ParameterOf(w.code);
+    m_->Add(m_->MainCf(), m_->ParamLine(param), Severity::kWarning, "scope",
+            std::nullopt,
+            w.message + (stops ? "; relay and credential checks skipped" : ""));
+  }
+  if (stop) return Status::Ok();
+
+  for (std::string_view v : {std::string_view(m_->config->Get("relayhost"))}) {
+    for (const Destination& d : ParseDestinations(v)) {
+      host_keys_.insert(d.nexthop);
+      host_keys_.insert(d.domain);
+    }
+  }
+  std::unordered_set<std::string_view> seen_values;  // most values repeat
+  for (const ListTable& t : m_->relay.tables) {
+    const MemoryTable* mt =
+        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    if (mt == nullptr) continue;
+    for (const KeyEntry& e : mt->entries) {
+      if (seen_values.count(e.value) != 0) continue;
+      if (seen_values.size() < 4096) seen_values.insert(e.value);
+      for (std::string_view d : SplitDestinations(e.value)) {
+        if (host_keys_.count(d) != 0) continue;  // most values repeat
+        for (const Destination& x : ParseDestinations(d)) {
+          host_keys_.insert(x.nexthop);
+          host_keys_.insert(x.domain);
+        }
+      }
+    }
+  }
+  CollectKeys(m_->relay, false);
+  CollectKeys(m_->password, true);
+  // The default relay's own credentials: a sender no key matches.
+  if (resolver_->Resolve(local_ + "@nosuchdomain.invalid", "", &res_).ok()) {
+    for (const Destination& d : res_.destinations) {
+      default_has_own_credentials_ =
+          default_has_own_credentials_ ||
+          (d.credentials && d.credentials->matched_by != MatchedBy::kSender);
+    }
+  }
+
+  // Many senders are resolved on several threads (the same findings, in
+  // the same order); a few, or with --resolve, on this one.
+  const bool parallel = m_->threads > 1 && !so.resolve_mx &&
+                        (m_->options->threads > 1 || reps_.size() >= 20000);
+  if (!parallel || !ResolveInParallel(so)) {
+    Evidence ev;
+    Scratch scratch;
+    std::size_t n = 0;
+    for (const Rep& rep : reps_) {
+      Evaluate(rep, *resolver_, scratch, &ev);
+      if (++n % 1000 == 0) resolver_->EndBatch();
+    }
+    Merge(ev);
+  }
+  Rep null;
+  null.kind = RepKind::kNull;
+  for (std::size_t i = 0; i < m_->relay.tables.size(); ++i) {
+    for (std::string_view k : {"<>", "\"<>\""}) {
+      if (null.key.empty() && EarlierHas(m_->relay, i + 1, k) &&
+          !EarlierHas(m_->relay, i, k)) {
+        null.table = static_cast<std::uint32_t>(i);
+        null.key = k;
+      }
+    }
+  }
+  Evidence ev;
+  Scratch null_scratch;
+  Evaluate(null, *resolver_, null_scratch, &ev);
+  Merge(ev);
+  resolver_->EndBatch();
+
+  // A "<>" credential key is never looked up (smtp(8) skips the sender
+  // step for the null sender).
+  for (std::size_t i = 0; i < m_->password.tables.size(); ++i) {
+    for (std::string_view k : {"<>", "\"<>\""}) {
+      const ListTable& t = m_->password.tables[i];
+      const MemoryTable* mt =
+          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      if (mt == nullptr) continue;
+      for (const KeyEntry& e : mt->entries) {
+        if (e.key != k) continue;
+        Location at = Where(m_->password, i, k);
+        m_->Add(at.file, at.line, Severity::kWarning, "null-sender", at.key,
+                at.key +
+                    ": a credential entry for the null sender is never used: "
+                    "smtp(8) does no sender lookup for <>");
+      }
+    }
+  }
+
+  Judge();
+  JudgeTls();
+  for (const auto& [why, count] : not_evaluated_) {
+    m_->Add(m_->MainCf(), 0, Severity::kWarning, "not-checked", std::nullopt,
+            std::to_string(count) + " sender" + (count == 1 ? "" : "s") +
+                " not evaluated: " + why);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckConsistency(Model* m) {
+  // auth-disabled (check 10): credential maps smtp(8) will not use.
+  if (!m->password.tables.empty()) {
+    if (!m->config->GetBool("smtp_sasl_auth_enable")) {
+      m->Add(m->MainCf(), m->ParamLine("smtp_sasl_password_maps"),
+             Severity::kWarning, "auth-disabled", std::nullopt,
+             "smtp_sasl_password_maps is set but smtp_sasl_auth_enable = no: "
+             "smtp(8) sends no credentials at all");
+    } else if (!m->config->GetBool("smtp_sender_dependent_authentication")) {
+      for (std::size_t i = 0; i < m->password.tables.size(); ++i) {
+        const ListTable& t = m->password.tables[i];
+        const MemoryTable* mt =
+            t.file != nullptr ? t.file->view() : t.inline_entries.get();
+        if (mt == nullptr) continue;
+        for (const KeyEntry& e : mt->entries) {
+          if (e.key.find('@') == std::string_view::npos) continue;
+          std::string file = t.file ? t.file->FileFor() : m->MainCf();
+          std::uint32_t line = t.file ? t.file->LineOf(e.key)
+                                      : m->ParamLine("smtp_sasl_password_maps");
+          m->Add(file, line, Severity::kWarning, "auth-disabled",
+                 std::string(e.key),
+                 std::string(e.key) +
+                     ": a per-sender credential key is ignored while "
+                     "smtp_sender_dependent_authentication = no");
+        }
+      }
+    }
+  }
+  Consistency c(m);
+  return c.Run();
+}
+
+}  // namespace mapctl::check

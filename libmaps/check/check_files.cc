@@ -1,0 +1,188 @@
+// check/check_files.cc - the deployed files: built tables that do not match
+// their sources, tables that do not exist, credential files others can
+// read, and Berkeley DB tables on their way out (spec §4.6, §7.2, §8.7,
+// §8.14).
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "check/check_internal.h"
+#include "mapctl/diff.h"
+
+namespace mapctl::check {
+namespace {
+
+class MemoryStream final : public EntryStream {
+ public:
+  explicit MemoryStream(const MemoryTable& t) : t_(t) {}
+  Result<bool> Next(std::string_view* key, std::string_view* value) override {
+    if (next_ >= t_.entries.size()) return false;
+    *key = t_.entries[next_].key;
+    *value = t_.entries[next_].value;
+    ++next_;
+    return true;
+  }
+
+ private:
+  const MemoryTable& t_;
+  std::size_t next_ = 0;
+};
+
+// Where a finding about a whole table points: the main.cf line naming it,
+// else the source.
+std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
+                                                 const FileTable& t) {
+  for (const std::string& p : t.parameters) {
+    if (std::uint32_t line = m.ParamLine(p)) return {m.MainCf(), line};
+  }
+  for (const Model::Reference& r : m.references) {
+    if (std::find(t.parameters.begin(), t.parameters.end(), r.parameter) !=
+        t.parameters.end()) {
+      return {r.file, r.line};
+    }
+  }
+  return {t.source.empty() ? t.file : t.source, 0};
+}
+
+std::string Mode(std::uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+void CheckStale(Model* m, FileTable& t) {
+  auto [file, line] = TablePlace(*m, t);
+  const std::string name = t.spec.ToString();
+  if (!t.readable_type) {
+    m->Add(file, line, Severity::kWarning, "not-checked", name,
+           name + ": mapctl cannot read " +
+               std::string(TableTypeName(t.spec.type)) +
+               " tables in this build: not checked");
+    return;
+  }
+  if (!t.source_exists && (t.file.empty() || !t.file_exists)) {
+    m->Add(file, line, Severity::kError, "missing-table", name,
+           name +
+               (t.file.empty() ? ": the source " + t.source + " does not exist"
+                               : ": neither the source " + t.source +
+                                     " nor the table " + t.file + " exists") +
+               " (is the name in main.cf right?)");
+    return;
+  }
+  if (t.file.empty() || m->options->sources_only || !m->Enabled("stale")) {
+    return;
+  }
+  if (!t.file_exists) {
+    m->Add(t.source, 0, Severity::kError, "stale", name,
+           name + ": the source exists but " + t.file +
+               " was never built: Postfix cannot open the table (run "
+               "postmap or mapctl build)");
+    return;
+  }
+  if (!t.source_exists) {
+    m->Add(file, line, Severity::kWarning, "stale", name,
+           name + ": " + t.file + " has no source " + t.source +
+               ": its freshness cannot be checked (fine when only built "
+               "tables are shipped)");
+    return;
+  }
+  if (!t.built || !t.parsed) return;  // unreadable: reported as trouble
+  auto diff = [&](DuplicatePolicy policy, std::string* first_key) {
+    std::unique_ptr<EntryStream> src = StreamSource(*t.parsed, policy);
+    MemoryStream table(*t.built);
+    return DiffStreams(
+        *src, table,
+        [&](DiffOp, std::string_view key, std::string_view, std::string_view) {
+          if (first_key->empty()) *first_key = key;
+          return true;
+        });
+  };
+  std::string first;
+  Result<DiffCounts> counts = diff(DuplicatePolicy::kFirstWarn, &first);
+  if (!counts) {
+    m->report->trouble.push_back(counts.error());
+    return;
+  }
+  if (counts->identical()) return;
+  std::string ignored;
+  Result<DiffCounts> last = diff(DuplicatePolicy::kLast, &ignored);
+  std::string hint =
+      last && last->identical() ? " (it matches if built with -r)" : "";
+  // Counts from the table's point of view: "added" = only in the source.
+  m->Add(t.source, t.LineOf(first), Severity::kError, "stale", name,
+         name + ": " + t.file +
+             " differs from its source: " + std::to_string(counts->removed) +
+             " key(s) only in the source, " + std::to_string(counts->added) +
+             " only in the table, " + std::to_string(counts->changed) +
+             " changed value(s)" + hint + "; rebuild it");
+}
+
+void CheckModes(Model* m, FileTable& t, const struct passwd* owner) {
+  if (!t.credential || m->options->sources_only) return;
+  for (const std::string* path : {&t.source, &t.file}) {
+    struct stat st;
+    if (path->empty() || stat(path->c_str(), &st) != 0) continue;
+    if (st.st_mode & S_IROTH) {
+      m->Add(*path, 0, Severity::kError, "world-readable", t.spec.ToString(),
+             *path + " holds credentials and is readable by others (mode " +
+                 Mode(st.st_mode) +
+                 "): chmod o-rwx; smtp(8) reads it as "
+                 "root");
+    }
+    bool table = path == &t.file || t.file.empty();
+    if (table && owner != nullptr && (st.st_mode & S_IRGRP) &&
+        st.st_gid != owner->pw_gid) {
+      struct group* g = getgrgid(st.st_gid);
+      std::string gname = g ? g->gr_name : std::to_string(st.st_gid);
+      m->Add(*path, 0, Severity::kWarning, "group-readable", t.spec.ToString(),
+             *path + " holds credentials and is readable by group " + gname +
+                 " (mode " + Mode(st.st_mode) + "), not mail_owner's group");
+    }
+  }
+}
+
+}  // namespace
+
+void CheckFiles(Model* m) {
+  const struct passwd* owner = nullptr;
+  if (!m->options->sources_only && m->Enabled("group-readable")) {
+    std::string name = m->config->Get("mail_owner");
+    owner = getpwnam(name.c_str());
+    if (owner == nullptr) {
+      m->report->notes.push_back("group-readable skipped: mail_owner " + name +
+                                 " does not resolve");
+    }
+  }
+  for (auto& [name, t] : m->files) {
+    CheckStale(m, *t);
+    CheckModes(m, *t, owner);
+  }
+  for (const TableList* list : {&m->relay, &m->password}) {
+    for (const ListTable& t : list->tables) {
+      if (t.kind != MapKind::kPattern && t.kind != MapKind::kOther) continue;
+      m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
+             "not-checked", t.display,
+             t.display +
+                 ": mapctl cannot evaluate this table type: not "
+                 "checked; senders whose lookups reach it are not "
+                 "evaluated");
+    }
+  }
+  for (const Model::Reference& r : m->references) {
+    std::string_view item = r.table;
+    while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
+    std::string_view type = item.substr(0, item.find(':'));
+    if (type != "hash" && type != "btree") continue;
+    m->Add(r.file, r.line, Severity::kWarning, "berkeley-db", std::string(item),
+           std::string(item) + " (" + r.parameter +
+               "): Berkeley DB tables are going away (Postfix builds without "
+               "it, 3.11's non-bdb migration); convert with: mapctl convert " +
+               std::string(item) + " lmdb:");
+  }
+}
+
+}  // namespace mapctl::check

@@ -1,0 +1,198 @@
+// check/check_internal.h - the model `mapctl check` works on, shared by the
+// check_*.cc files: every table the setup names, with its source, its
+// built file and the keys Postfix would see.
+
+#ifndef MAPCTL_LIBMAPS_CHECK_CHECK_INTERNAL_H_
+#define MAPCTL_LIBMAPS_CHECK_CHECK_INTERNAL_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mapctl/check.h"
+#include "mapctl/map_list.h"
+#include "mapctl/source.h"
+#include "mapctl/table.h"
+
+namespace mapctl::check {
+
+// An open-addressing index from keys to small integer ids; the keys are
+// views the caller keeps alive. A million-key table is indexed and probed
+// with about one cache miss per operation, which std::unordered_map's
+// node per key does not give.
+class KeyIndex {
+ public:
+  static constexpr std::uint32_t kNone = 0xffffffff;
+  void Reserve(std::size_t n);
+  // Stores `key` with the next id (0, 1, ...) unless present; returns the
+  // id of the stored key.
+  std::uint32_t Insert(std::string_view key);
+  std::uint32_t Find(std::string_view key) const;  // kNone: absent
+  std::string_view key(std::uint32_t id) const { return keys_[id]; }
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  void Grow();
+  std::vector<std::uint64_t> slots_;  // hash high 32 bits | id + 1
+  std::vector<std::string_view> keys_;
+};
+
+// An entry as Postfix reads it: folded key, value up to its first NUL.
+struct KeyEntry {
+  std::string_view key;
+  std::string_view value;
+};
+
+// A whole table held in memory, each key and value followed by a NUL:
+// the reader answers only the "key\0" form, so TableLookup pins it and
+// every probe is one search of the sorted entries. The sender resolver
+// reads it through MemoryReader.
+struct MemoryTable {
+  std::string bytes;
+  // A built file's copy: blocks that never move (no copying as it grows).
+  std::vector<std::unique_ptr<char[]>> blocks;
+  std::vector<KeyEntry> entries;  // key order, views into bytes or blocks
+  // Whether a MemoryReader answers every lookup as the file it was read
+  // from does: true for sources; for a built file, when every stored key
+  // has the same NUL convention and no other NUL (so no pinning or
+  // stripping can tell the forms apart).
+  bool same_answers = true;
+  // The longest raw key the file's engine accepts (LMDB: 511 bytes); a
+  // longer query is an engine error there, so MemoryReader reports it
+  // through `too_long` instead of answering.
+  std::size_t max_raw_key = SIZE_MAX;
+  bool Has(std::string_view key) const;  // binary search
+};
+
+// A TableReader over a MemoryTable (shared with the model); readers of
+// one table may run on different threads. A query longer than max_raw_key sets
+// *too_long (when given) and is absent.
+std::unique_ptr<TableReader> MemoryReader(
+    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
+    bool* too_long = nullptr);
+
+// Runs `tasks` on up to `threads` threads (the caller's included) and
+// returns when all are done. Tasks must not touch shared state unguarded.
+void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks);
+
+// One file table named anywhere in the setup (deduplicated by spec).
+struct FileTable {
+  TableSpec spec;      // as Postfix names it (texthash: for sources)
+  std::string source;  // the source path; "" when there is none
+  std::string file;    // the built file; "" in sources-only mode
+  std::vector<std::string> parameters;  // where it is named
+  bool source_exists = false;
+  bool file_exists = false;
+  bool readable_type = true;                 // mapctl can read the built type
+  bool credential = false;                   // named by smtp_sasl_password_maps
+  std::optional<ParsedMap> parsed;           // the source, keys folded
+  std::shared_ptr<MemoryTable> built;        // the built file's entries
+  std::shared_ptr<MemoryTable> from_source;  // the source, first key wins
+  // Entries of the parsed source that repeat an earlier key, in order.
+  std::vector<std::uint32_t> duplicates;
+  // Problems met reading the source and the built file (the model is
+  // loaded on several threads; RunChecks reports them in table order).
+  std::vector<Status> parse_trouble;
+  std::vector<Status> load_trouble;
+  // The entries Postfix sees: the built file's when it could be read, else
+  // the source's (as it would be built).
+  const MemoryTable* view() const {
+    return built ? built.get() : from_source.get();
+  }
+  // Where a finding about `key` points: the source line when known.
+  std::string FileFor() const { return source.empty() ? file : source; }
+  // Built on first use: only findings need lines.
+  std::uint32_t LineOf(std::string_view key) const;
+
+ private:
+  mutable KeyIndex source_keys_;  // distinct keys of the parsed source
+  mutable std::vector<std::uint32_t> first_lines_;  // by source_keys_ id
+  mutable bool indexed_ = false;
+};
+
+// One element of a relay or credential table list.
+struct ListTable {
+  std::string display;  // safe to print
+  MapKind kind = MapKind::kFile;
+  FileTable* file = nullptr;                    // kFile
+  std::shared_ptr<MemoryTable> inline_entries;  // kInline
+};
+
+struct TableList {
+  std::string parameter;
+  std::string value;  // as given to the resolver
+  bool from_options = false;
+  std::vector<ListTable> tables;
+};
+
+struct Model {
+  const MainConfig* config = nullptr;
+  const CheckOptions* options = nullptr;
+  CheckReport* report = nullptr;
+  FoldMode fold = FoldMode::kUtf8;
+  bool check_utf8 = true;
+  unsigned threads = 1;  // options->threads resolved (>= 1)
+  std::map<std::string, std::unique_ptr<FileTable>> files;  // by spec
+  TableList relay;
+  TableList password;
+  // Lines of main.cf parameters and master.cf -o overrides.
+  std::unordered_map<std::string, std::uint32_t> main_cf_lines;
+  struct Reference {
+    std::string table;  // "hash:/etc/postfix/x" as written
+    std::string file;   // main.cf or master.cf
+    std::uint32_t line = 0;
+    std::string parameter;
+  };
+  std::vector<Reference> references;  // every type:table in main/master.cf
+
+  bool Enabled(std::string_view check) const {
+    return options->disabled.find(check) == options->disabled.end();
+  }
+  void Add(Finding f) { report->findings.push_back(std::move(f)); }
+  void Add(std::string file, std::uint32_t line, Severity severity,
+           std::string_view check, std::optional<std::string> key,
+           std::string message) {
+    if (!Enabled(check)) return;
+    Add(Finding{std::move(file), line, severity, std::string(check),
+                std::move(key), std::move(message)});
+  }
+  std::string MainCf() const { return options->main_cf_path; }
+  std::uint32_t ParamLine(std::string_view name) const {
+    auto it = main_cf_lines.find(std::string(name));
+    return it == main_cf_lines.end() ? 0 : it->second;
+  }
+};
+
+// check_model.cc: reads main.cf's references, the lists, the sources and
+// the built tables. Errors: see RunChecks.
+Status BuildModel(Model* m);
+
+// check_consistency.cc: relay-credentials, default-relay-credentials,
+// null-sender, domain-fallthrough, auth-disabled, plaintext-auth, scope.
+Status CheckConsistency(Model* m);
+
+// check_values.cc: bad-value, duplicate-key, syntax.
+void CheckValues(Model* m);
+
+// check_files.cc: stale, missing-table, not-checked, world-readable,
+// group-readable, berkeley-db.
+void CheckFiles(Model* m);
+
+// Helpers shared by the checks.
+bool EqualsNoCase(std::string_view a, std::string_view b);
+std::string Lower(std::string_view s);
+// Whether a relay value is a form smtp(8) accepts (DUNNO only alone).
+bool ValidRelayValue(std::string_view value);
+// Whether a credential-map key names a host or next hop rather than a
+// sender: bracketed, with a port, or a dotted name without '@'.
+bool IsHostKey(std::string_view key);
+
+}  // namespace mapctl::check
+
+#endif  // MAPCTL_LIBMAPS_CHECK_CHECK_INTERNAL_H_

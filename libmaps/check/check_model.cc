@@ -1,0 +1,636 @@
+// check/check_model.cc - what `mapctl check` looks at: the tables main.cf and
+// master.cf reference, the relay and credential lists, and for each file
+// table its source and its built file, read once into memory.
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "check/check_internal.h"
+#include "mapctl/diff.h"
+#include "tables/table_backends.h"
+
+namespace mapctl::check {
+namespace {
+
+constexpr std::string_view kSeparators = ", \t\r\n";
+
+bool IsIndexedType(std::string_view type) {
+  return type == "lmdb" || type == "cdb" || type == "hash" || type == "btree";
+}
+
+// Items of a parameter value, {...} kept whole (as maps.c splits lists).
+std::vector<std::string_view> SplitItems(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (kSeparators.find(s[i]) != kSeparators.npos) {
+      ++i;
+      continue;
+    }
+    std::size_t start = i;
+    int depth = 0;
+    for (; i < s.size(); ++i) {
+      if (s[i] == '{') ++depth;
+      if (s[i] == '}' && depth > 0) --depth;
+      if (depth == 0 && kSeparators.find(s[i]) != kSeparators.npos) break;
+    }
+    out.push_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+// "proxy:" removed, then the type before the first ':' (if any).
+std::string_view TypeOf(std::string_view item) {
+  while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
+  std::size_t colon = item.find(':');
+  return colon == item.npos ? std::string_view() : item.substr(0, colon);
+}
+
+// Lookups come mostly in key order (senders are resolved in key order):
+// each starts from the last hit and gallops forward, else it is a binary
+// search. No index to build, and the entries are read in order.
+class MemoryUnit final : public ReadUnit {
+ public:
+  MemoryUnit(const MemoryTable* t, std::size_t* hint, bool* too_long)
+      : t_(t), hint_(hint), too_long_(too_long) {}
+  Result<std::optional<std::string_view>> GetRaw(
+      std::string_view key) override {
+    if (key.size() > t_->max_raw_key && too_long_ != nullptr) {
+      *too_long_ = true;
+    }
+    if (key.empty() || key.back() != '\0') {
+      return std::optional<std::string_view>();
+    }
+    std::size_t at = Find(key.substr(0, key.size() - 1));
+    if (at == kNone) return std::optional<std::string_view>();
+    *hint_ = at;
+    std::string_view v = t_->entries[at].value;
+    return std::optional<std::string_view>(
+        std::string_view(v.data(), v.size() + 1));
+  }
+  Status Scan(ScanCursor& cursor, std::size_t, const RawVisitor&) override {
+    cursor.done = true;  // the model iterates MemoryTable::entries instead
+    return Status::Ok();
+  }
+  std::uint64_t version() const override { return 1; }
+
+ private:
+  static constexpr std::size_t kNone = SIZE_MAX;
+
+  std::size_t Find(std::string_view key) const {
+    const std::vector<KeyEntry>& e = t_->entries;
+    std::size_t lo = 0, hi = e.size();
+    const std::size_t h = *hint_;
+    if (h < e.size()) {
+      int c = e[h].key.compare(key);
+      if (c == 0) return h;
+      if (c > 0) {
+        hi = h;
+      } else {
+        lo = h + 1;
+        for (std::size_t step = 1;; step *= 2) {
+          std::size_t probe = h + step;
+          if (probe >= e.size()) break;
+          c = e[probe].key.compare(key);
+          if (c == 0) return probe;
+          if (c > 0) {
+            hi = probe;
+            break;
+          }
+          lo = probe + 1;
+        }
+      }
+    }
+    auto it = std::lower_bound(
+        e.begin() + lo, e.begin() + hi, key,
+        [](const KeyEntry& x, std::string_view k) { return x.key < k; });
+    if (it == e.begin() + hi || it->key != key) return kNone;
+    return static_cast<std::size_t>(it - e.begin());
+  }
+
+  const MemoryTable* t_;
+  std::size_t* hint_;
+  bool* too_long_;
+};
+
+class MemoryTableReader final : public TableReader {
+ public:
+  MemoryTableReader(TableSpec spec, std::shared_ptr<const MemoryTable> t,
+                    bool* too_long)
+      : TableReader(std::move(spec)), t_(std::move(t)), too_long_(too_long) {}
+  bool sorted() const noexcept override { return true; }
+  Result<std::unique_ptr<ReadUnit>> Begin() override {
+    return std::unique_ptr<ReadUnit>(
+        new MemoryUnit(t_.get(), &hint_, too_long_));
+  }
+
+ private:
+  std::shared_ptr<const MemoryTable> t_;
+  std::size_t hint_ = 0;  // this reader's last hit
+  bool* too_long_;
+};
+
+// Copies a key-ordered stream into memory: "key\0value\0" per entry.
+Result<std::shared_ptr<MemoryTable>> Load(EntryStream& stream) {
+  auto t = std::make_shared<MemoryTable>();
+  std::vector<std::pair<std::size_t, std::pair<std::uint32_t, std::uint32_t>>>
+      at;
+  std::string_view k, v;
+  for (;;) {
+    Result<bool> more = stream.Next(&k, &v);
+    if (!more) return more.error();
+    if (!*more) break;
+    at.push_back({t->bytes.size(),
+                  {static_cast<std::uint32_t>(k.size()),
+                   static_cast<std::uint32_t>(v.size())}});
+    t->bytes.append(k);
+    t->bytes.push_back('\0');
+    t->bytes.append(v);
+    t->bytes.push_back('\0');
+  }
+  std::string_view all = t->bytes;
+  t->entries.reserve(at.size());
+  for (const auto& [off, sizes] : at) {
+    std::string_view key = all.substr(off, sizes.first);
+    std::string_view value = all.substr(off + sizes.first + 1, sizes.second);
+    t->entries.push_back({key, value});
+  }
+  return t;
+}
+
+// Copies a built table into memory as StreamTable() reads it (chunks of
+// 65536 entries, each under its own read unit; an unordered table whole,
+// then sorted), noting whether its raw keys keep one NUL convention.
+Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
+  auto t = std::make_shared<MemoryTable>();
+  constexpr std::size_t kBlock = 4 << 20;
+  char* room = nullptr;  // free space in the last block
+  std::size_t left = 0;
+  std::size_t with_nul = 0, without_nul = 0;
+  bool other_nul = false;
+  bool in_order = true;
+  ScanCursor cursor;
+  bool started = false;
+  std::uint64_t version = 0;
+  const std::size_t limit = reader.sorted() ? 65536 : SIZE_MAX;
+  while (!cursor.done) {
+    Result<std::unique_ptr<ReadUnit>> unit = reader.Begin();
+    if (!unit) return unit.error();
+    if (started && (*unit)->version() != version) {
+      return Status(
+          ErrorCode::kChanged,
+          reader.spec().ToString() + " was rewritten while it was being read");
+    }
+    started = true;
+    version = (*unit)->version();
+    const std::size_t before = t->entries.size();
+    MAPCTL_RETURN_IF_ERROR((*unit)->Scan(
+        cursor, limit, [&](std::string_view k, std::string_view v) {
+          std::string_view sk = StoredText(k);
+          if (sk.size() == k.size()) {
+            ++without_nul;
+          } else if (sk.size() + 1 == k.size()) {
+            ++with_nul;
+          } else {
+            other_nul = true;
+          }
+          v = StoredText(v);
+          // "key\0value\0": MemoryUnit returns the value with its NUL.
+          const std::size_t need = sk.size() + v.size() + 2;
+          if (need > left) {
+            left = std::max(need, kBlock);
+            t->blocks.emplace_back(new char[left]);
+            room = t->blocks.back().get();
+          }
+          std::memcpy(room, sk.data(), sk.size());
+          room[sk.size()] = '\0';
+          std::memcpy(room + sk.size() + 1, v.data(), v.size());
+          room[sk.size() + 1 + v.size()] = '\0';
+          if (!t->entries.empty() && t->entries.back().key > sk) {
+            in_order = false;
+          }
+          t->entries.push_back(
+              {std::string_view(room, sk.size()),
+               std::string_view(room + sk.size() + 1, v.size())});
+          room += need;
+          left -= need;
+          return true;
+        }));
+    if (t->entries.size() == before) break;
+  }
+  if (!in_order) {  // unordered types; NULs can reorder mixed keys
+    std::stable_sort(
+        t->entries.begin(), t->entries.end(),
+        [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
+  }
+  t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
+  if (reader.spec().type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
+  return t;
+}
+
+// main.cf "name = value" lines: the line of each name's last definition.
+void IndexMainCf(std::string_view text,
+                 std::unordered_map<std::string, std::uint32_t>* out) {
+  std::uint32_t line = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view l = text.substr(pos, nl == text.npos ? nl : nl - pos);
+    pos = nl == text.npos ? text.size() : nl + 1;
+    ++line;
+    if (l.empty() || l[0] == '#' || l[0] == ' ' || l[0] == '\t') continue;
+    std::size_t eq = l.find('=');
+    if (eq == l.npos) continue;
+    std::string_view name = l.substr(0, eq);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+      name.remove_suffix(1);
+    }
+    if (!name.empty()) (*out)[std::string(name)] = line;
+  }
+}
+
+void AddReferences(Model* m, std::string_view file, std::uint32_t line,
+                   std::string_view parameter, std::string_view value) {
+  for (std::string_view item : SplitItems(value)) {
+    std::string_view type = TypeOf(item);
+    if (!IsIndexedType(type) && type != "texthash") continue;
+    m->references.push_back(
+        {std::string(item), std::string(file), line, std::string(parameter)});
+  }
+}
+
+// master.cf: "-o name=value" anywhere in a service's arguments.
+void IndexMasterCf(Model* m) {
+  std::string_view text = m->options->master_cf_text;
+  std::uint32_t line = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view l = text.substr(pos, nl == text.npos ? nl : nl - pos);
+    pos = nl == text.npos ? text.size() : nl + 1;
+    ++line;
+    if (!l.empty() && l[0] == '#') continue;
+    for (std::size_t o = l.find("-o"); o != l.npos; o = l.find("-o", o + 2)) {
+      std::size_t start = l.find_first_not_of(" \t{", o + 2);
+      if (start == l.npos) break;
+      std::size_t end = l.find_first_of(" \t}", start);
+      std::string_view nv = l.substr(start, end == l.npos ? end : end - start);
+      std::size_t eq = nv.find('=');
+      if (eq == nv.npos) continue;
+      std::string expanded = m->config->ExpandText(nv.substr(eq + 1));
+      AddReferences(m, m->options->master_cf_path, line, nv.substr(0, eq),
+                    expanded);
+    }
+  }
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+FileTable* AddFile(Model* m, const TableSpec& spec, std::string source,
+                   std::string file, std::string_view parameter) {
+  std::unique_ptr<FileTable>& slot = m->files[spec.ToString()];
+  if (!slot) {
+    slot = std::make_unique<FileTable>();
+    slot->spec = spec;
+    slot->source = std::move(source);
+    slot->file = std::move(file);
+  }
+  if (std::find(slot->parameters.begin(), slot->parameters.end(), parameter) ==
+      slot->parameters.end()) {
+    slot->parameters.emplace_back(parameter);
+  }
+  return slot.get();
+}
+
+// Builds one list: from an option (sources), from main.cf mapped to
+// sources (sources-only with a main.cf), or from main.cf as Postfix reads
+// it.
+Status BuildList(Model* m, std::string_view parameter,
+                 const std::optional<std::string>& option, TableList* list) {
+  list->parameter = std::string(parameter);
+  const bool sources = option.has_value() || m->options->sources_only;
+  MapListOptions mo;
+  mo.default_database_type = m->config->Get("default_database_type");
+  mo.fold = m->fold;
+  mo.check_utf8 = m->check_utf8;
+  std::string value = option ? *option : m->config->Get(parameter);
+  Result<MapList> parsed =
+      MapList::Parse(parameter, value,
+                     option ? MapListMode::kSources : MapListMode::kMainCf, mo);
+  if (!parsed) return parsed.error();
+  list->from_options = sources;
+  std::string rewritten;
+  for (std::size_t i = 0; i < parsed->size(); ++i) {
+    const MapTable& t = parsed->table(i);
+    ListTable lt;
+    lt.kind = t.kind();
+    lt.display = t.display();
+    std::string item = t.name();
+    if (t.kind() == MapKind::kFile) {
+      if (option && t.type() != "texthash") {
+        return Status::InvalidArgument(
+            "--" +
+            std::string(parameter == "smtp_sasl_password_maps" ? "password-maps"
+                                                               : "relay-maps") +
+            ": " + t.name() +
+            " is an indexed table; give its source file (a bare path)");
+      }
+      Result<TableSpec> spec =
+          ParseTableSpec(t.name(), mo.default_database_type);
+      if (!spec) return spec.error();
+      if (sources && !option) {
+        std::string src =
+            MapSourcePath(t.name(), m->config->config_directory());
+        m->report->notes.push_back(std::string(parameter) + ": " + t.name() +
+                                   " read from its source " + src);
+        item = "texthash:" + src;
+        spec = ParseTableSpec(item, mo.default_database_type);
+        if (!spec) return spec.error();
+        lt.display = item;
+      }
+      bool texthash = spec->type == TableType::kTexthash;
+      lt.file = AddFile(m, *spec, spec->path, texthash ? "" : spec->FileName(),
+                        parameter);
+      lt.file->credential =
+          lt.file->credential || parameter == "smtp_sasl_password_maps";
+    } else if (t.kind() == MapKind::kInline) {
+      std::string_view body = std::string_view(t.name()).substr(7);
+      Result<std::vector<std::pair<std::string, std::string>>> fields =
+          ParseInlineTable(body);
+      if (!fields) return fields.error();
+      // dict_inline: the last of equal keys wins.
+      std::map<std::string, std::string> folded;
+      std::string f;
+      for (auto& [k, v] : *fields) {
+        if (!FoldKey(k, m->fold, &f).ok()) continue;
+        folded[f] = v;
+      }
+      auto table = std::make_shared<MemoryTable>();
+      for (const auto& [k, v] : folded) {
+        table->bytes.append(k).append(v);
+      }
+      std::size_t off = 0;
+      for (const auto& [k, v] : folded) {
+        std::string_view all = table->bytes;
+        table->entries.push_back(
+            {all.substr(off, k.size()), all.substr(off + k.size(), v.size())});
+        off += k.size() + v.size();
+      }
+      lt.inline_entries = std::move(table);
+    }
+    if (!rewritten.empty()) rewritten += ", ";
+    rewritten += item;
+    list->tables.push_back(std::move(lt));
+  }
+  list->value = sources ? rewritten : value;
+  return Status::Ok();
+}
+
+// Entries that repeat an earlier key: hashes sorted (cheap and cache
+// friendly for a million keys), then equal hashes compared exactly.
+void FindDuplicates(FileTable* t) {
+  std::span<const Entry> entries = t->parsed->entries();
+  std::vector<std::pair<std::size_t, std::uint32_t>> h(entries.size());
+  for (std::uint32_t i = 0; i < entries.size(); ++i) {
+    h[i] = {std::hash<std::string_view>()(entries[i].key()), i};
+  }
+  std::sort(h.begin(), h.end());
+  for (std::size_t i = 0; i < h.size();) {
+    std::size_t j = i + 1;
+    while (j < h.size() && h[j].first == h[i].first) ++j;
+    for (std::size_t a = i + 1; a < j; ++a) {
+      for (std::size_t b = i; b < a; ++b) {
+        if (entries[h[b].second].key() == entries[h[a].second].key()) {
+          t->duplicates.push_back(h[a].second);
+          break;
+        }
+      }
+    }
+    i = j;
+  }
+  std::sort(t->duplicates.begin(), t->duplicates.end());
+}
+
+// The source: parsed, its duplicates found.
+void ParseSource(Model* m, FileTable* t) {
+  if (!t->source_exists) return;
+  ParseOptions po;
+  po.origin = t->source;
+  po.fold = m->fold;
+  po.check_utf8 = m->check_utf8;
+  Result<ParsedMap> parsed = ParseMapFile(t->source, po);
+  if (!parsed) {
+    t->parse_trouble.push_back(parsed.error());
+  } else {
+    t->parsed.emplace(std::move(*parsed));
+    FindDuplicates(t);
+  }
+}
+
+// The built file, copied into memory.
+void LoadBuiltFile(Model* m, FileTable* t) {
+  if (!t->file_exists) return;
+  OpenOptions oo;
+  oo.fold = m->fold;
+  oo.check_utf8 = m->check_utf8;
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(t->spec, oo);
+  if (!reader && reader.error().code() == ErrorCode::kUnsupported) {
+    t->readable_type = false;
+  } else if (!reader) {
+    t->load_trouble.push_back(reader.error());
+  } else {
+    Result<std::shared_ptr<MemoryTable>> loaded = LoadBuilt(**reader);
+    if (!loaded) {
+      t->load_trouble.push_back(loaded.error());
+    } else {
+      t->built = std::move(*loaded);
+    }
+  }
+}
+
+// After both: a table that is not built (yet) is judged as it would be
+// built (the stale check reports the missing file).
+void FinishFile(Model* m, FileTable* t) {
+  for (Status& s : t->parse_trouble) m->report->trouble.push_back(s);
+  for (Status& s : t->load_trouble) m->report->trouble.push_back(s);
+  if (!t->built && t->parsed && t->readable_type) {
+    std::unique_ptr<EntryStream> stream =
+        StreamSource(*t->parsed, DuplicatePolicy::kFirstWarn);
+    Result<std::shared_ptr<MemoryTable>> loaded = Load(*stream);
+    if (loaded) t->from_source = std::move(*loaded);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<TableReader> MemoryReader(
+    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
+    bool* too_long) {
+  return std::make_unique<MemoryTableReader>(spec, std::move(table), too_long);
+}
+
+std::uint32_t FileTable::LineOf(std::string_view key) const {
+  if (!parsed) return 0;
+  if (!indexed_) {
+    indexed_ = true;
+    std::span<const Entry> entries = parsed->entries();
+    source_keys_.Reserve(entries.size());
+    for (const Entry& e : entries) {
+      std::size_t before = source_keys_.size();
+      source_keys_.Insert(e.key());
+      if (source_keys_.size() > before) first_lines_.push_back(e.line());
+    }
+  }
+  std::uint32_t id = source_keys_.Find(key);
+  return id == KeyIndex::kNone ? 0 : first_lines_[id];
+}
+
+bool MemoryTable::Has(std::string_view key) const {
+  auto it = std::lower_bound(
+      entries.begin(), entries.end(), key,
+      [](const KeyEntry& e, std::string_view k) { return e.key < k; });
+  return it != entries.end() && it->key == key;
+}
+
+void KeyIndex::Reserve(std::size_t n) {
+  keys_.reserve(n);
+  std::size_t want = 16;
+  while (want < n * 2) want <<= 1;
+  if (want <= slots_.size()) return;
+  slots_.assign(want, 0);
+  const std::size_t mask = want - 1;
+  for (std::size_t id = 0; id < keys_.size(); ++id) {
+    std::uint64_t h = std::hash<std::string_view>()(keys_[id]);
+    std::size_t i = h & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = (h & 0xffffffff00000000ull) | (id + 1);
+  }
+}
+
+void KeyIndex::Grow() { Reserve(std::max<std::size_t>(16, keys_.size() * 2)); }
+
+std::uint32_t KeyIndex::Insert(std::string_view key) {
+  if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+  std::uint64_t h = std::hash<std::string_view>()(key);
+  std::uint64_t tag = h & 0xffffffff00000000ull;
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    std::uint64_t s = slots_[i];
+    if (s == 0) {
+      keys_.push_back(key);
+      slots_[i] = tag | keys_.size();
+      return static_cast<std::uint32_t>(keys_.size() - 1);
+    }
+    if ((s & 0xffffffff00000000ull) == tag) {
+      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
+      if (keys_[id] == key) return id;
+    }
+  }
+}
+
+std::uint32_t KeyIndex::Find(std::string_view key) const {
+  if (slots_.empty()) return kNone;
+  std::uint64_t h = std::hash<std::string_view>()(key);
+  std::uint64_t tag = h & 0xffffffff00000000ull;
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    std::uint64_t s = slots_[i];
+    if (s == 0) return kNone;
+    if ((s & 0xffffffff00000000ull) == tag) {
+      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
+      if (keys_[id] == key) return id;
+    }
+  }
+}
+
+Status BuildModel(Model* m) {
+  IndexMainCf(m->options->main_cf_text, &m->main_cf_lines);
+  for (const auto& [name, line] : m->main_cf_lines) {
+    AddReferences(m, m->options->main_cf_path, line, name,
+                  m->config->Get(name));
+  }
+  IndexMasterCf(m);
+  std::sort(m->references.begin(), m->references.end(),
+            [](const Model::Reference& a, const Model::Reference& b) {
+              return std::tie(a.file, a.line, a.table) <
+                     std::tie(b.file, b.line, b.table);
+            });
+
+  MAPCTL_RETURN_IF_ERROR(BuildList(m, "sender_dependent_relayhost_maps",
+                                   m->options->relay_maps, &m->relay));
+  MAPCTL_RETURN_IF_ERROR(BuildList(m, "smtp_sasl_password_maps",
+                                   m->options->password_maps, &m->password));
+
+  // Every other indexed table main.cf or master.cf names, for freshness.
+  // alias tables are postalias(1) input, not postmap's: left out.
+  if (!m->options->sources_only) {
+    std::string default_type = m->config->Get("default_database_type");
+    for (const Model::Reference& r : m->references) {
+      if (r.parameter == "alias_maps" || r.parameter == "alias_database") {
+        continue;
+      }
+      std::string_view item = r.table;
+      while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
+      Result<TableSpec> spec = ParseTableSpec(item, default_type);
+      if (!spec) continue;
+      bool texthash = spec->type == TableType::kTexthash;
+      AddFile(m, *spec, spec->path, texthash ? "" : spec->FileName(),
+              r.parameter);
+    }
+  }
+  // Sources and built files are read on all threads, then finished in
+  // table order.
+  std::vector<std::function<void()>> tasks;
+  for (auto& [name, t] : m->files) {
+    FileTable* f = t.get();
+    if (!f->source.empty()) f->source_exists = Exists(f->source);
+    if (!f->file.empty()) f->file_exists = Exists(f->file);
+    if (f->source_exists) tasks.push_back([m, f] { ParseSource(m, f); });
+  }
+  // Parsing takes longer than loading: started first, the threads end
+  // together.
+  for (auto& [name, t] : m->files) {
+    FileTable* f = t.get();
+    if (f->file_exists) tasks.push_back([m, f] { LoadBuiltFile(m, f); });
+  }
+  RunTasks(m->threads, tasks);
+  for (auto& [name, t] : m->files) FinishFile(m, t.get());
+  m->report->checked_anything = !m->relay.tables.empty() ||
+                                !m->password.tables.empty() ||
+                                !m->files.empty() || !m->references.empty();
+  return Status::Ok();
+}
+
+}  // namespace mapctl::check
+
+namespace mapctl {
+
+std::string MapSourcePath(std::string_view name, std::string_view config_dir) {
+  while (name.substr(0, 6) == "proxy:") name.remove_prefix(6);
+  if (std::size_t colon = name.find(':');
+      colon != name.npos && name.substr(0, colon).find('/') == name.npos) {
+    name.remove_prefix(colon + 1);
+  }
+  for (std::string_view suffix : {".lmdb", ".cdb", ".db"}) {
+    if (name.size() > suffix.size() &&
+        name.substr(name.size() - suffix.size()) == suffix) {
+      name.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  constexpr std::string_view kEtc = "/etc/postfix/";
+  if (name.substr(0, kEtc.size()) == kEtc) {
+    std::string dir(config_dir);
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return dir + "/" + std::string(name.substr(kEtc.size()));
+  }
+  return std::string(name);
+}
+
+}  // namespace mapctl

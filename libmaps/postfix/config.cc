@@ -1,0 +1,452 @@
+// postfix/config.cc - main.cf reading and $name expansion (postconf(5)).
+
+#include "mapctl/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <unordered_set>
+
+namespace mapctl {
+namespace {
+
+// Postfix 3.7's built-in defaults (postconf -d) for the parameters mapctl
+// reads. Host-dependent ones (myhostname) are overridden by the caller.
+struct Default {
+  const char* name;
+  const char* value;
+};
+constexpr Default kDefaults[] = {
+    {"alias_database", "hash:/etc/aliases"},
+    {"allow_percent_hack", "yes"},
+    {"alias_maps", "hash:/etc/aliases, nis:mail.aliases"},
+    {"append_at_myorigin", "yes"},
+    {"append_dot_mydomain",
+     "${{$compatibility_level} <level {1} ? {yes} : {no}}"},
+    {"canonical_maps", ""},
+    {"compatibility_level", "0"},
+    {"config_directory", "/etc/postfix"},
+    {"default_database_type", "hash"},
+    {"default_transport", "smtp"},
+    {"disable_dns_lookups", "no"},
+    {"double_bounce_sender", "double-bounce"},
+    {"empty_address_default_transport_maps_lookup_key", "<>"},
+    {"empty_address_relayhost_maps_lookup_key", "<>"},
+    {"fallback_relay", ""},
+    {"inet_interfaces", "all"},
+    {"lmdb_map_size", "16777216"},
+    {"lmtp_sasl_password_maps", ""},
+    {"local_transport", "local:$myhostname"},
+    {"mail_owner", "postfix"},
+    {"masquerade_domains", ""},
+    {"mydestination", "$myhostname, localhost.$mydomain, localhost"},
+    {"myhostname", "localhost.localdomain"},
+    {"myorigin", "$myhostname"},
+    {"owner_request_special", "yes"},
+    {"parent_domain_matches_subdomains",
+     "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
+     "qmqpd_authorized_clients,relay_domains,smtpd_access_maps"},
+    {"proxy_interfaces", ""},
+    {"recipient_delimiter", ""},
+    {"relay_domains", "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"},
+    {"relay_transport", "relay"},
+    {"relayhost", ""},
+    {"sender_canonical_maps", ""},
+    {"sender_dependent_default_transport_maps", ""},
+    {"sender_dependent_relayhost_maps", ""},
+    {"smtp_dns_support_level", ""},
+    {"smtp_fallback_relay", "$fallback_relay"},
+    {"smtp_sasl_auth_enable", "no"},
+    {"smtp_sasl_mechanism_filter", ""},
+    {"smtp_sasl_password_maps", ""},
+    {"smtp_sasl_security_options", "noplaintext, noanonymous"},
+    {"smtp_sasl_tls_security_options", "$smtp_sasl_security_options"},
+    {"smtp_sender_dependent_authentication", "no"},
+    {"smtp_tls_policy_maps", ""},
+    {"smtp_tls_security_level", ""},
+    {"smtputf8_enable", "${{$compatibility_level} <level {1} ? {no} : {yes}}"},
+    {"swap_bangpath", "yes"},
+    {"transport_maps", ""},
+    {"virtual_transport", "virtual"},
+};
+
+const char* const kKnownNames[] = {
+#include "postfix_parameter_names.inc"
+};
+
+bool IsKnownParameter(std::string_view name) {
+  static const std::unordered_set<std::string_view> known(
+      std::begin(kKnownNames), std::end(kKnownNames));
+  return known.count(name) != 0;
+}
+
+const char* BuiltinDefault(std::string_view name) {
+  for (const Default& d : kDefaults) {
+    if (name == d.name) return d.value;
+  }
+  return nullptr;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// "3.6.1" vs "3.6": component-wise numeric comparison, missing parts are 0
+// (postconf(5) "compatibility_level" comparisons).
+int CompareLevels(std::string_view a, std::string_view b) {
+  while (!a.empty() || !b.empty()) {
+    auto take = [](std::string_view& s) {
+      long v = 0;
+      while (!s.empty() && s.front() != '.') {
+        if (std::isdigit(static_cast<unsigned char>(s.front())))
+          v = v * 10 + (s.front() - '0');
+        s.remove_prefix(1);
+      }
+      if (!s.empty()) s.remove_prefix(1);
+      return v;
+    };
+    long x = take(a), y = take(b);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+// Finds the '}' or ')' closing the group that starts at text[open].
+std::size_t MatchingClose(std::string_view text, std::size_t open) {
+  char o = text[open];
+  char c = o == '{' ? '}' : ')';
+  int depth = 0;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    if (text[i] == o) ++depth;
+    if (text[i] == c && --depth == 0) return i;
+  }
+  return std::string_view::npos;
+}
+
+// Reads "{...}" at *pos (after optional whitespace); returns its inside.
+bool TakeBraced(std::string_view text, std::size_t* pos, std::string_view* out) {
+  std::size_t p = *pos;
+  while (p < text.size() && IsSpace(text[p])) ++p;
+  if (p >= text.size() || text[p] != '{') return false;
+  std::size_t close = MatchingClose(text, p);
+  if (close == std::string_view::npos) return false;
+  *out = text.substr(p + 1, close - p - 1);
+  *pos = close + 1;
+  return true;
+}
+
+}  // namespace
+
+MainConfig::MainConfig(std::string config_dir)
+    : config_dir_(std::move(config_dir)) {
+  values_["config_directory"] = config_dir_;
+}
+
+Result<MainConfig> MainConfig::Load(const std::string& config_dir) {
+  std::string path = config_dir + "/main.cf";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("open " + path, errno);
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      return Status::IoError("read " + path, err);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return Parse(text, config_dir, path);
+}
+
+MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
+                             std::string_view origin) {
+  MainConfig config(std::move(config_dir));
+  // Logical lines: whitespace-led lines continue the previous line; '#'
+  // and blank lines are skipped anywhere.
+  std::string logical;
+  std::uint32_t logical_line = 0;
+  std::uint32_t line_no = 0;
+  auto flush = [&]() {
+    if (logical.empty()) return;
+    std::string_view l = Trim(logical);
+    std::size_t eq = l.find('=');
+    if (eq == std::string_view::npos) {
+      config.diagnostics_.push_back(
+          {Severity::kError, DiagnosticKind::kOther, std::string(origin),
+           logical_line, "missing '=' after attribute name"});
+    } else {
+      std::string_view name = Trim(l.substr(0, eq));
+      std::string_view value = Trim(l.substr(eq + 1));
+      if (name.empty() ||
+          !std::all_of(name.begin(), name.end(), [](char c) {
+            return IsNameChar(c) || c == '-' || c == '.' || c == '/';
+          })) {
+        config.diagnostics_.push_back(
+            {Severity::kError, DiagnosticKind::kOther, std::string(origin),
+             logical_line, "missing attribute name"});
+      } else {
+        config.values_[std::string(name)] = std::string(value);
+      }
+    }
+    logical.clear();
+  };
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(
+        pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    std::string_view trimmed = Trim(line);
+    if (trimmed.empty() || trimmed.front() == '#') continue;
+    if (IsSpace(line.front())) {
+      if (logical.empty()) {
+        config.diagnostics_.push_back(
+            {Severity::kWarning, DiagnosticKind::kLeadingWhitespace,
+             std::string(origin), line_no,
+             "logical line must not start with whitespace"});
+        continue;
+      }
+      // Unlike map sources, main.cf continuations join with one space
+      // (postconf prints "a,\n    b" as "a, b").
+      std::string_view rest = line;
+      while (!rest.empty() && IsSpace(rest.front())) rest.remove_prefix(1);
+      logical.push_back(' ');
+      logical.append(rest);
+      continue;
+    }
+    flush();
+    logical.assign(line);
+    logical_line = line_no;
+  }
+  flush();
+  config.config_dir_ = config.values_.count("config_directory")
+                           ? config.values_["config_directory"]
+                           : config.config_dir_;
+  return config;
+}
+
+std::string MainConfig::GetRaw(std::string_view name) const {
+  if (auto it = values_.find(name); it != values_.end()) return it->second;
+  if (const char* d = BuiltinDefault(name)) return d;
+  return {};
+}
+
+bool MainConfig::IsSet(std::string_view name) const {
+  return values_.find(name) != values_.end() && name != "config_directory";
+}
+
+void MainConfig::Set(std::string name, std::string value) {
+  values_[std::move(name)] = std::move(value);
+}
+
+std::string MainConfig::Get(std::string_view name) const {
+  if (name == "mydomain" && !IsSet(name)) {
+    // Postfix derives mydomain from myhostname minus its first label.
+    std::string host = Get("myhostname");
+    std::size_t dot = host.find('.');
+    return dot == std::string::npos ? "localdomain" : host.substr(dot + 1);
+  }
+  return Expand(GetRaw(name), 0);
+}
+
+bool MainConfig::GetBool(std::string_view name) const {
+  std::string v = Get(name);
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (v == "yes") return true;
+  if (v != "no" && !warned_[std::string(name) + "=bool"]) {
+    warned_[std::string(name) + "=bool"] = true;
+    diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
+                            config_dir_ + "/main.cf", 0,
+                            "bad boolean configuration: " + std::string(name) +
+                                " = " + v});
+  }
+  return false;
+}
+
+std::string MainConfig::Expand(std::string_view text, int depth) const {
+  if (depth > 100) {
+    diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
+                            config_dir_ + "/main.cf", 0,
+                            "parameter expansion is too deep (a loop?)"});
+    return {};
+  }
+  auto lookup = [&](std::string_view name) -> std::string {
+    if (name == "mydomain" && !IsSet(name)) return Get(name);
+    if (values_.find(name) == values_.end() && !BuiltinDefault(name) &&
+        !IsKnownParameter(name)) {
+      if (!warned_[std::string(name)]) {
+        warned_[std::string(name)] = true;
+        diagnostics_.push_back({Severity::kWarning, DiagnosticKind::kOther,
+                                config_dir_ + "/main.cf", 0,
+                                "undefined parameter: " + std::string(name)});
+      }
+      return {};
+    }
+    return Expand(GetRaw(name), depth + 1);
+  };
+
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (c != '$' || i + 1 >= text.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    char n = text[i + 1];
+    if (n == '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (IsNameChar(n)) {
+      std::size_t j = i + 1;
+      while (j < text.size() && IsNameChar(text[j])) ++j;
+      out += lookup(text.substr(i + 1, j - i - 1));
+      i = j;
+      continue;
+    }
+    if (n != '{' && n != '(') {
+      out += c;
+      ++i;
+      continue;
+    }
+    std::size_t close = MatchingClose(text, i + 1);
+    if (close == std::string_view::npos) {
+      diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
+                              config_dir_ + "/main.cf", 0,
+                              "unbalanced '" + std::string(1, n) +
+                                  "' in parameter value"});
+      out.append(text.substr(i));
+      break;
+    }
+    std::string_view inner = text.substr(i + 2, close - i - 2);
+    i = close + 1;
+    std::size_t p = 0;
+    while (p < inner.size() && IsSpace(inner[p])) ++p;
+    if (p < inner.size() && inner[p] == '{') {
+      // ${{a} OP {b} ? {x} : {y}}
+      std::string_view a, b, x, y;
+      std::size_t q = p;
+      if (!TakeBraced(inner, &q, &a)) continue;
+      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      std::size_t op_start = q;
+      while (q < inner.size() && !IsSpace(inner[q]) && inner[q] != '{') ++q;
+      std::string_view op = inner.substr(op_start, q - op_start);
+      if (!TakeBraced(inner, &q, &b)) continue;
+      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      if (q >= inner.size() || inner[q] != '?') continue;
+      ++q;
+      if (!TakeBraced(inner, &q, &x)) continue;
+      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      bool has_else = false;
+      if (q < inner.size() && inner[q] == ':') {
+        ++q;
+        has_else = TakeBraced(inner, &q, &y);
+      }
+      std::string ea = Expand(a, depth + 1), eb = Expand(b, depth + 1);
+      bool result = false;
+      if (op == "==") {
+        result = ea == eb;
+      } else if (op == "!=") {
+        result = ea != eb;
+      } else if (op.size() > 5 && op.substr(op.size() - 5) == "level") {
+        int cmp = CompareLevels(ea, eb);
+        std::string_view rel = op.substr(0, op.size() - 5);
+        result = rel == "<"    ? cmp < 0
+                 : rel == "<=" ? cmp <= 0
+                 : rel == ">"  ? cmp > 0
+                 : rel == ">=" ? cmp >= 0
+                               : false;
+      } else {
+        long la = std::strtol(ea.c_str(), nullptr, 10);
+        long lb = std::strtol(eb.c_str(), nullptr, 10);
+        result = op == "<"    ? la < lb
+                 : op == "<=" ? la <= lb
+                 : op == ">"  ? la > lb
+                 : op == ">=" ? la >= lb
+                              : false;
+      }
+      if (result) {
+        out += Expand(x, depth + 1);
+      } else if (has_else) {
+        out += Expand(y, depth + 1);
+      }
+      continue;
+    }
+    // ${name}, ${name?text}, ${name:text}, ${name?{a}:{b}}
+    std::size_t j = p;
+    while (j < inner.size() && IsNameChar(inner[j])) ++j;
+    std::string_view name = inner.substr(p, j - p);
+    std::string value = lookup(name);
+    if (j >= inner.size()) {
+      out += value;
+      continue;
+    }
+    char kind = inner[j];
+    std::string_view rest = inner.substr(j + 1);
+    std::string_view when_set = rest, when_empty;
+    bool two_way = false;
+    std::size_t q = 0;
+    std::string_view braced;
+    if (kind == '?' && TakeBraced(rest, &q, &braced)) {
+      when_set = braced;
+      while (q < rest.size() && IsSpace(rest[q])) ++q;
+      if (q < rest.size() && rest[q] == ':') {
+        ++q;
+        two_way = TakeBraced(rest, &q, &when_empty);
+      }
+    } else if (kind == ':' && TakeBraced(rest, &q, &braced)) {
+      when_set = braced;
+    }
+    if (kind == '?') {
+      if (!value.empty()) {
+        out += Expand(when_set, depth + 1);
+      } else if (two_way) {
+        out += Expand(when_empty, depth + 1);
+      }
+    } else if (kind == ':') {
+      if (value.empty()) out += Expand(when_set, depth + 1);
+    } else {
+      out += value;
+    }
+  }
+  return out;
+}
+
+FoldMode KeyFoldMode(const MainConfig& config, bool no_utf8, bool no_fold) {
+  if (no_fold) return FoldMode::kNone;
+  if (no_utf8) return FoldMode::kAscii;
+  return config.GetBool("smtputf8_enable") ? FoldMode::kUtf8
+                                            : FoldMode::kAscii;
+}
+
+bool ChecksUtf8(const MainConfig& config, bool no_utf8) {
+  return !no_utf8 && config.GetBool("smtputf8_enable");
+}
+
+}  // namespace mapctl

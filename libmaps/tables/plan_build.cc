@@ -1,0 +1,345 @@
+// tables/plan_build.cc - PlanBuild(): key order, duplicates, key-size limits.
+//
+// LMDB wants keys in memcmp order, shorter first on a common prefix. Keys
+// never contain NUL, so that is also the order of "key\0" (what is
+// stored), and a key padded with zero bytes sorts like the key itself.
+//
+// The sort is a most-significant-chunk radix: every entry gets a 12-byte
+// slot {next 8 key bytes big-endian, index}; slots are sorted by (chunk,
+// index) with integer compares only; runs of equal chunks are refilled
+// with the following 8 bytes and sorted again. Only the refills touch
+// entries and key memory out of order, and they are prefetched. A run
+// whose keys all end within the chunk just compared holds equal keys: a
+// duplicate group, already in source order because the index breaks ties.
+//
+// Memory matters here (the whole source is in memory already): the slots
+// live in their own anonymous mapping, returned to the system before the
+// writer starts, whatever malloc's trim thresholds are.
+//
+// Types whose writer does not want key order (cdb: records in source
+// order, as postmap writes them) skip the sort: duplicates are found with
+// an open-addressing hash table of {XXH3 tag, index} slots, about twice
+// as many slots as entries, filled in source order. Only a tag match
+// looks at the keys. The plan is then source order minus the losers, and
+// the warnings come out in line order by construction, with the same
+// texts and winners as the sorted path.
+
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mapctl/table.h"
+#include "tables/table_backends.h"
+
+namespace mapctl {
+namespace {
+
+struct __attribute__((packed)) Slot {
+  std::uint64_t chunk;  // key bytes [offset, offset+8), big-endian, 0-padded
+  std::uint32_t index;  // into entries (source order)
+};
+static_assert(sizeof(Slot) == 12);
+
+// A fixed-size, zero-filled array in an anonymous mapping (see the file
+// comment).
+template <typename T>
+class MappedArray {
+ public:
+  MappedArray() = default;
+  MappedArray(const MappedArray&) = delete;
+  MappedArray& operator=(const MappedArray&) = delete;
+  ~MappedArray() { Release(); }
+
+  bool Allocate(std::size_t n) {
+    if (n == 0) return true;
+    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return false;
+    data_ = static_cast<T*>(p);
+    size_ = n;
+    return true;
+  }
+  void Release() {
+    if (data_ != nullptr) munmap(data_, size_ * sizeof(T));
+    data_ = nullptr;
+    size_ = 0;
+  }
+  T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+using SlotArray = MappedArray<Slot>;
+
+inline bool SlotLess(const Slot& a, const Slot& b) {
+  return a.chunk != b.chunk ? a.chunk < b.chunk : a.index < b.index;
+}
+
+inline std::uint64_t LoadChunk(const char* key, std::uint32_t size,
+                               std::uint32_t offset) {
+  if (offset >= size) return 0;
+  std::uint32_t n = std::min<std::uint32_t>(8, size - offset);
+  std::uint64_t v = 0;
+  if (n == 8) {
+    std::memcpy(&v, key + offset, 8);
+  } else {
+    unsigned char buf[8] = {};
+    std::memcpy(buf, key + offset, n);
+    std::memcpy(&v, buf, 8);
+  }
+  return __builtin_bswap64(v);  // big-endian: integer order = byte order
+}
+
+struct Range {
+  std::uint32_t begin, end, offset;
+};
+
+// Sorts slots fully; appends [begin, end) of each duplicate group to dups.
+void SortSlots(std::span<const Entry> entries, SlotArray& slots,
+               std::vector<std::pair<std::uint32_t, std::uint32_t>>* dups) {
+  std::vector<Range> stack;
+  stack.push_back({0, static_cast<std::uint32_t>(slots.size()), 0});
+  Slot* s = slots.data();
+  while (!stack.empty()) {
+    Range r = stack.back();
+    stack.pop_back();
+    std::sort(s + r.begin, s + r.end, SlotLess);
+    const std::uint32_t next = r.offset + 8;
+    for (std::uint32_t i = r.begin; i < r.end;) {
+      std::uint32_t j = i + 1;
+      while (j < r.end && s[j].chunk == s[i].chunk) ++j;
+      if (j - i > 1) {
+        // Equal chunks: the keys agree on bytes [0, next). If one ended
+        // inside, its zero padding means all did (keys hold no NUL); then
+        // they are equal. Otherwise compare the next 8 bytes.
+        constexpr std::uint32_t kAhead = 8;
+        for (std::uint32_t k = i; k < j && k < i + kAhead; ++k) {
+          __builtin_prefetch(&entries[s[k].index]);
+        }
+        bool longer = false;
+        for (std::uint32_t k = i; k < j; ++k) {
+          if (k + kAhead < j) __builtin_prefetch(&entries[s[k + kAhead].index]);
+          if (k + kAhead / 2 < j) {
+            __builtin_prefetch(entries[s[k + kAhead / 2].index].key().data() +
+                               next);
+          }
+          std::string_view key = entries[s[k].index].key();
+          const auto size = static_cast<std::uint32_t>(key.size());
+          longer |= size > next;
+          s[k].chunk = LoadChunk(key.data(), size, next);
+        }
+        if (longer) {
+          stack.push_back({i, j, next});
+        } else {
+          dups->push_back({i, j});
+        }
+      }
+      i = j;
+    }
+  }
+}
+
+// The writers that want key order: LMDB (MDB_APPEND) and btree (sorted
+// inserts fill its pages). cdb writes records in source order; hash
+// buckets have nothing to do with key order.
+bool WantsKeyOrder(TableType type) {
+  return type == TableType::kLmdb || type == TableType::kBtree;
+}
+
+// Duplicates by hashing, for writers that take source order (see the file
+// comment). Fills `order` (source order, losers left out) and `skipped`
+// ((duplicate, kept) pairs in source order of the duplicate, for
+// kFirstWarn only).
+Status PlanBySourceOrder(
+    std::span<const Entry> entries, DuplicatePolicy policy,
+    std::string_view origin, std::vector<std::uint32_t>* order,
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
+  const std::size_t n = entries.size();
+  std::size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  const std::uint64_t mask = capacity - 1;
+  // A slot is {tag: the hash's upper 32 bits, index + 1}; 0 is empty.
+  MappedArray<std::uint64_t> table;
+  if (!table.Allocate(capacity)) {
+    return Status::IoError("plan " + std::string(origin), errno);
+  }
+  std::uint64_t* slots = table.data();
+  // Random probes over megabytes: huge pages spare a TLB miss per probe
+  // and most page faults (when the system allows them; only a hint).
+  (void)madvise(slots, capacity * sizeof(std::uint64_t), MADV_HUGEPAGE);
+  order->reserve(n);
+  std::vector<std::uint8_t> dropped;  // kLast: earlier records replaced
+
+  // Hash kAhead entries ahead of the one placed and prefetch its slot:
+  // the table is far larger than the caches, and every probe would
+  // otherwise wait for memory.
+  constexpr std::size_t kAhead = 16;
+  std::uint64_t ring[kAhead];
+  auto place = [&](std::size_t j, std::uint64_t h) {
+    const std::string_view key = entries[j].key();
+    const std::uint64_t tag = h >> 32;
+    const auto mine = tag << 32 | static_cast<std::uint64_t>(j + 1);
+    for (std::uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
+      const std::uint64_t s = slots[pos];
+      if (s == 0) {
+        slots[pos] = mine;
+        order->push_back(static_cast<std::uint32_t>(j));
+        return;
+      }
+      if (s >> 32 != tag) continue;
+      const auto seen = static_cast<std::uint32_t>(s) - 1;
+      if (entries[seen].key() != key) continue;
+      switch (policy) {
+        case DuplicatePolicy::kFirstWarn:
+          skipped->emplace_back(static_cast<std::uint32_t>(j), seen);
+          break;
+        case DuplicatePolicy::kFirst:
+          break;
+        case DuplicatePolicy::kLast:
+          // The later record replaces the earlier one (postmap -r; for
+          // cdb, CDB_PUT_REPLACE drops the earlier record).
+          if (dropped.empty()) dropped.resize(n);
+          dropped[seen] = 1;
+          slots[pos] = mine;
+          order->push_back(static_cast<std::uint32_t>(j));
+          break;
+      }
+      return;
+    }
+  };
+  for (std::size_t i = 0; i < n + kAhead; ++i) {
+    // Place entry i - kAhead first: its hash is in the ring slot that
+    // entry i's takes.
+    if (i >= kAhead) place(i - kAhead, ring[i % kAhead]);
+    if (i < n) {
+      const std::string_view key = entries[i].key();
+      const std::uint64_t h = XXH3_64bits(key.data(), key.size());
+      ring[i % kAhead] = h;
+      __builtin_prefetch(&slots[h & mask], 1);
+    }
+  }
+  table.Release();
+  if (!dropped.empty()) {
+    std::erase_if(*order, [&](std::uint32_t i) { return dropped[i] != 0; });
+  }
+  return Status::Ok();
+}
+
+std::string TooLongMessage(std::string_view origin, std::uint32_t line,
+                           std::size_t size, std::size_t limit) {
+  std::string msg(origin);
+  msg += ':';
+  msg += std::to_string(line);
+  msg += ": key is too long for lmdb after folding (";
+  msg += std::to_string(size);
+  msg += " bytes, limit ";
+  msg += std::to_string(limit);
+  msg += ")";
+  return msg;
+}
+
+// The sort (see the file comment), for writers that want key order.
+// Fills `order` (key order, losers left out) and `skipped` ((duplicate,
+// kept) pairs, for kFirstWarn only, in no particular order).
+Status PlanByKeyOrder(
+    std::span<const Entry> entries, DuplicatePolicy policy, bool lmdb,
+    std::size_t nul, std::string_view origin, std::vector<std::uint32_t>* order,
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
+  SlotArray slots;
+  if (!slots.Allocate(entries.size())) {
+    return Status::IoError("plan " + std::string(origin), errno);
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    const std::size_t key_size = e.key().size();
+    // Postfix dies with MDB_BAD_VALSIZE at the first key LMDB refuses, so
+    // the first such key in source order is the one reported. The value
+    // is never quoted (sources hold secrets); the key is not quoted
+    // either: at that length it is not readable anyway.
+    if (lmdb && key_size + nul > kLmdbMaxKeySize) {
+      return Status::InvalidArgument(
+          TooLongMessage(origin, e.line(), key_size, kLmdbMaxKeySize - nul));
+    }
+    slots.data()[i].chunk =
+        LoadChunk(e.key().data(), static_cast<std::uint32_t>(key_size), 0);
+    slots.data()[i].index = static_cast<std::uint32_t>(i);
+  }
+
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;
+  SortSlots(entries, slots, &groups);
+
+  // Duplicate groups are few; mark the slots to skip, with the kept slot.
+  constexpr std::uint32_t kDrop = UINT32_MAX;
+  for (auto [b, e] : groups) {
+    std::uint32_t keep = policy == DuplicatePolicy::kLast ? e - 1 : b;
+    for (std::uint32_t k = b; k < e; ++k) {
+      if (k == keep) continue;
+      if (policy == DuplicatePolicy::kFirstWarn) {
+        const std::uint32_t dup = slots.data()[k].index;
+        const std::uint32_t kept = slots.data()[keep].index;
+        skipped->emplace_back(dup, kept);
+      }
+      slots.data()[k].index = kDrop;
+    }
+  }
+  order->reserve(slots.size());
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    const std::uint32_t index = slots.data()[k].index;
+    if (index != kDrop) order->push_back(index);
+  }
+  slots.Release();  // back to the system before the writer starts
+
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BuildPlan> PlanBuild(const TableSpec& spec,
+                            std::span<const Entry> entries,
+                            const BuildOptions& options,
+                            std::string_view origin) {
+  if (entries.size() >= UINT32_MAX) {
+    return Status::InvalidArgument("too many entries in " +
+                                   std::string(origin));
+  }
+  const bool lmdb = spec.type == TableType::kLmdb;
+  const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
+
+  BuildPlan plan;
+  // (duplicate index, kept index) pairs for diagnostics.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> skipped;
+  if (!WantsKeyOrder(spec.type)) {
+    MAPCTL_RETURN_IF_ERROR(PlanBySourceOrder(entries, options.duplicates,
+                                             origin, &plan.order, &skipped));
+  } else {
+    MAPCTL_RETURN_IF_ERROR(PlanByKeyOrder(entries, options.duplicates, lmdb,
+                                          nul, origin, &plan.order, &skipped));
+  }
+
+  std::sort(skipped.begin(), skipped.end());
+  plan.diagnostics.reserve(skipped.size());
+  for (auto [dup, first] : skipped) {
+    Diagnostic d;
+    d.severity = Severity::kWarning;
+    d.kind = DiagnosticKind::kDuplicate;
+    d.file = std::string(origin);
+    d.line = entries[dup].line();
+    d.message = "duplicate entry: \"";
+    d.message += entries[dup].key();
+    d.message += "\" (first seen on line ";
+    d.message += std::to_string(entries[first].line());
+    d.message += ")";
+    plan.diagnostics.push_back(std::move(d));
+  }
+  return plan;
+}
+
+}  // namespace mapctl

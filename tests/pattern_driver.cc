@@ -131,6 +131,17 @@ int main(int argc, char** argv) {
   } else {
     return Usage();
   }
+  std::string input;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    input.append(buf, static_cast<std::size_t>(n));
+  }
+  // postmap opens its tables when the first key arrives: no key, no
+  // table, not even an error for a missing file.
+  if (input.empty()) return 1;
   auto opened = PatternTable::Open(
       type, std::string_view(table).substr(colon + 1), options);
   if (!opened) {
@@ -143,14 +154,6 @@ int main(int argc, char** argv) {
   const std::string spec = table;
   Stdout out;
   bool found = false;
-  std::string input;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    input.append(buf, static_cast<std::size_t>(n));
-  }
   std::size_t pos = 0;
   while (pos < input.size()) {
     std::size_t nl = input.find('\n', pos);

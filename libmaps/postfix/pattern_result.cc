@@ -89,6 +89,10 @@ bool ResultTemplate::Parse(std::string_view text, bool hyphenated,
         if (text[ep] == open) ++level;
         if (text[ep] == close) --level;
       }
+      // mac_parse() tests its accumulated status here: after an earlier
+      // bad $NAME, the first complete $(...) or ${...} ends the parse
+      // unreported ("$x$(2)${" warns about "x" only).
+      if (error) return false;
       buf.append(text.substr(vp, ep - vp - 1));
       vp = ep;
     } else {

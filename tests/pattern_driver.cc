@@ -53,8 +53,8 @@ std::string Printable(std::string_view s) {
 }
 
 void Log(const char* severity, std::string_view text) {
-  std::string line = Printable(std::string("postmap: ") + severity + ": " +
-                               std::string(text));
+  std::string line =
+      Printable(std::string("postmap: ") + severity + ": " + std::string(text));
   line.push_back('\n');
   (void)!write(STDERR_FILENO, line.data(), line.size());
 }

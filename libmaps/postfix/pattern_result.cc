@@ -51,8 +51,9 @@ bool ResultTemplate::Parse(std::string_view text, bool hyphenated,
                            "non-numeric replacement index in the result"});
       error = true;
     } else if (std::uint64_t n = AtoiIndex(buf); n < 1) {
-      std::string t = std::string(hyphenated ? "out-of-range" : "out of range") +
-                      " replacement index \"" + buf + "\"";
+      std::string t =
+          std::string(hyphenated ? "out-of-range" : "out of range") +
+          " replacement index \"" + buf + "\"";
       problems->push_back({false, t, t});
       error = true;
     } else {

@@ -36,8 +36,8 @@ class ResultTemplate {
   // holds Postfix's warnings in Postfix's order (the caller adds "bad
   // replacement syntax: skipping this rule"). `hyphenated` selects
   // regexp's wording "out-of-range replacement index" for $0.
-  static bool Parse(std::string_view text, bool hyphenated,
-                    ResultTemplate* out, std::vector<RuleProblem>* problems);
+  static bool Parse(std::string_view text, bool hyphenated, ResultTemplate* out,
+                    std::vector<RuleProblem>* problems);
 
   // The largest $n, 0 when the result uses none. Wider than any group
   // count so that "$99999999999" keeps Postfix's arithmetic (atoi()).

@@ -26,9 +26,7 @@ class RuleParser {
  private:
   bool pcre() const { return c_.type == PatternType::kPcre; }
 
-  void Warn(std::string text) {
-    problems_->push_back({false, text, text});
-  }
+  void Warn(std::string text) { problems_->push_back({false, text, text}); }
 
   void SkipSpace() {
     while (p_ < s_.size() && IsSpace(s_[p_])) ++p_;
@@ -79,8 +77,8 @@ bool RuleParser::TakePattern(PatternText* out) {
     ++p_;
   }
   if (!closed) {
-    Warn(std::string("no closing regexp delimiter \"") + delim + "\": " +
-         (pcre() ? "ignoring this rule" : "skipping this rule"));
+    Warn(std::string("no closing regexp delimiter \"") + delim +
+         "\": " + (pcre() ? "ignoring this rule" : "skipping this rule"));
     return false;
   }
   out->regex.assign(s_.substr(start, p_ - start));
@@ -128,13 +126,15 @@ std::optional<Rule> RuleParser::MatchRule() {
   }
   const std::uint64_t max_sub = rule.result.max_sub();
   if (max_sub > 0 && !first.positive) {
-    Warn("$number found in negative match replacement text: "
-         "skipping this rule");
+    Warn(
+        "$number found in negative match replacement text: "
+        "skipping this rule");
     return std::nullopt;
   }
   if (max_sub > 0 && c_.no_regsub) {
-    Warn("regular expression substitution is not allowed: "
-         "skipping this rule");
+    Warn(
+        "regular expression substitution is not allowed: "
+        "skipping this rule");
     return std::nullopt;
   }
   auto compiled = c_.engine->Compile(first.regex, first.options, max_sub > 0);
@@ -171,11 +171,10 @@ std::optional<Rule> RuleParser::IfRule() {
   SkipSpace();
   if (p_ < s_.size()) {
     // Usually an indented rule that became a continuation of the IF.
-    problems_->push_back(
-        {false,
-         "ignoring extra text after IF statement: \"" +
-             std::string(s_.substr(p_)) + "\"",
-         "ignoring extra text after IF statement"});
+    problems_->push_back({false,
+                          "ignoring extra text after IF statement: \"" +
+                              std::string(s_.substr(p_)) + "\"",
+                          "ignoring extra text after IF statement"});
     Warn("do not prepend whitespace to statements between IF and ENDIF");
   }
   // An IF that fails to compile is dropped, and with it the block: its

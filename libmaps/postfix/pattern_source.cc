@@ -24,16 +24,16 @@ std::size_t BalancedLength(std::string_view s) {
 // The text inside the braces of `s`, or Postfix's complaint (extpar()).
 Result<std::string_view> InsideBraces(std::string_view s) {
   if (s.empty() || s[0] != '{') {
-    return Status::ParseError("no '{' at start of text in \"" +
-                              std::string(s) + "\"");
+    return Status::ParseError("no '{' at start of text in \"" + std::string(s) +
+                              "\"");
   }
   std::size_t len = BalancedLength(s);
   if (len == 0) {
     return Status::ParseError("missing '}' in \"" + std::string(s) + "\"");
   }
   if (len != s.size()) {
-    return Status::ParseError("syntax error after '}' in \"" +
-                              std::string(s) + "\"");
+    return Status::ParseError("syntax error after '}' in \"" + std::string(s) +
+                              "\"");
   }
   return s.substr(1, len - 2);
 }

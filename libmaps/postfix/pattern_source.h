@@ -48,9 +48,7 @@ Result<std::string> InlineRulesToText(std::string_view type,
                                       std::uint32_t* rules);
 
 // Postfix's ISSPACE(): ASCII space, \t, \n, \v, \f, \r (C locale).
-inline bool IsSpace(char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r');
-}
+inline bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 // Postfix's ISALNUM(): ASCII letters and digits only.
 inline bool IsAlnum(char c) {

@@ -14,14 +14,6 @@
 
 namespace mapctl::pattern {
 
-class PatternScratch {
- public:
-  std::string key;    // the key as a C string, for regexec()
-  std::string value;  // a result with $n substituted
-  std::vector<Span> groups;
-  std::unique_ptr<EngineScratch> engine;
-};
-
 namespace {
 
 // The whole file, as Postfix's VSTREAM would read it: a directory reads
@@ -59,8 +51,8 @@ Result<const Engine*> EngineFor(PatternType type) {
 PatternTable::~PatternTable() = default;
 
 PatternWarning PatternTable::Warning(std::uint32_t line,
-                                     std::string postfix_text,
-                                     std::string safe, bool load) const {
+                                     std::string postfix_text, std::string safe,
+                                     bool load) const {
   PatternWarning w;
   w.diagnostic.severity =
       load && options_.strict ? Severity::kError : Severity::kWarning;
@@ -129,9 +121,9 @@ Result<std::unique_ptr<PatternTable>> PatternTable::FromText(
         ParseRule(context, line, open_ifs.size(), &problems);
     const std::string where = prefix + std::to_string(line.line) + ": ";
     for (RuleProblem& p : problems) {
-      t->warnings_.push_back(t->Warning(
-          line.line, p.bare ? std::move(p.text) : where + p.text,
-          std::move(p.safe)));
+      t->warnings_.push_back(
+          t->Warning(line.line, p.bare ? std::move(p.text) : where + p.text,
+                     std::move(p.safe)));
     }
     if (!rule) continue;
     if (rule->op == RuleOp::kIf) {
@@ -167,8 +159,8 @@ std::vector<RuleInfo> PatternTable::rules() const {
 
 std::unique_ptr<PatternScratch> PatternTable::NewScratch() const {
   auto s = std::make_unique<PatternScratch>();
-  s->groups.resize(static_cast<std::size_t>(max_groups_) + 1);
-  s->engine = engine_->NewScratch(max_groups_);
+  s->groups_.resize(static_cast<std::size_t>(max_groups_) + 1);
+  s->engine_ = engine_->NewScratch(max_groups_);
   return s;
 }
 
@@ -177,11 +169,10 @@ std::unique_ptr<PatternScratch> PatternTable::NewScratch() const {
 // "does not hold", whatever the negation (DICT_*_EXEC in Postfix).
 bool PatternTable::Holds(const Rule& rule, const CompiledRegex& regex,
                          bool positive, std::size_t groups,
-                         PatternScratch& scratch,
-                         PatternAnswer* answer) const {
+                         PatternScratch& scratch, PatternAnswer* answer) const {
   std::string error;
-  switch (regex.Match(scratch.key, *scratch.engine,
-                      std::span<Span>(scratch.groups.data(), groups),
+  switch (regex.Match(scratch.key_, *scratch.engine_,
+                      std::span<Span>(scratch.groups_.data(), groups),
                       &error)) {
     case MatchResult::kMatch:
       return positive;
@@ -190,11 +181,11 @@ bool PatternTable::Holds(const Rule& rule, const CompiledRegex& regex,
     case MatchResult::kError:
       break;
   }
-  answer->warnings.push_back(Warning(
-      rule.line,
-      std::string(TypeName(type_)) + " map " + name_ + ", line " +
-          std::to_string(rule.line) + ": " + error,
-      error, false));
+  answer->warnings.push_back(
+      Warning(rule.line,
+              std::string(TypeName(type_)) + " map " + name_ + ", line " +
+                  std::to_string(rule.line) + ": " + error,
+              error, false));
   return false;
 }
 
@@ -208,9 +199,9 @@ PatternAnswer PatternTable::Find(std::string_view key,
   const std::string type(TypeName(type_));
   if (options_.strict && !warnings_.empty()) {
     answer.outcome = PatternOutcome::kError;
-    answer.error = Status::ParseError(
-        type + ":" + origin_ + ": " + std::to_string(warnings_.size()) +
-        " load warning(s) treated as errors");
+    answer.error = Status::ParseError(type + ":" + origin_ + ": " +
+                                      std::to_string(warnings_.size()) +
+                                      " load warning(s) treated as errors");
     return answer;
   }
   key = key.substr(0, key.find('\0'));
@@ -221,7 +212,7 @@ PatternAnswer PatternTable::Find(std::string_view key,
         Warning(0, type + ":" + name_ + ": " + text, text, false));
     return answer;
   }
-  scratch.key.assign(key);
+  scratch.key_.assign(key);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
     if (rule.op == RuleOp::kEndif) continue;
@@ -239,28 +230,27 @@ PatternAnswer PatternTable::Find(std::string_view key,
       continue;
     }
     if (rule.second != nullptr &&
-        !Holds(rule, *rule.second, rule.second_positive, 0, scratch,
-               &answer)) {
+        !Holds(rule, *rule.second, rule.second_positive, 0, scratch, &answer)) {
       continue;
     }
     if (max_sub == 0) {
       answer.value = rule.result.literal();
     } else {
-      scratch.value.clear();
-      rule.result.Expand(scratch.key,
-                         std::span<const Span>(scratch.groups.data(), groups),
-                         &scratch.value);
-      answer.value = scratch.value;
+      scratch.value_.clear();
+      rule.result.Expand(scratch.key_,
+                         std::span<const Span>(scratch.groups_.data(), groups),
+                         &scratch.value_);
+      answer.value = scratch.value_;
     }
     answer.line = rule.line;
     if (options_.check_utf8 && !IsValidUtf8(answer.value)) {
       std::string k = "key \"" + std::string(key) + "\": ";
       const char* why = "malformed UTF-8 or invalid codepoint";
-      answer.warnings.push_back(Warning(
-          rule.line,
-          type + ":" + name_ + ": " + k + "non-UTF-8 value \"" +
-              std::string(answer.value) + "\": " + why,
-          k + "non-UTF-8 value: " + why, false));
+      answer.warnings.push_back(
+          Warning(rule.line,
+                  type + ":" + name_ + ": " + k + "non-UTF-8 value \"" +
+                      std::string(answer.value) + "\": " + why,
+                  k + "non-UTF-8 value: " + why, false));
       answer.outcome = PatternOutcome::kError;
       answer.error = Status::ParseError(
           "table " + type + ":" + origin_ + ": query error: line " +

@@ -82,8 +82,16 @@ struct RuleInfo {
   std::uint32_t line;
 };
 
-// Per-thread lookup state: engine scratch and result buffers.
-class PatternScratch;
+// Per-thread lookup state: engine scratch and result buffers. Callers
+// only create it (NewScratch()) and pass it to Find().
+class PatternScratch {
+ private:
+  friend class PatternTable;
+  std::string key_;    // the key as a C string, for regexec()
+  std::string value_;  // a result with $n substituted
+  std::vector<Span> groups_;
+  std::unique_ptr<EngineScratch> engine_;
+};
 
 // Immutable once opened. Find() with a scratch per thread may run on
 // several threads at once; the scratch-less Find() may not.

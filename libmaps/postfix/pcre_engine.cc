@@ -56,8 +56,7 @@ class PcreRegex final : public CompiledRegex {
   std::uint32_t group_count() const override { return groups_; }
 
   MatchResult Match(std::string_view subject, EngineScratch& scratch,
-                    std::span<Span> groups,
-                    std::string* error) const override {
+                    std::span<Span> groups, std::string* error) const override {
     pcre2_match_data* md = static_cast<PcreScratch&>(scratch).data();
     int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(subject.data()),
                          subject.size(), 0, 0, md, nullptr);

@@ -54,8 +54,7 @@ class RegexpRegex final : public CompiledRegex {
   }
 
   MatchResult Match(std::string_view subject, EngineScratch& scratch,
-                    std::span<Span> groups,
-                    std::string* error) const override {
+                    std::span<Span> groups, std::string* error) const override {
     auto& s = static_cast<RegexpScratch&>(scratch);
     // dict_regexp asks for exactly max_sub + 1 matches, or none at all
     // when the result uses no $n (and then compiled with REG_NOSUB).
@@ -85,9 +84,7 @@ class RegexpRegex final : public CompiledRegex {
 
 class RegexpEngineImpl final : public Engine {
  public:
-  unsigned default_options() const override {
-    return REG_EXTENDED | REG_ICASE;
-  }
+  unsigned default_options() const override { return REG_EXTENDED | REG_ICASE; }
 
   // regexp_table(5): i, m and x; x turns extended syntax *off*.
   FlagEffect ApplyFlag(char flag, unsigned* options) const override {

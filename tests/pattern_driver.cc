@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -131,43 +132,33 @@ int main(int argc, char** argv) {
   } else {
     return Usage();
   }
-  std::string input;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    input.append(buf, static_cast<std::size_t>(n));
-  }
-  // postmap opens its tables when the first key arrives: no key, no
-  // table, not even an error for a missing file.
-  if (input.empty()) return 1;
-  auto opened = PatternTable::Open(
-      type, std::string_view(table).substr(colon + 1), options);
-  if (!opened) {
-    Log("fatal", opened.error().message());
-    return 1;
-  }
-  PatternTable& t = **opened;
-  for (const auto& w : t.warnings()) Log("warning", w.postfix_text);
-
   const std::string spec = table;
+  std::unique_ptr<PatternTable> t;
   Stdout out;
   bool found = false;
-  std::size_t pos = 0;
-  while (pos < input.size()) {
-    std::size_t nl = input.find('\n', pos);
-    std::size_t end = nl == std::string::npos ? input.size() : nl;
-    std::string_view line = std::string_view(input).substr(pos, end - pos);
-    pos = nl == std::string::npos ? input.size() : nl + 1;
+  // One key; false after a fatal error (the unwritten part of stdout is
+  // then lost, as with postmap).
+  auto query = [&](std::string_view line) {
+    if (t == nullptr) {
+      // postmap opens its tables when the first key arrives: no key, no
+      // table, not even an error for a missing file.
+      auto opened = PatternTable::Open(
+          type, std::string_view(table).substr(colon + 1), options);
+      if (!opened) {
+        Log("fatal", opened.error().message());
+        return false;
+      }
+      t = std::move(opened).value();
+      for (const auto& w : t->warnings()) Log("warning", w.postfix_text);
+    }
     std::string_view key = line.substr(0, line.find('\0'));
-    PatternAnswer a = t.Find(key);
+    PatternAnswer a = t->Find(key);
     for (const auto& w : a.warnings) Log("warning", w.postfix_text);
     if (a.outcome == PatternOutcome::kError) {
       Log("fatal", "table " + spec + ": query error");
-      return 1;  // the unwritten part of stdout is lost, as with postmap
+      return false;
     }
-    if (a.outcome != PatternOutcome::kFound) continue;
+    if (a.outcome != PatternOutcome::kFound) return true;
     if (a.value.empty()) {
       Log("warning", "table " + spec + ": key " + std::string(key) +
                          ": empty string result is not allowed");
@@ -180,7 +171,24 @@ int main(int argc, char** argv) {
     rec.push_back('\n');
     out.Add(rec);
     found = true;
+    return true;
+  };
+
+  std::string pending;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending.append(buf, static_cast<std::size_t>(n));
+    std::size_t pos = 0;
+    for (std::size_t nl; (nl = pending.find('\n', pos)) != std::string::npos;
+         pos = nl + 1) {
+      if (!query(std::string_view(pending).substr(pos, nl - pos))) return 1;
+    }
+    pending.erase(0, pos);
   }
+  if (!pending.empty() && !query(pending)) return 1;
   out.Flush();
   return found ? 0 : 1;
 }

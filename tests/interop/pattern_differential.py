@@ -421,7 +421,7 @@ def main():
         postconf = os.path.join(os.path.dirname(postmap), "postconf")
         maps = subprocess.run([postconf, "-c", cf, "-m"], capture_output=True,
                               text=True).stdout.split()
-        probe = subprocess.run(program + ["-c", cf, "pcre:{}", "-"], input=b"",
+        probe = subprocess.run(program + ["-c", cf, "pcre:{}", "-"], input=b"a\n",
                                capture_output=True)
     if "pcre" not in maps:
         note("postmap has no pcre support (install postfix-pcre): pcre tables skipped")
@@ -446,8 +446,9 @@ def main():
             print("DIFF %s (%s, %s):" % (table.label, table.spec[:60], table.config))
             for what, got, want in problems:
                 print("    %s: %s" % (what, first_difference(got, want)))
-    print("pattern_differential: %d tables (%s, dialect %s), %d differ, %.1f s"
-          % (len(tables), ", ".join(sorted(types)), dialect, bad, time.time() - started))
+    print("pattern_differential: %d tables (%s; %s, dialect %s), %d differ, %.1f s"
+          % (len(tables), ", ".join(sorted(types)), " ".join(program), dialect, bad,
+             time.time() - started))
     return 1 if bad else 0
 
 

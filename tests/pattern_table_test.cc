@@ -127,6 +127,25 @@ TEST_P(BothTypesTest, WarningsNameTheFirstPhysicalLineOfARule) {
   EXPECT_EQ(t->warnings()[0].diagnostic.line, 4u);
 }
 
+TEST_P(BothTypesTest, EachWarningComesInPostmapAndMapctlWordings) {
+  auto t = Table("if /^a/ extra\n/b/ user:pa$\nendif\n");
+  ASSERT_EQ(t->warnings().size(), 4u);
+  const PatternWarning& extra = t->warnings()[0];
+  EXPECT_EQ(extra.postfix_text,
+            Prefix(1) + "ignoring extra text after IF statement: \"extra\"");
+  EXPECT_EQ(extra.postfix_message,
+            "ignoring extra text after IF statement: \"extra\"");
+  EXPECT_EQ(extra.diagnostic.message, "ignoring extra text after IF statement");
+  EXPECT_EQ(extra.diagnostic.file, TypeFile(GetParam()));
+  EXPECT_EQ(extra.diagnostic.severity, Severity::kWarning);
+  // A password-like result is quoted by Postfix, never by mapctl.
+  const PatternWarning& macro = t->warnings()[2];
+  EXPECT_EQ(macro.postfix_text, "empty macro name: \"user:pa$\"");
+  EXPECT_EQ(macro.postfix_message, macro.postfix_text);
+  EXPECT_EQ(macro.diagnostic.message.find("pa"), std::string::npos);
+  EXPECT_EQ(macro.diagnostic.line, 2u);
+}
+
 TEST_P(BothTypesTest, EmptyAndCommentOnlyTablesHaveNoRulesAndNoWarnings) {
   auto t = Table("# nothing\n\n   \n");
   EXPECT_TRUE(t->rules().empty());

@@ -51,7 +51,8 @@ Result<const Engine*> EngineFor(PatternType type) {
 PatternTable::~PatternTable() = default;
 
 PatternWarning PatternTable::Warning(std::uint32_t line,
-                                     std::string postfix_text, std::string safe,
+                                     std::string_view prefix,
+                                     std::string message, std::string safe,
                                      bool load) const {
   PatternWarning w;
   w.diagnostic.severity =
@@ -59,7 +60,8 @@ PatternWarning PatternTable::Warning(std::uint32_t line,
   w.diagnostic.file = origin_;
   w.diagnostic.line = line;
   w.diagnostic.message = std::move(safe);
-  w.postfix_text = std::move(postfix_text);
+  w.postfix_text = std::string(prefix) + message;
+  w.postfix_message = std::move(message);
   return w;
 }
 
@@ -108,9 +110,8 @@ Result<std::unique_ptr<PatternTable>> PatternTable::FromText(
   for (const LogicalLine& line : SplitLogicalLines(text)) {
     if (line.dropped) {
       PatternWarning w = t->Warning(
-          line.line,
-          stream + ": logical line must not start with whitespace: \"" +
-              line.text + "\"",
+          line.line, stream + ": ",
+          "logical line must not start with whitespace: \"" + line.text + "\"",
           "logical line must not start with whitespace");
       w.diagnostic.kind = DiagnosticKind::kLeadingWhitespace;
       t->warnings_.push_back(std::move(w));
@@ -121,9 +122,8 @@ Result<std::unique_ptr<PatternTable>> PatternTable::FromText(
         ParseRule(context, line, open_ifs.size(), &problems);
     const std::string where = prefix + std::to_string(line.line) + ": ";
     for (RuleProblem& p : problems) {
-      t->warnings_.push_back(
-          t->Warning(line.line, p.bare ? std::move(p.text) : where + p.text,
-                     std::move(p.safe)));
+      t->warnings_.push_back(t->Warning(line.line, p.bare ? "" : where,
+                                        std::move(p.text), std::move(p.safe)));
     }
     if (!rule) continue;
     if (rule->op == RuleOp::kIf) {
@@ -142,9 +142,9 @@ Result<std::unique_ptr<PatternTable>> PatternTable::FromText(
   // Reported after every other load warning, innermost IF first.
   for (auto it = open_ifs.rbegin(); it != open_ifs.rend(); ++it) {
     std::uint32_t line = t->rules_[*it].line;
-    t->warnings_.push_back(t->Warning(
-        line, prefix + std::to_string(line) + ": IF has no matching ENDIF",
-        "IF has no matching ENDIF"));
+    t->warnings_.push_back(
+        t->Warning(line, prefix + std::to_string(line) + ": ",
+                   "IF has no matching ENDIF", "IF has no matching ENDIF"));
   }
   t->own_scratch_ = t->NewScratch();
   return t;
@@ -181,11 +181,11 @@ bool PatternTable::Holds(const Rule& rule, const CompiledRegex& regex,
     case MatchResult::kError:
       break;
   }
-  answer->warnings.push_back(
-      Warning(rule.line,
-              std::string(TypeName(type_)) + " map " + name_ + ", line " +
-                  std::to_string(rule.line) + ": " + error,
-              error, false));
+  answer->warnings.push_back(Warning(rule.line,
+                                     std::string(TypeName(type_)) + " map " +
+                                         name_ + ", line " +
+                                         std::to_string(rule.line) + ": ",
+                                     error, error, false));
   return false;
 }
 
@@ -209,7 +209,7 @@ PatternAnswer PatternTable::Find(std::string_view key,
     std::string text = "non-UTF-8 key \"" + std::string(key) +
                        "\": malformed UTF-8 or invalid codepoint";
     answer.warnings.push_back(
-        Warning(0, type + ":" + name_ + ": " + text, text, false));
+        Warning(0, type + ":" + name_ + ": ", text, text, false));
     return answer;
   }
   scratch.key_.assign(key);
@@ -246,11 +246,10 @@ PatternAnswer PatternTable::Find(std::string_view key,
     if (options_.check_utf8 && !IsValidUtf8(answer.value)) {
       std::string k = "key \"" + std::string(key) + "\": ";
       const char* why = "malformed UTF-8 or invalid codepoint";
-      answer.warnings.push_back(
-          Warning(rule.line,
-                  type + ":" + name_ + ": " + k + "non-UTF-8 value \"" +
-                      std::string(answer.value) + "\": " + why,
-                  k + "non-UTF-8 value: " + why, false));
+      answer.warnings.push_back(Warning(
+          rule.line, type + ":" + name_ + ": ",
+          k + "non-UTF-8 value \"" + std::string(answer.value) + "\": " + why,
+          k + "non-UTF-8 value: " + why, false));
       answer.outcome = PatternOutcome::kError;
       answer.error = Status::ParseError(
           "table " + type + ":" + origin_ + ": query error: line " +

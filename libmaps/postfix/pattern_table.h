@@ -47,16 +47,19 @@ struct PatternOptions {
   std::string origin;
 };
 
-// One warning, in two wordings.
+// One warning, worded for each kind of printer. Texts are raw bytes: the
+// printer replaces non-printable ones with '?' (as Postfix does).
 struct PatternWarning {
   // For mapctl's own messages ("mapctl: FILE:LINE: warning: TEXT"): file
   // is the origin, line the rule's first physical line (0: none), and the
-  // message never quotes result text or the value part of a line.
+  // message never quotes result text or the value part of a line (check,
+  // query sender).
   Diagnostic diagnostic;
-  // Exactly what postmap logs after "postmap: warning: ", e.g. "pcre map
-  // FILE, line 3: no regexp: skipping this rule". Raw bytes, possibly
-  // quoting result text: the printer replaces non-printable bytes with
-  // '?' as Postfix does, and uses it only where values may be shown.
+  // Postmap's wording after its "pcre map FILE, line N: " (or "pcre:FILE:
+  // ", "FILE: ") prefix, e.g. "no regexp: skipping this rule". May quote
+  // result text: for printers that show values anyway (query TABLE KEY).
+  std::string postfix_message;
+  // Exactly what postmap logs after "postmap: warning: ", prefix included.
   std::string postfix_text;
 };
 
@@ -140,9 +143,11 @@ class PatternTable {
   bool Holds(const Rule& rule, const CompiledRegex& regex, bool positive,
              std::size_t groups, PatternScratch& scratch,
              PatternAnswer* answer) const;
-  // `load`: a load warning (an error when strict), else a lookup's.
-  PatternWarning Warning(std::uint32_t line, std::string postfix_text,
-                         std::string safe, bool load = true) const;
+  // postfix_text = prefix + message. `load`: a load warning (an error
+  // when strict), else a lookup's.
+  PatternWarning Warning(std::uint32_t line, std::string_view prefix,
+                         std::string message, std::string safe,
+                         bool load = true) const;
 
   PatternType type_ = PatternType::kRegexp;
   std::string name_;

@@ -2,6 +2,8 @@
 
 #include "postfix/sql_table.h"
 
+#include <algorithm>
+
 namespace mapctl::sql {
 
 std::string MessageText(std::string_view text, std::size_t max) {
@@ -9,9 +11,19 @@ std::string MessageText(std::string_view text, std::size_t max) {
     text.remove_suffix(1);
   }
   std::string out;
-  for (char c : text.substr(0, max)) {
-    auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  std::size_t end = std::min(text.size(), max);
+  for (std::size_t i = 0; i < end;) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {  // keep well-formed UTF-8, as postmap prints it
+      std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      if (n > 1 && i + n <= text.size() && IsValidUtf8(text.substr(i, n))) {
+        out.append(text.substr(i, n));
+        i += n;
+        continue;
+      }
+    }
+    out.push_back(c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c));
+    ++i;
   }
   if (text.size() > max) out += "...";
   return out;

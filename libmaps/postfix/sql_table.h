@@ -102,8 +102,9 @@ class SqlTable {
   std::string folded_;
 };
 
-// `text` fit for a message: control bytes as '?' (as Postfix prints them),
-// a trailing newline dropped, at most `max` bytes followed by "...".
+// `text` fit for a message: control bytes and bytes that are not UTF-8 as
+// '?' (as Postfix prints them), a trailing newline dropped, at most about
+// `max` bytes followed by "...".
 std::string MessageText(std::string_view text, std::size_t max = 400);
 
 }  // namespace mapctl::sql

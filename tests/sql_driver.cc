@@ -91,6 +91,8 @@ void PrintWarnings(const std::vector<std::string>& warnings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  std::cin.tie(nullptr);  // one write per buffer, not per line
   std::string config_dir = "/etc/postfix";
   if (const char* env = std::getenv("MAIL_CONFIG")) config_dir = env;
   bool no_fold = false, no_utf8 = false, verbose = false;

@@ -36,7 +36,8 @@ SqlConfig Config(SqlType type, std::string_view text) {
   return c ? std::move(c).value() : SqlConfig{};
 }
 
-constexpr std::string_view kPg = "dbname = mail\nquery = SELECT v FROM kv WHERE k='%s'\n";
+constexpr std::string_view kPg =
+    "dbname = mail\nquery = SELECT v FROM kv WHERE k='%s'\n";
 
 // ------------------------------------------------------------- .cf reader
 
@@ -88,7 +89,8 @@ TEST(CfParamsTest, NamesAreCaseSensitiveAndValuesAreTrimmedNotExpanded) {
 // ------------------------------------------------------------ parameters
 
 TEST(SqlConfigTest, UnknownParametersAreIgnoredSilently) {
-  SqlConfig c = Config(SqlType::kPgsql, std::string(kPg) + "no_such_param = 1\n");
+  SqlConfig c =
+      Config(SqlType::kPgsql, std::string(kPg) + "no_such_param = 1\n");
   EXPECT_TRUE(c.diagnostics.empty());
   EXPECT_EQ(c.query, "SELECT v FROM kv WHERE k='%s'");
 }
@@ -104,8 +106,8 @@ TEST(SqlConfigTest, EmptyOrMissingDbnameAndDbpathAreFatalNamingTheFile) {
 
 TEST(SqlConfigTest, BadNumbersAndBooleansAreFatalWithoutTheirValue) {
   for (const char* bad : {"abc", "", "0x10", "5.0", "3 4", "2147483648"}) {
-    Status s = ConfigError(SqlType::kPgsql, std::string(kPg) +
-                                                "expansion_limit = " + bad + "\n");
+    Status s = ConfigError(
+        SqlType::kPgsql, std::string(kPg) + "expansion_limit = " + bad + "\n");
     EXPECT_EQ(s.message(),
               "t.cf:3: bad numerical configuration: expansion_limit is not a "
               "number")
@@ -118,8 +120,9 @@ TEST(SqlConfigTest, BadNumbersAndBooleansAreFatalWithoutTheirValue) {
                 .expansion_limit,
             -1);
   for (const char* bad : {"maybe", "true", "1", ""}) {
-    Status s = ConfigError(SqlType::kMysql, std::string(kPg) +
-                                                "require_result_set = " + bad + "\n");
+    Status s =
+        ConfigError(SqlType::kMysql,
+                    std::string(kPg) + "require_result_set = " + bad + "\n");
     EXPECT_NE(s.message().find("t.cf:3: bad boolean configuration: "
                                "require_result_set"),
               std::string::npos)
@@ -131,18 +134,21 @@ TEST(SqlConfigTest, BadNumbersAndBooleansAreFatalWithoutTheirValue) {
 }
 
 TEST(SqlConfigTest, LegacyFieldsBuildPostfixsQueryAndEachMissingOneIsFatal) {
-  SqlConfig c = Config(SqlType::kSqlite,
-                       "dbpath = /x\ntable = kv\nselect_field = v\n"
-                       "where_field = k\nadditional_conditions = AND v <> 'r2'\n");
+  SqlConfig c =
+      Config(SqlType::kSqlite,
+             "dbpath = /x\ntable = kv\nselect_field = v\n"
+             "where_field = k\nadditional_conditions = AND v <> 'r2'\n");
   EXPECT_EQ(c.query, "SELECT v FROM kv WHERE k='%s' AND v <> 'r2'");
-  EXPECT_EQ(Config(SqlType::kSqlite,
-                   "dbpath = /x\ntable = kv\nselect_field = v\nwhere_field = k\n")
-                .query,
-            "SELECT v FROM kv WHERE k='%s' ");
+  EXPECT_EQ(
+      Config(SqlType::kSqlite,
+             "dbpath = /x\ntable = kv\nselect_field = v\nwhere_field = k\n")
+          .query,
+      "SELECT v FROM kv WHERE k='%s' ");
   EXPECT_EQ(ConfigError(SqlType::kSqlite, "dbpath = /x\n").message(),
             "t.cf: table is not set");
-  EXPECT_EQ(ConfigError(SqlType::kSqlite, "dbpath = /x\ntable = kv\n").message(),
-            "t.cf: select_field is not set");
+  EXPECT_EQ(
+      ConfigError(SqlType::kSqlite, "dbpath = /x\ntable = kv\n").message(),
+      "t.cf: select_field is not set");
   EXPECT_EQ(ConfigError(SqlType::kSqlite,
                         "dbpath = /x\ntable = kv\nselect_field = v\n")
                 .message(),
@@ -180,17 +186,21 @@ TEST(SqlConfigTest, AnInvalidTemplateIsFatalNamingTheLineOfTheTemplate) {
   EXPECT_EQ(ConfigError(SqlType::kSqlite, "dbpath = /x\nquery = SELECT 1 %\n")
                 .message(),
             "t.cf:2: invalid query template: '%' at the end");
-  EXPECT_EQ(ConfigError(SqlType::kMysql, std::string(kPg) + "result_format = %x\n")
-                .message(),
-            "t.cf:3: invalid result template: '%x' at byte 1");
-  EXPECT_EQ(ConfigError(SqlType::kSqlite, "dbpath = /x\nquery = q\nresult_format =\n")
-                .message(),
-            "t.cf:3: result_format must not be empty");
+  EXPECT_EQ(
+      ConfigError(SqlType::kMysql, std::string(kPg) + "result_format = %x\n")
+          .message(),
+      "t.cf:3: invalid result template: '%x' at byte 1");
+  EXPECT_EQ(
+      ConfigError(SqlType::kSqlite, "dbpath = /x\nquery = q\nresult_format =\n")
+          .message(),
+      "t.cf:3: result_format must not be empty");
 }
 
 TEST(SqlConfigTest, HostsAreTriedUnixSocketsFirstThenTcpInTheWrittenOrder) {
-  std::vector<SqlHost> h = ParseHosts(
-      SqlType::kPgsql, "inet:db1:5433, unix:/run/pg db2\tpostgresql://u:pw@x/d?password=pw /tmp/pg");
+  std::vector<SqlHost> h =
+      ParseHosts(SqlType::kPgsql,
+                 "inet:db1:5433, unix:/run/pg "
+                 "db2\tpostgresql://u:pw@x/d?password=pw /tmp/pg");
   ASSERT_EQ(h.size(), 5u);
   EXPECT_EQ(h[0].text, "unix:/run/pg");
   EXPECT_EQ(h[0].name, "/run/pg");
@@ -205,14 +215,16 @@ TEST(SqlConfigTest, HostsAreTriedUnixSocketsFirstThenTcpInTheWrittenOrder) {
   EXPECT_EQ(ParseHosts(SqlType::kPgsql, "unix:/dir:5432")[0].name, "/dir:5432");
 }
 
-TEST(SqlConfigTest, MysqlLocalhostMeansTheDefaultSocketAndNoHostsMeansLocalhost) {
+TEST(SqlConfigTest,
+     MysqlLocalhostMeansTheDefaultSocketAndNoHostsMeansLocalhost) {
   std::vector<SqlHost> h = ParseHosts(SqlType::kMysql, "");
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].kind, HostKind::kUnix);
   EXPECT_EQ(h[0].name, "");
   EXPECT_EQ(ParseHosts(SqlType::kMysql, "inet:LocalHost:3306")[0].kind,
             HostKind::kUnix);
-  EXPECT_EQ(ParseHosts(SqlType::kMysql, "/run/my.sock")[0].kind, HostKind::kInet);
+  EXPECT_EQ(ParseHosts(SqlType::kMysql, "/run/my.sock")[0].kind,
+            HostKind::kInet);
   EXPECT_EQ(ParseHosts(SqlType::kPgsql, "")[0].name, "localhost");
 }
 
@@ -250,9 +262,10 @@ std::string Expand(const Templates& t, std::string_view key) {
 
 TEST(SqlTemplateTest, ExpansionsSplitTheKeyAtItsLastAt) {
   Templates t = Tpl("%s|%u|%d|%S|%U|%D|%1|%2|%%");
-  EXPECT_EQ(Expand(t, "a@b@mail.example.com"),
-            "<a@b@mail.example.com>|<a@b>|<mail.example.com>|"
-            "<a@b@mail.example.com>|<a@b>|<mail.example.com>|<com>|<example>|%");
+  EXPECT_EQ(
+      Expand(t, "a@b@mail.example.com"),
+      "<a@b@mail.example.com>|<a@b>|<mail.example.com>|"
+      "<a@b@mail.example.com>|<a@b>|<mail.example.com>|<com>|<example>|%");
 }
 
 TEST(SqlTemplateTest, PercentInTheKeyIsInsertedAsIsNotExpandedAgain) {
@@ -308,13 +321,15 @@ TEST(SqlTemplateTest, ResultFormatAppliesToTheValueAndJoinsWithCommas) {
 TEST(SqlTemplateTest, ResultUserAndDomainSkipValuesWithoutThem) {
   Templates u = Tpl("q", "%u");
   std::string out;
-  for (const char* v : {"someone@dest.example", "@dest.example", "nodomain", "user@"}) {
+  for (const char* v :
+       {"someone@dest.example", "@dest.example", "nodomain", "user@"}) {
     u.AppendResult(v, "addr@example.com", &out);
   }
   EXPECT_EQ(out, "someone,nodomain,user");
   Templates d = Tpl("q", "%d");
   out.clear();
-  for (const char* v : {"someone@dest.example", "@dest.example", "nodomain", "user@"}) {
+  for (const char* v :
+       {"someone@dest.example", "@dest.example", "nodomain", "user@"}) {
     d.AppendResult(v, "addr@example.com", &out);
   }
   EXPECT_EQ(out, "dest.example,dest.example");
@@ -331,12 +346,12 @@ TEST(SqlTemplateTest, KeyExpansionsInResultFormatAlsoSuppressTheQuery) {
 // ------------------------------------------------------------ domain list
 
 TEST(SqlDomainTest, NamesMatchTheDomainAsAStringCaseInsensitively) {
-  Result<DomainList> d = DomainList::Parse("other.example, Example.COM",
-                                           FoldMode::kUtf8, nullptr);
+  Result<DomainList> d =
+      DomainList::Parse("other.example, Example.COM", FoldMode::kUtf8, nullptr);
   ASSERT_TRUE(d);
   EXPECT_TRUE(*d->Admits("a@EXAMPLE.com"));
   EXPECT_FALSE(*d->Admits("a@sub.example.com"));  // not host-name matching
-  EXPECT_FALSE(*d->Admits("@example.com"));        // no local part: no query
+  EXPECT_FALSE(*d->Admits("@example.com"));       // no local part: no query
   EXPECT_FALSE(*d->Admits("example.com"));
   EXPECT_FALSE(*d->Admits("a@"));
   EXPECT_TRUE(*DomainList().Admits("anything"));
@@ -346,24 +361,30 @@ TEST(SqlDomainTest, TheFirstMatchingItemDecidesAndNegationRefuses) {
   Result<DomainList> d =
       DomainList::Parse("!example.com, example.com", FoldMode::kAscii, nullptr);
   EXPECT_FALSE(*d->Admits("a@example.com"));
-  Result<DomainList> u = DomainList::Parse("ëxample.org", FoldMode::kUtf8, nullptr);
+  Result<DomainList> u =
+      DomainList::Parse("ëxample.org", FoldMode::kUtf8, nullptr);
   EXPECT_TRUE(*u->Admits("a@ËXAMPLE.ORG"));
-  Result<DomainList> a = DomainList::Parse("ëxample.org", FoldMode::kAscii, nullptr);
+  Result<DomainList> a =
+      DomainList::Parse("ëxample.org", FoldMode::kAscii, nullptr);
   EXPECT_FALSE(*a->Admits("a@ËXAMPLE.ORG"));
 }
 
 TEST(SqlDomainTest, FileItemsAndTableItemsAreReadAtOpen) {
   mapctl::testing::TempDir dir;
-  std::string list = dir.WriteFile("domains", "# comment\nexample.com\n  b.example c.example\n");
+  std::string list = dir.WriteFile(
+      "domains", "# comment\nexample.com\n  b.example c.example\n");
   std::vector<std::string> asked;
-  DomainTableOpener open = [&](std::string_view name) -> Result<DomainTableLookup> {
-    if (name != "hash:/d") return Status::IoError("open database /x.db", ENOENT);
+  DomainTableOpener open =
+      [&](std::string_view name) -> Result<DomainTableLookup> {
+    if (name != "hash:/d")
+      return Status::IoError("open database /x.db", ENOENT);
     return DomainTableLookup([&](std::string_view key) -> Result<bool> {
       asked.emplace_back(key);
       return key == "t.example";
     });
   };
-  Result<DomainList> d = DomainList::Parse(list + " hash:/d", FoldMode::kUtf8, open);
+  Result<DomainList> d =
+      DomainList::Parse(list + " hash:/d", FoldMode::kUtf8, open);
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_TRUE(*d->Admits("a@c.example"));
   EXPECT_TRUE(*d->Admits("a@T.Example"));
@@ -397,7 +418,8 @@ class SqliteTableTest : public ::testing::Test {
   }
 
   std::unique_ptr<SqlTable> Open(std::string_view extra) {
-    std::string cf = dir_.WriteFile("t.cf", "dbpath = " + db_ + "\n" + std::string(extra));
+    std::string cf =
+        dir_.WriteFile("t.cf", "dbpath = " + db_ + "\n" + std::string(extra));
     Result<std::unique_ptr<SqlTable>> t =
         SqlTable::Open(SqlType::kSqlite, cf, SqlTableOptions{}, nullptr);
     EXPECT_TRUE(t) << t.error().message();
@@ -408,15 +430,17 @@ class SqliteTableTest : public ::testing::Test {
   std::string db_;
 };
 
-TEST_F(SqliteTableTest, TheFirstColumnOfEveryRowIsJoinedNullSkippedEmptyWarned) {
+TEST_F(SqliteTableTest,
+       TheFirstColumnOfEveryRowIsJoinedNullSkippedEmptyWarned) {
   auto t = Open("query = SELECT v, w FROM kv WHERE k='%s'\n");
   SqlAnswer a = t->Lookup("MULTI@Example.com");
   EXPECT_EQ(a.outcome, SqlOutcome::kFound);
   EXPECT_EQ(a.value, "r1,r3");
   EXPECT_EQ(a.query, "SELECT v, w FROM kv WHERE k='multi@example.com'");
   ASSERT_EQ(a.warnings.size(), 1u);
-  EXPECT_NE(a.warnings[0].find("empty lookup result for: \"multi@example.com\""),
-            std::string::npos);
+  EXPECT_NE(
+      a.warnings[0].find("empty lookup result for: \"multi@example.com\""),
+      std::string::npos);
 }
 
 TEST_F(SqliteTableTest, TheKeyIsEscapedBySqliteItself) {
@@ -432,7 +456,8 @@ TEST_F(SqliteTableTest, ExpansionLimitCountsFormattedValuesAndIsAnError) {
   auto t = Open("query = SELECT v FROM kv WHERE k='%s'\nexpansion_limit = 1\n");
   SqlAnswer a = t->Lookup("multi@example.com");
   EXPECT_EQ(a.outcome, SqlOutcome::kError);
-  EXPECT_NE(a.error.message().find("expansion limit exceeded"), std::string::npos);
+  EXPECT_NE(a.error.message().find("expansion limit exceeded"),
+            std::string::npos);
   EXPECT_EQ(t->Lookup("a@example.com").value, "one");
 }
 
@@ -443,20 +468,24 @@ TEST_F(SqliteTableTest, SuppressedAndEmptyKeysSendNoQuery) {
   EXPECT_TRUE(bare.query.empty());
   SqlAnswer empty = t->Lookup("");
   ASSERT_EQ(empty.warnings.size(), 1u);
-  EXPECT_NE(empty.warnings[0].find("empty query string -- ignored"), std::string::npos);
+  EXPECT_NE(empty.warnings[0].find("empty query string -- ignored"),
+            std::string::npos);
 }
 
 TEST_F(SqliteTableTest, TheDatabaseIsOpenedReadOnly) {
   auto t = Open("query = INSERT INTO kv VALUES ('%s', 'w', 'w') RETURNING v\n");
   SqlAnswer a = t->Lookup("new@example.com");
   EXPECT_EQ(a.outcome, SqlOutcome::kError);
-  EXPECT_NE(a.error.message().find("readonly"), std::string::npos) << a.error.message();
-  std::string missing = dir_.WriteFile("m.cf", "dbpath = " + dir_.path().string() +
-                                                   "/nope.sqlite\nquery = SELECT 1\n");
+  EXPECT_NE(a.error.message().find("readonly"), std::string::npos)
+      << a.error.message();
+  std::string missing =
+      dir_.WriteFile("m.cf", "dbpath = " + dir_.path().string() +
+                                 "/nope.sqlite\nquery = SELECT 1\n");
   Result<std::unique_ptr<SqlTable>> none =
       SqlTable::Open(SqlType::kSqlite, missing, SqlTableOptions{}, nullptr);
   ASSERT_FALSE(none);
-  EXPECT_NE(none.error().message().find("can't open database"), std::string::npos);
+  EXPECT_NE(none.error().message().find("can't open database"),
+            std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nope.sqlite"));
 }
 

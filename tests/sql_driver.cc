@@ -1,7 +1,8 @@
 // sql_driver.cc - test-only front end to the SQL table core: prints what
 // `postmap -q KEY TYPE:FILE.cf` / `postmap -q - TYPE:FILE.cf` prints.
 //
-//   sql_driver [-c CONFIG_DIR] [-f] [-u] [-v] [-t TIMEOUT_MS] TYPE:FILE KEY...|-
+//   sql_driver [-c CONFIG_DIR] [-f] [-u] [-v] [-t TIMEOUT_MS] TYPE:FILE
+//   KEY...|-
 //
 // stdout is postmap's: the value alone for one KEY, "KEY<TAB>VALUE" per
 // found key for several keys or for "-" (one key per input line, only the

@@ -124,8 +124,8 @@ Status CfParams::AddLine(std::string_view logical, std::uint32_t line) {
   if (it != values_.end()) {
     diagnostics_.push_back(
         {Severity::kWarning, DiagnosticKind::kDuplicate, origin_, line,
-         "overriding earlier entry for \"" + std::string(name) +
-             "\" (line " + std::to_string(it->second.line) + ")"});
+         "overriding earlier entry for \"" + std::string(name) + "\" (line " +
+             std::to_string(it->second.line) + ")"});
     it->second = CfValue{std::string(value), line};
   } else {
     values_.emplace(std::string(name), CfValue{std::string(value), line});

@@ -63,8 +63,9 @@ class MysqlClient : public SqlClient {
         current_ = h;
         return Status::Ok();
       }
-      failures->push_back("connect to mysql server " + h->display + ": " +
-                          MessageText(db_ ? mysql_error(db_) : "out of memory"));
+      failures->push_back(
+          "connect to mysql server " + h->display + ": " +
+          MessageText(db_ ? mysql_error(db_) : "out of memory"));
       Drop();
       hosts_.ConnectFailed(h);
     }
@@ -140,8 +141,8 @@ class MysqlClient : public SqlClient {
     if (db_ == nullptr) return false;
     // libmariadb's timeouts are whole seconds; the read and write ones
     // bound each wait on the server.
-    unsigned seconds =
-        static_cast<unsigned>(std::max<long long>(1, (timeout_.count() + 999) / 1000));
+    unsigned seconds = static_cast<unsigned>(
+        std::max<long long>(1, (timeout_.count() + 999) / 1000));
     mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
     mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &seconds);
     mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
@@ -149,7 +150,8 @@ class MysqlClient : public SqlClient {
       mysql_options(db_, MYSQL_READ_DEFAULT_FILE, config_.option_file->c_str());
     }
     if (!config_.option_group.empty()) {
-      mysql_options(db_, MYSQL_READ_DEFAULT_GROUP, config_.option_group.c_str());
+      mysql_options(db_, MYSQL_READ_DEFAULT_GROUP,
+                    config_.option_group.c_str());
     }
     if (config_.tls_key_file || config_.tls_cert_file || config_.tls_ca_file ||
         config_.tls_ca_path || config_.tls_ciphers) {

@@ -54,9 +54,9 @@ class PgsqlClient : public SqlClient {
         current_ = h;
         return Status::Ok();
       }
-      failures->push_back("connect to pgsql server " + h->display + ": " +
-                          MessageText(conn_ ? PQerrorMessage(conn_)
-                                            : "out of memory"));
+      failures->push_back(
+          "connect to pgsql server " + h->display + ": " +
+          MessageText(conn_ ? PQerrorMessage(conn_) : "out of memory"));
       Drop();
       hosts_.ConnectFailed(h);
     }
@@ -67,13 +67,13 @@ class PgsqlClient : public SqlClient {
     std::size_t at = out->size();
     out->resize(at + 2 * text.size() + 1);
     int err = 0;
-    std::size_t n =
-        PQescapeStringConn(conn_, out->data() + at, text.data(), text.size(), &err);
+    std::size_t n = PQescapeStringConn(conn_, out->data() + at, text.data(),
+                                       text.size(), &err);
     out->resize(at + n);
     if (err != 0) {
-      std::string why = "pgsql: (host " + current_->display +
-                        ") cannot escape input string: " +
-                        MessageText(PQerrorMessage(conn_));
+      std::string why =
+          "pgsql: (host " + current_->display +
+          ") cannot escape input string: " + MessageText(PQerrorMessage(conn_));
       QueryFailed();
       return Status(ErrorCode::kIoError, std::move(why));
     }
@@ -200,11 +200,12 @@ class PgsqlClient : public SqlClient {
   // A query that failed: Postfix's warning text, and the host is dropped
   // for the rest of this lookup.
   Status Failed(const std::string& from, const char* result_message) {
-    std::string why = *result_message != '\0' ? result_message
-                                              : PQerrorMessage(conn_);
+    std::string why =
+        *result_message != '\0' ? result_message : PQerrorMessage(conn_);
     QueryFailed();
-    return Status(ErrorCode::kIoError, "pgsql query failed: fatal error from host " +
-                                           from + ": " + MessageText(why));
+    return Status(ErrorCode::kIoError,
+                  "pgsql query failed: fatal error from host " + from + ": " +
+                      MessageText(why));
   }
 
   void QueryFailed() {

@@ -122,12 +122,12 @@ class HostSet {
 
 // The per-library factories behind OpenSqlClient(); each exists only when
 // its library is built in (MAPCTL_HAVE_SQLITE, _PGSQL, _MYSQL).
-Result<std::unique_ptr<SqlClient>> OpenSqliteClient(const SqlConfig& config,
-                                                    const ClientOptions& options);
-Result<std::unique_ptr<SqlClient>> OpenPgsqlClient(const SqlConfig& config,
-                                                   const ClientOptions& options);
-Result<std::unique_ptr<SqlClient>> OpenMysqlClient(const SqlConfig& config,
-                                                   const ClientOptions& options);
+Result<std::unique_ptr<SqlClient>> OpenSqliteClient(
+    const SqlConfig& config, const ClientOptions& options);
+Result<std::unique_ptr<SqlClient>> OpenPgsqlClient(
+    const SqlConfig& config, const ClientOptions& options);
+Result<std::unique_ptr<SqlClient>> OpenMysqlClient(
+    const SqlConfig& config, const ClientOptions& options);
 
 }  // namespace mapctl::sql
 

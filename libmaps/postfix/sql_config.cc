@@ -82,11 +82,11 @@ class Reader {
   const CfParams& params_;
 };
 
-#define MAPCTL_ASSIGN(lhs, expr)          \
-  do {                                    \
-    auto _r = (expr);                     \
+#define MAPCTL_ASSIGN(lhs, expr)           \
+  do {                                     \
+    auto _r = (expr);                      \
     if (!_r) return std::move(_r).error(); \
-    lhs = std::move(_r).value();          \
+    lhs = std::move(_r).value();           \
   } while (false)
 
 // db_common_sql_build_query(): "SELECT f FROM t WHERE w='%s' conditions".
@@ -186,7 +186,8 @@ Result<SqlConfig> Fill(SqlType type, const CfParams& params, SqlConfig c) {
     MAPCTL_ASSIGN(require, r.Bool("require_result_set"));
     c.require_result_set = require.value_or(true);
   }
-  if (type != SqlType::kSqlite) MAPCTL_ASSIGN(limit, r.Int("expansion_limit", 0));
+  if (type != SqlType::kSqlite)
+    MAPCTL_ASSIGN(limit, r.Int("expansion_limit", 0));
 
   if (std::optional<std::string> q = r.Opt("query", true, &c.query_line)) {
     c.query = std::move(*q);
@@ -305,7 +306,8 @@ std::string EchoConfig(const SqlConfig& c) {
     opt("tls_CAfile", c.tls_ca_file);
     opt("tls_CApath", c.tls_ca_path);
     opt("tls_ciphers", c.tls_ciphers);
-    if (c.tls_verify_cert) line("tls_verify_cert", *c.tls_verify_cert ? "yes" : "no");
+    if (c.tls_verify_cert)
+      line("tls_verify_cert", *c.tls_verify_cert ? "yes" : "no");
     line("require_result_set", c.require_result_set ? "yes" : "no");
   }
   return out;

@@ -80,8 +80,8 @@ SqlTable::SqlTable(SqlConfig config, Templates templates, DomainList domain,
 
 void SqlTable::Fail(SqlAnswer* answer, std::string cause) const {
   answer->outcome = SqlOutcome::kError;
-  answer->error = Status(ErrorCode::kIoError,
-                         "table " + name_ + ": query error: " + cause);
+  answer->error =
+      Status(ErrorCode::kIoError, "table " + name_ + ": query error: " + cause);
 }
 
 SqlAnswer SqlTable::Lookup(std::string_view key) {
@@ -180,11 +180,10 @@ void SqlTable::Format(const SqlRows& rows, std::string_view key,
       continue;
     }
     if (templates_.AppendResult(*cell, key, &answer->value) &&
-        config_.expansion_limit > 0 &&
-        ++expansions > config_.expansion_limit) {
+        config_.expansion_limit > 0 && ++expansions > config_.expansion_limit) {
       answer->value.clear();
-      Fail(answer, "expansion limit exceeded for key: '" + MessageText(key) +
-                       "'");
+      Fail(answer,
+           "expansion limit exceeded for key: '" + MessageText(key) + "'");
       return;
     }
   }

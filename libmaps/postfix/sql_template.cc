@@ -81,12 +81,12 @@ Status Templates::Scan(const std::string& text, bool query) {
           flags_ |= kKeyDomain;
           break;
         }
-        return Status::ParseError(
-            std::string("invalid ") + (query ? "query" : "result") +
-            " template: " +
-            (c == '\0' ? std::string("'%' at the end")
-                       : "'%" + std::string(1, c) + "' at byte " +
-                             std::to_string(i + 1)));
+        return Status::ParseError(std::string("invalid ") +
+                                  (query ? "query" : "result") + " template: " +
+                                  (c == '\0' ? std::string("'%' at the end")
+                                             : "'%" + std::string(1, c) +
+                                                   "' at byte " +
+                                                   std::to_string(i + 1)));
     }
     ++i;
   }

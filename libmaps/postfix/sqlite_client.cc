@@ -63,8 +63,8 @@ class SqliteClient : public SqlClient {
     SqlRows rows;
     rows.columns = 1;
     if (stmt == nullptr) {  // only a comment or whitespace: nothing to run
-      return Status(ErrorCode::kIoError, "SQL step failed for query '" +
-                                             query + "': no statement");
+      return Status(ErrorCode::kIoError,
+                    "SQL step failed for query '" + query + "': no statement");
     }
     for (;;) {
       int rc = sqlite3_step(stmt.get());
@@ -72,9 +72,10 @@ class SqliteClient : public SqlClient {
       if (rc != SQLITE_ROW) {
         Status e = Error("SQL step failed for query '" + query + "': ");
         if (timed_out_) {
-          e = Status(ErrorCode::kIoError,
-                     "SQL step failed for query '" + query + "': timed out after " +
-                         std::to_string(timeout_.count()) + " ms");
+          e = Status(ErrorCode::kIoError, "SQL step failed for query '" +
+                                              query + "': timed out after " +
+                                              std::to_string(timeout_.count()) +
+                                              " ms");
         }
         return e;
       }

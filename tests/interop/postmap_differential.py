@@ -12,10 +12,12 @@ MAPCTL_TEST_SCOPE chooses the matrix:
             MAPCTL_DIFF_TYPES with the default flags, in one folding mode
             that alternates from file to file and from type to type (so
             every file is built in both modes); every flag set of each type
-            (common.TYPE_FLAG_SETS) over FLAG_FILES, modes alternating;
+            (common.TYPE_FLAG_SETS) over one source made of FLAG_FILES, the
+            files whose outcome the flags change, modes alternating;
             `postmap -q KEY` for two keys of the first case of each type;
-            the -i/-d comparison for every input file and type, every mode
-            and flag set at least once per type (a diagonal, not the product).
+            the -i/-d comparison with one input made of every UPDATE_INPUTS
+            file, for every type that updates in place and every update flag
+            set, modes alternating.
   long      (meson --suite long) the full matrix: every file x type x mode
             x every flag set of the type; every update input x type x mode x
             update flag set; MAPCTL_INTEROP_QCAP (default 4) single-key
@@ -67,17 +69,25 @@ def label(n, ttype, mode, flags):
                              " ".join(flags) or "-")
 
 
+def mix(sources, names):
+    """One richer source made of several corpus files (each ends with a
+    newline and starts with a key, so none changes the others' lines)."""
+    return b"".join(sources[n] for n in names)
+
+
 def build_cases(tools, names, sources, full):
     cases = []
     singles_given = set()
 
-    def add(n, ttype, mode, flags):
+    def add(n, ttype, mode, flags, src=None):
         singles = common.qcap() if full else 0
         if not full and ttype not in singles_given and not flags:
             singles, _ = 2, singles_given.add(ttype)
-        cases.append(differential.Case(label(n, ttype, mode, flags), n, sources[n], mode,
-                                       flags, ttype, singles=singles))
+        cases.append(differential.Case(label(n, ttype, mode, flags), n,
+                                       sources[n] if src is None else src, mode, flags, ttype,
+                                       singles=singles))
 
+    flag_mix = mix(sources, FLAG_FILES)
     for t, ttype in enumerate(tools.types):
         if full:
             for n in names:
@@ -89,32 +99,33 @@ def build_cases(tools, names, sources, full):
         # file and from type to type: every file is built in both modes
         for i, n in enumerate(names):
             add(n, ttype, common.MODES[(i + t) % 2], [])
+        # every flag set of the type over the files each flag changes, as
+        # one source
         for f, flags in enumerate(common.TYPE_FLAG_SETS[ttype][1:]):
-            for j, n in enumerate(FLAG_FILES):
-                add(n, ttype, common.MODES[(j + f + t) % 2], flags)
+            add("flag_mix", ttype, common.MODES[(f + t) % 2], flags, flag_mix)
     return cases
 
 
 def update_cases(tools, cdir, full):
+    srcs = {}
+    for n in UPDATE_INPUTS:
+        with open(os.path.join(cdir, n), "rb") as f:
+            srcs[n] = f.read()
+    inputs = list(srcs.items()) if full else [("update_mix", mix(srcs, UPDATE_INPUTS))]
     cases = []
-    k = 0
-    for ttype in tools.types:
+    for t, ttype in enumerate(tools.types):
         if ttype == "cdb":
             continue
-        for n in UPDATE_INPUTS:
-            with open(os.path.join(cdir, n), "rb") as f:
-                src = f.read()
+        for n, src in inputs:
             combos = [(m, fl) for m in common.MODES for fl in UPDATE_FLAG_SETS]
             if not full:
-                # a diagonal: over the inputs of one type every mode and
-                # every flag set comes up; the next type starts elsewhere
-                combos = [combos[k % len(combos)]]
-                k += 3
-            for mode, flags in combos:
+                # every flag set once per type, the mode alternating
+                combos = [(common.MODES[(f + t) % 2], fl) for f, fl in enumerate(UPDATE_FLAG_SETS)]
+            for k, (mode, flags) in enumerate(combos):
                 lab = "%s [update %s %s %s]" % (n, ttype, mode, " ".join(flags) or "-")
                 cases.append(differential.UpdateCase(
                     lab, src, mode, flags, ttype, UPDATE_DELETES,
-                    singles=common.qcap() if full else 1))
+                    singles=common.qcap() if full else (2 if k == 0 else 0)))
     return cases
 
 

@@ -335,9 +335,10 @@ def plan(tools):
     return [(RICH_SEEDS, True, None)], True
 
 
-def sweep_cases(tools, cases, sources):
+def sweep_cases(tools, cases, sources, full):
     """The ICU folding sweep (the last line is an over-long key in UTF-8
-    mode only, so lmdb also runs it without that line)."""
+    mode only, so lmdb also runs it without that line). Every type in both
+    modes; lmdb also with -f and -n (long: on both sweeps in both modes)."""
     sweep = fold_sweep_source()
     sweep_ok = sweep[:sweep.rindex(b"\n", 0, len(sweep) - 1) + 1]
     for ttype in tools.types:
@@ -346,11 +347,19 @@ def sweep_cases(tools, cases, sources):
             sweeps = sweeps[1:]  # the long key is the interesting part
         for label, src in sweeps:
             sources[label] = src
-            for mode in common.MODES:
-                for flags in ([], ["-f"], ["-n"]) if ttype == "lmdb" else ([],):
-                    cases.append(differential.Case(
-                        "%s [%s %s %s]" % (label, ttype, mode, " ".join(flags) or "-"), "sweep",
-                        src, mode, flags, ttype, tag=(label, False, ttype)))
+            if ttype != "lmdb":
+                runs = [(m, []) for m in common.MODES]
+            elif full:
+                runs = [(m, f) for m in common.MODES for f in ([], ["-f"], ["-n"])]
+            else:
+                # -f and -n once each, on the sweep every key of which is stored
+                runs = [(m, []) for m in common.MODES]
+                if label == "fold-sweep":
+                    runs += [("utf8", ["-f"]), ("ascii", ["-n"])]
+            for mode, flags in runs:
+                cases.append(differential.Case(
+                    "%s [%s %s %s]" % (label, ttype, mode, " ".join(flags) or "-"), "sweep",
+                    src, mode, flags, ttype, tag=(label, False, ttype)))
 
 
 def main():
@@ -368,13 +377,10 @@ def main():
             sources[(s, rich)] = generate(s, rich, used)
         for t, ttype in enumerate(tools.types):
             for s in seeds if ttype == "lmdb" or type_seeds is None else type_seeds:
-                if ttype == "lmdb" or not rich:
-                    modes = common.MODES
-                else:
-                    modes = [common.MODES[(s + t) % 2]]
-                for mode in modes:
-                    for flags in flag_sets_for(s, ttype):
-                        covered["modes"].add(mode)
+                for f, flags in enumerate(flag_sets_for(s, ttype)):
+                    # small sources: both modes; rich ones: one, alternating
+                    for mode in common.MODES if not rich else [common.MODES[(s + f + t) % 2]]:
+                        covered["modes"].add((ttype, mode))
                         covered["flags"].add((ttype, tuple(flags)))
                         covered["prebuilt"].add(bool(s % 2))
                         # odd seeds rebuild over an existing table
@@ -384,7 +390,7 @@ def main():
                             "rnd", sources[(s, rich)], mode, flags, ttype,
                             prebuilt=bool(s % 2), tag=(s, rich, ttype)))
     if with_sweep:
-        sweep_cases(tools, cases, sources)
+        sweep_cases(tools, cases, sources, os.environ.get("MAPCTL_TEST_SCOPE") == "long")
     print("postmap: %s\nmapctl:  %s%s\ntypes: %s; %d cases" % (
         tools.postmap, tools.mapctl,
         "  (SELFTEST=%s)" % tools.selftest if tools.selftest else "", ",".join(tools.types),
@@ -394,8 +400,10 @@ def main():
         # The default run is small on purpose; it must not lose a feature.
         if FEATURES - used:
             problems.append("the seeds no longer exercise: %s" % " ".join(sorted(FEATURES - used)))
-        if covered["modes"] != set(common.MODES) or covered["prebuilt"] != {True, False}:
-            problems.append("the seeds miss a folding mode or the prebuilt path: %r" % covered)
+        modes = {(t, m) for t in tools.types for m in common.MODES}
+        if covered["modes"] != modes or covered["prebuilt"] != {True, False}:
+            problems.append("the seeds miss a type's folding mode or the prebuilt path: %r"
+                            % covered)
         for ttype in tools.types:
             sets = common.FLAG_SETS if ttype == "lmdb" else common.TYPE_FLAG_SETS[ttype]
             miss = [f for f in sets if (ttype, tuple(f)) not in covered["flags"]]

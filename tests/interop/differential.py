@@ -30,6 +30,7 @@ directory, so that equal tables of different cases share one reading.
 import concurrent.futures
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -135,9 +136,59 @@ def batch_build(tools, cfg, flags, cwd, tables):
 # Readers, once per distinct table
 
 
+# One `postmap -q - unionmap:{P, static:SEP, M}` answers every key from both
+# tables at once: Postfix's unionmap looks the key up in each table of the
+# list with the flags of the query and joins the results with commas, and
+# the static table in the middle always answers SEP, so "vP,SEP,vM",
+# "SEP,vM", "vP,SEP" and "SEP" say which table had the key and what it
+# gave. Only a clean answer is used (exit 0, no diagnostic other than the
+# table-independent non-UTF-8 key warning, every line decodable); anything
+# else reads each table with its own `postmap -q -`, as the long scope
+# always does.
+UNION_SEP = b"@@mapctl-union-sep-7f3a@@"
+_UNION_NOTE = re.compile(rb'^postmap: warning: unionmap:\{[^}]*\}: non-UTF-8 key ".*": '
+                         rb'malformed UTF-8 or invalid codepoint$')
+
+
+def _split_union(out, keys, rejected):
+    """(P's output, M's output) in `postmap -q -` form, or None. Every key
+    has a line, in order (the static table always answers), except the
+    `rejected` non-UTF-8 ones, which no table sees. Keys may hold TABs, so
+    a line is matched by its key, not split at a TAB."""
+    pout, mout = [], []
+    lines = out.split(b"\n")[:-1]
+    i = skipped = 0
+    for k in keys:
+        if i >= len(lines) or not lines[i].startswith(k + b"\t"):
+            skipped += 1
+            continue
+        v = lines[i][len(k) + 1:]
+        i += 1
+        if v == UNION_SEP:
+            continue
+        if v.startswith(UNION_SEP + b","):
+            mout.append(k + b"\t" + v[len(UNION_SEP) + 1:])
+        elif v.endswith(b"," + UNION_SEP):
+            pout.append(k + b"\t" + v[:-len(UNION_SEP) - 1])
+        else:
+            pv, sep, mv = v.partition(b"," + UNION_SEP + b",")
+            if not sep or UNION_SEP in mv:
+                return None
+            pout.append(k + b"\t" + pv)
+            mout.append(k + b"\t" + mv)
+    if i != len(lines) or skipped != rejected:
+        return None
+    return [b"".join(x + b"\n" for x in o) for o in (pout, mout)]
+
+
 class Reads:
-    def __init__(self, tools, cfgs):
+    def __init__(self, tools, cfgs, union=True):
         self.tools, self.cfgs = tools, cfgs
+        # MAPCTL_INTEROP_UNION_CHECK=1: also read each table alone and fail
+        # if the union's answer differs (a self-test of the shortcut)
+        self.union = union
+        self.union_check = os.environ.get("MAPCTL_INTEROP_UNION_CHECK") == "1"
+        self.union_used = self.union_fallback = 0
         self._cache = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -179,6 +230,33 @@ class Reads:
                hashlib.sha256(stdin if many else keys).digest(), many)
         return self._cached(key, lambda: run_postmap(
             [self.tools.postmap, "-c", self.cfgs[mode]] + qflags + q + [table], cwd, stdin))
+
+    def query_both(self, ttype, mode, qflags, pdir, mdir, name, keys):
+        """`postmap -q -` of keys on both tables through one unionmap call:
+        ((rc, out, err) of P, same of M), or None when it cannot say."""
+        top = os.path.commonpath([pdir, mdir])
+        rel = [os.path.relpath(os.path.join(d, name), top) for d in (pdir, mdir)]
+        if any(c in r for r in rel for c in ",{} \t"):
+            return None
+        table = "unionmap:{%s:%s,static:%s,%s:%s}" % (ttype, rel[0], UNION_SEP.decode(),
+                                                      ttype, rel[1])
+        stdin = b"\n".join(keys) + b"\n"
+        rc, out, err = run_postmap([self.tools.postmap, "-c", self.cfgs[mode]] + qflags +
+                                   ["-q", "-", table], top, stdin)
+        both = None
+        notes = err.split(b"\n")[:-1]
+        if rc == 0 and all(_UNION_NOTE.match(ln) for ln in notes):
+            outs = _split_union(out, keys, len(notes))
+            if outs is not None:
+                # the non-UTF-8 warnings come before any table is consulted,
+                # the same for both: keep them as both tables' stderr
+                both = tuple((0 if o else 1, o, err) for o in outs)
+        with self._lock:
+            if both is None:
+                self.union_fallback += 1
+            else:
+                self.union_used += 1
+        return both
 
 
 def compare_tables(reads, ttype, ptab, mtab, res, ordered=True):
@@ -249,8 +327,20 @@ def compare_queries(reads, mode, qflags, ttype, name, pdir, mdir, keys, singles,
     """postmap -q - with all keys, postmap -q KEY with `singles` of them."""
     if not keys:
         return
-    pq = reads.query(ttype, mode, qflags, pdir, name, keys)
-    mq = reads.query(ttype, mode, qflags, mdir, name, keys)
+    sfx = SUFFIX[ttype]
+    both = None
+    if reads.union and (reads.digest(os.path.join(pdir, name + sfx)) !=
+                        reads.digest(os.path.join(mdir, name + sfx))):
+        both = reads.query_both(ttype, mode, qflags, pdir, mdir, name, keys)
+    if both is None or reads.union_check:
+        pq = reads.query(ttype, mode, qflags, pdir, name, keys)
+        mq = reads.query(ttype, mode, qflags, mdir, name, keys)
+        if both is not None and (both[0][:2], both[1][:2]) != (pq[:2], mq[:2]):
+            res.fail("self-test: the unionmap reading differs from reading each table alone",
+                     ["      union  : %s" % show(both, 400),
+                      "      alone  : %s" % show((pq, mq), 400)])
+    else:
+        pq, mq = both
     if pq != mq:
         det = ["      exit: %d vs %d" % (pq[0], mq[0])]
         det += diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"))
@@ -498,11 +588,12 @@ def _chunks(lst, n):
     return [lst[i:i + n] for i in range(0, len(lst), n)]
 
 
-def run_cases(tools, cfgs, cases, updates=(), on_result=None):
+def run_cases(tools, cfgs, cases, updates=(), on_result=None, union=True):
     """Run every Case and UpdateCase; on_result(Result) in the order given
-    (cases first). Returns the Reads cache (for its hit counts)."""
+    (cases first). union: read both tables of a case with one unionmap
+    query where it can. Returns the Reads cache (for its counts)."""
     root = tempfile.mkdtemp(prefix="mapctl-interop-", dir=common.tmp_base())
-    reads = Reads(tools, cfgs)
+    reads = Reads(tools, cfgs, union)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs())
     try:
         proot, mroot, uroot = (os.path.join(root, s) for s in ("p", "m", "u"))

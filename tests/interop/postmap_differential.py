@@ -159,14 +159,16 @@ def main(argv):
             common.report_failure(res)
 
     try:
-        reads = differential.run_cases(tools, cfgs, cases, updates, on_result)
+        reads = differential.run_cases(tools, cfgs, cases, updates, on_result, union=not full)
     finally:
         cfgs.cleanup()
     if failed_files:
         print("corpus files with failures: %s" % " ".join(sorted(failed_files)))
         print("(sources are in %s)" % cdir)
-    print("%d build cases, %d update cases, %d readings reused of %d; %.1fs" % (
-        len(cases), len(updates), reads.hits, reads.hits + reads.misses, time.time() - t0))
+    print("%d build cases, %d update cases; %d readings reused of %d; %d unionmap readings, "
+          "%d fell back; %.1fs" % (len(cases), len(updates), reads.hits,
+                                   reads.hits + reads.misses, reads.union_used,
+                                   reads.union_fallback, time.time() - t0))
     print("processes: %s" % common.procs_summary())
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -434,13 +434,15 @@ def main():
                   % (ttype, seed, " MAPCTL_RANDOM_RICH=1" if rich else "", sys.argv[0]))
 
     try:
-        reads = differential.run_cases(tools, cfgs, cases, (), on_result)
+        reads = differential.run_cases(tools, cfgs, cases, (), on_result,
+                                       union=os.environ.get("MAPCTL_TEST_SCOPE") != "long")
     finally:
         cfgs.cleanup()
     if bad:
         print("failing seeds: %s" % ",".join(sorted(bad)))
-    print("%d readings reused of %d; %.1fs" % (reads.hits, reads.hits + reads.misses,
-                                               time.time() - t0))
+    print("%d readings reused of %d; %d unionmap readings, %d fell back; %.1fs" % (
+        reads.hits, reads.hits + reads.misses, reads.union_used, reads.union_fallback,
+        time.time() - t0))
     print("processes: %s" % common.procs_summary())
     print("%d passed, %d failed" % (passed, failed + len(problems)))
     return 1 if failed or problems else 0

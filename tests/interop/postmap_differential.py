@@ -20,7 +20,7 @@ MAPCTL_TEST_SCOPE chooses the matrix:
             set, modes alternating.
   long      (meson --suite long) the full matrix: every file x type x mode
             x every flag set of the type; every update input x type x mode x
-            update flag set; MAPCTL_INTEROP_QCAP (default 4) single-key
+            update flag set; MAPCTL_INTEROP_QCAP (default 1) single-key
             queries per case.
 
 Naming corpus files on the command line runs the long matrix over them.

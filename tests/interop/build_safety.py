@@ -34,9 +34,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safety_common import (  # noqa: E402
-    POSTMAP, Result, TEMP_RE, TestFailure, check, check_no_sanitizer, check_one_clear_error, current_meta,
-    expected_value, flock_held, gen_source, message_lines, popen, read, require_tools,
-    run, run_all, snapshot, temp_files, test, wait_for, write, LMDB_MAGIC)
+    Result, TestFailure, check, check_one_clear_error, current_meta, expected_value,
+    flock_held, gen_source, message_lines, popen, read, require_tools, run, run_all,
+    snapshot, temp_files, test, wait_for, write, LMDB_MAGIC)
 
 require_tools(postmap=True)
 

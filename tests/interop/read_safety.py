@@ -28,7 +28,6 @@ import fcntl
 import os
 import random
 import shutil
-import stat
 import struct
 import subprocess
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safety_common import (  # noqa: E402
     MAPCTL, PAGE, check, check_no_sanitizer, check_one_clear_error, current_meta,
     expected_value, fcntl_wrlock_free, gen_source, message_lines, meta_info, popen, read,
-    require_tools, run, run_all, scaled, test, wait_for, write)
+    require_tools, run_all, scaled, test, write)
 
 require_tools(postmap=True)
 

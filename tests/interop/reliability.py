@@ -109,21 +109,35 @@ def verify(ctx, ttype, t, where):
 
 
 def timed_kill(ctx, args, delay, stdin=None):
-    """Start mapctl ARGS, SIGKILL it after `delay` s (if still running).
-    Returns True if it was killed, False if it had finished."""
+    """Start mapctl ARGS, SIGKILL it `delay` s after its start (if still
+    running). Returns True if it was killed, False if it had finished."""
     p = popen([MAPCTL] + args, env=ctx.env, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if stdin:
-        # the batch is small: the pipe takes it whole, the build reads it
-        p.stdin.write(stdin)
-        p.stdin.close()
+    t0 = time.monotonic()
+
+    def feed():
+        try:
+            p.stdin.write(stdin)
+            p.stdin.close()
+        except BrokenPipeError:
+            # killed before it read the whole batch
+            try:
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    feeder = threading.Thread(target=feed) if stdin else None
+    if feeder:
+        feeder.start()
     try:
-        p.wait(timeout=delay)
+        p.wait(timeout=max(0, delay - (time.monotonic() - t0)))
         killed = False
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
         killed = True
+    if feeder:
+        feeder.join()
     err = p.stderr.read()
     p.stderr.close()
     if not killed:

@@ -685,11 +685,12 @@ Status Consistency::Run() {
   }
   if (stop) return Status::Ok();
 
-  for (std::string_view v : {std::string_view(m_->config->Get("relayhost"))}) {
-    for (const Destination& d : ParseDestinations(v)) {
-      host_keys_.insert(d.nexthop);
-      host_keys_.insert(d.domain);
-    }
+  // Get() returns a new string: it must outlive the destinations parsed
+  // from it (a temporary in a range-for initializer dies before the body).
+  const std::string relayhost = m_->config->Get("relayhost");
+  for (const Destination& d : ParseDestinations(relayhost)) {
+    host_keys_.insert(d.nexthop);
+    host_keys_.insert(d.domain);
   }
   std::unordered_set<std::string_view> seen_values;  // most values repeat
   for (const ListTable& t : m_->relay.tables) {

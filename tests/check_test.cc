@@ -366,6 +366,18 @@ TEST_F(CheckTest, PlaintextAuth) {
   EXPECT_EQ(Named(Sources("", pw), "plaintext-auth").size(), 1u);
 }
 
+// relayhost's next hop and domain are host keys of the credential map, not
+// bare senders. Under ASan this failed with a heap-use-after-free: the
+// value was parsed from a temporary string that had already died (the
+// name is long enough to live on the heap).
+TEST_F(CheckTest, ACredentialKeyNamingTheRelayhostIsNotASender) {
+  const std::string host = "relayhostwithoutanydotsinitsname";
+  config_.Set("relayhost", host);
+  std::string pw = Write("pw", host + " default:secret\n");
+  std::vector<Finding> f = Sources("", pw);
+  for (const Finding& x : f) ADD_FAILURE() << x.check << ": " << x.message;
+}
+
 TEST_F(CheckTest, BerkeleyDbReferences) {
   CheckReport r = MainCf(
       "virtual_alias_maps = hash:$config_directory/virtual\n"

@@ -58,8 +58,8 @@ void AddPaths(std::string_view value, std::vector<std::string>* out) {
 
 std::string MaskCredential(std::string_view value) {
   std::size_t colon = value.find(':');
-  std::string out(colon == std::string_view::npos ? value
-                                                  : value.substr(0, colon));
+  if (colon == std::string_view::npos) return "****";
+  std::string out(value.substr(0, colon));
   out += ":****";
   return out;
 }

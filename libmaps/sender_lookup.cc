@@ -545,6 +545,7 @@ void SenderResolver::ResolveCredentials(SenderResolution* out) {
     c.username.assign(value.substr(0, colon));
     c.password.clear();
     if (colon != value.npos) c.password.assign(value.substr(colon + 1));
+    c.malformed = colon == value.npos;
     c.table.assign(password_maps_.table(t).display());
     c.table_name.assign(password_maps_.table(t).name());
     c.table_index = t;

@@ -101,7 +101,16 @@ TEST(RelayValueTest, ParseNextHopKeepsTheSpelling) {
 
 TEST(SecretsTest, MaskShowsOnlyTheUsername) {
   EXPECT_EQ(MaskCredential("AKIAEXAMPLE:pa:ss"), "AKIAEXAMPLE:****");
-  EXPECT_EQ(MaskCredential("justuser"), "justuser:****");
+  EXPECT_EQ(MaskCredential(":pw"), ":****");
+}
+
+// "relayuser PWLEAK" is "relayuser:PWLEAK" with the ':' mistyped: smtp(8)
+// would send PWLEAK as the username, but it is a password. None of it shows.
+TEST(SecretsTest, AValueWithoutAColonMasksWhole) {
+  EXPECT_EQ(MaskCredential("PWLEAK"), "****");
+  EXPECT_EQ(MaskCredential(""), "****");
+  EXPECT_TRUE(IsMalformedCredential("PWLEAK"));
+  EXPECT_FALSE(IsMalformedCredential("user:PWLEAK"));
 }
 
 TEST(SecretsTest, CredentialTablesNamedByMainCfAndMasterCf) {

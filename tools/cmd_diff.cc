@@ -168,8 +168,15 @@ int RunDiff(const DiffArgs& args) {
             mask ? MaskCredential(old_value) : std::string(old_value);
         std::string new_shown =
             mask ? MaskCredential(new_value) : std::string(new_value);
-        bool password_changed = mask && op == DiffOp::kChanged &&
+        // A value without ':' masks whole ("****"): see MaskCredential().
+        const bool old_malformed = mask && op != DiffOp::kAdded &&
+                                   IsMalformedCredential(old_value);
+        const bool new_malformed = mask && op != DiffOp::kRemoved &&
+                                   IsMalformedCredential(new_value);
+        const bool same_shown = mask && op == DiffOp::kChanged &&
                                 old_shown == new_shown;
+        const bool password_changed = same_shown && !old_malformed;
+        const bool value_changed = same_shown && old_malformed;
         const char* sign = op == DiffOp::kAdded     ? "+"
                            : op == DiffOp::kRemoved ? "-"
                                                     : "~";
@@ -184,9 +191,13 @@ int RunDiff(const DiffArgs& args) {
             out += ", \"new\": ";
             AppendJsonString(&out, new_shown);
             if (password_changed) out += ", \"password_changed\": true";
+            if (value_changed) out += ", \"value_changed\": true";
+            if (old_malformed) out += ", \"old_malformed\": true";
+            if (new_malformed) out += ", \"new_malformed\": true";
           } else {
             out += ", \"value\": ";
             AppendJsonString(&out, op == DiffOp::kAdded ? new_shown : old_shown);
+            if (old_malformed || new_malformed) out += ", \"malformed\": true";
           }
           out += "}\n";
         } else {
@@ -198,6 +209,17 @@ int RunDiff(const DiffArgs& args) {
           if (op == DiffOp::kChanged) out += '\t';
           if (op != DiffOp::kRemoved) AppendEscaped(&out, new_shown);
           if (password_changed) out += " (password changed)";
+          if (value_changed) out += " (value changed)";
+          if (old_malformed || new_malformed) {
+            out += " (";
+            if (op == DiffOp::kChanged) {
+              out += old_malformed && new_malformed ? "old and new "
+                     : old_malformed                ? "old "
+                                                    : "new ";
+            }
+            out += kMalformedCredentialNote;
+            out += ')';
+          }
           out += '\n';
         }
         flush(false);

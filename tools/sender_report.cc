@@ -4,12 +4,16 @@
 
 #include "sender_report.h"
 
+#include "mapctl/secrets.h"
 #include "output.h"
 
 namespace mapctl::cli {
 namespace {
 
+// A value without ':' (malformed) is all username, most likely a password
+// whose ':' was mistyped: masked, none of it shows.
 std::string Shown(const Credentials& c, bool show_secrets) {
+  if (c.malformed) return show_secrets ? c.username : "****";
   return c.username + ":" + (show_secrets ? c.password : "****");
 }
 
@@ -43,8 +47,14 @@ void JsonCredentials(std::string* out, const std::optional<Credentials>& c,
     return;
   }
   out->push_back('{');
-  JsonField(out, "username", c->username, true);
+  if (c->malformed && !show_secrets) {
+    out->append("\"username\": null");
+  } else {
+    JsonField(out, "username", c->username, true);
+  }
   if (show_secrets) JsonField(out, "password", c->password);
+  out->append(", \"malformed\": ");
+  out->append(c->malformed ? "true" : "false");
   JsonField(out, "table", c->table);
   JsonField(out, "key", c->key);
   JsonField(out, "matched_by", MatchedByName(c->matched_by));
@@ -155,6 +165,7 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
     case CredentialState::kFound: {
       const Credentials& c = *d.credentials;
       Line(out, label, Shown(c, o.show_secrets));
+      if (c.malformed) Line(out, "", std::string(kMalformedCredentialNote));
       std::string from = "from smtp_sasl_password_maps " + c.table + ", key \"" +
                          c.key + "\" (" + std::string(MatchedByName(c.matched_by)) +
                          " key)";
@@ -178,6 +189,9 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
         Line(out, "", "otherwise " + Shown(*d.credentials, o.show_secrets) +
                           " from " + d.credentials->table + ", key \"" +
                           d.credentials->key + "\"");
+        if (d.credentials->malformed) {
+          Line(out, "", std::string(kMalformedCredentialNote));
+        }
       }
       break;
     case CredentialState::kUnsupported:

@@ -18,10 +18,21 @@
 
 namespace mapctl {
 
-// "user:password" -> "user:****"; a value without ':' is all username
-// (smtp(8): empty password) and prints as "value:****" too, so a masked
-// value never shows more than the username.
+// "user:password" -> "user:****". A value without ':' is malformed:
+// smtp(8) sends all of it as the username with an empty password
+// (smtp_sasl_glue.c splits at the first ':'), and it is most likely a
+// password whose ':' was mistyped, so it masks as "****" whole.
 MAPCTL_EXPORT std::string MaskCredential(std::string_view value);
+
+// Whether `value` has no ':' (MaskCredential() shows none of it).
+inline bool IsMalformedCredential(std::string_view value) {
+  return value.find(':') == std::string_view::npos;
+}
+
+// What a masked malformed value is printed with.
+inline constexpr std::string_view kMalformedCredentialNote =
+    "malformed: no ':' in the value; Postfix sends all of it as the "
+    "username, with an empty password";
 
 // The path a table name refers to, as mapctl compares tables: "proxy:"
 // and "type:" removed, a .lmdb/.cdb/.db suffix removed, made absolute, and

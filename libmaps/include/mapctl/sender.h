@@ -108,6 +108,8 @@ enum class CredentialState : std::uint8_t {
 MAPCTL_EXPORT std::string_view CredentialStateName(CredentialState s) noexcept;
 
 struct Credentials {
+  // smtp_sasl_glue.c splits the value at the first ':'; a value without
+  // one is all username, with an empty password (`malformed`).
   std::string username;
   std::string password;    // secret: print only when asked to
   std::string table;       // display form (inline:/static: masked)
@@ -118,6 +120,9 @@ struct Credentials {
   // The sender's credentials go to a relay that did not come from the
   // sender map (relayhost or the recipient's domain).
   bool to_default_relay = false;
+  // The value has no ':'. It is most likely "user:password" mistyped, so
+  // the username is a secret too: print it only when asked to.
+  bool malformed = false;
 };
 
 // One element of the relay list: smtp(8) tries them in order.

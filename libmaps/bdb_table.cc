@@ -95,7 +95,7 @@ thread_local std::string* g_messages = nullptr;
 void CollectMessage(const DB_ENV*, const char*, const char* msg) {
   if (g_messages == nullptr || msg == nullptr) return;
   if (!g_messages->empty()) g_messages->push_back('\n');
-  g_messages->append(msg);
+  g_messages->append(bdb::CleanDbMessage(msg));
 }
 
 // Informational output (verify prints page dumps this way) would go to
@@ -269,6 +269,30 @@ Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted) {
         " bytes, the table needs " + std::to_string(needed) + ")");
   }
   return mc;
+}
+
+std::string CleanDbMessage(std::string_view text) {
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '0' && i + 1 < text.size() &&
+        (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+        (i == 0 || !hex(text[i - 1]))) {
+      std::size_t j = i + 2;
+      while (j < text.size() && hex(text[j])) ++j;
+      if (j - (i + 2) >= 5) {
+        out += "<pointer>";
+        i = j;
+        continue;
+      }
+    }
+    out.push_back(text[i++]);
+  }
+  return out;
 }
 
 Status Flock(int fd, int op, const std::string& name) {

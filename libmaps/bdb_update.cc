@@ -61,7 +61,7 @@ thread_local std::string* g_messages = nullptr;
 void CollectMessage(const DB_ENV*, const char*, const char* msg) {
   if (g_messages == nullptr || msg == nullptr) return;
   if (!g_messages->empty()) g_messages->push_back('\n');
-  g_messages->append(msg);
+  g_messages->append(bdb::CleanDbMessage(msg));
 }
 void DropMessage(const DB_ENV*, const char*) {}
 
@@ -234,7 +234,7 @@ Result<UpdateReport> AddToBdbTable(const TableSpec& spec,
         report.diagnostics.push_back(
             {Severity::kWarning, DiagnosticKind::kDuplicate,
              std::string(origin), e.line(),
-             "duplicate entry: \"" + std::string(e.key()) + "\""});
+             "duplicate entry: \"" + Excerpt(e.key()) + "\""});
       }
       continue;
     }

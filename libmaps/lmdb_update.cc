@@ -128,7 +128,7 @@ Result<UpdateReport> AddToLmdbTable(const TableSpec& spec,
           report.diagnostics.push_back(
               {Severity::kWarning, DiagnosticKind::kDuplicate,
                std::string(origin), e.line(),
-               "duplicate entry: \"" + std::string(e.key()) + "\""});
+               "duplicate entry: \"" + Excerpt(e.key()) + "\""});
         }
         rc = MDB_SUCCESS;
         continue;

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "bdb_meta.h"
 #include "mapctl/table.h"
 #include "mapctl/update.h"
 #include "table_backends.h"
@@ -511,6 +512,19 @@ TEST(BdbUpdateTest, CdbStaysRefused) {
       DeleteFromTable(spec, std::vector<std::string>{"k"}, NulMode::kDefault);
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code(), ErrorCode::kUnsupported);
+}
+
+// Berkeley DB's own text (the detail in a message) has its buffer
+// addresses replaced; short hex numbers (flags, page types) stay.
+TEST(BdbMessageTest, PointerValuesAreReplaced) {
+  EXPECT_EQ(bdb::CleanDbMessage(
+                "BDB0137 write: 0x56203b706b70, 4096: No space left on device"),
+            "BDB0137 write: <pointer>, 4096: No space left on device");
+  EXPECT_EQ(bdb::CleanDbMessage("a 0X7FFD1234ABCD and 0x7f00deadbeef0"),
+            "a <pointer> and <pointer>");
+  EXPECT_EQ(bdb::CleanDbMessage("page 7: bad flags 0x2 (0x1f)"),
+            "page 7: bad flags 0x2 (0x1f)");
+  EXPECT_EQ(bdb::CleanDbMessage("BDB0xx 10x12345"), "BDB0xx 10x12345");
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, BdbTableTest,

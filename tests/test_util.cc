@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -127,6 +129,55 @@ bool Mentions(const std::vector<std::string>& problems, std::string_view text) {
     if (p.find(text) != std::string::npos) return true;
   }
   return false;
+}
+
+std::string Postmap(const std::filesystem::path& conf_dir) {
+  const char* env = std::getenv("POSTMAP");
+  std::string postmap =
+      env != nullptr && *env != '\0' ? env : "/usr/sbin/postmap";
+  if (access(postmap.c_str(), X_OK) != 0) return "";
+  const std::string cf = (conf_dir / "main.cf").string();
+  WriteBytes(cf, "compatibility_level = 3.6\n");
+  struct utimbuf old = {1000000000, 1000000000};
+  utime(cf.c_str(), &old);
+  return postmap;
+}
+
+int RunProgram(const std::vector<std::string>& argv, std::string_view input,
+               std::string* out) {
+  int in_pipe[2], out_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return -1;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    std::vector<char*> args;
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  // The child reads all of stdin before it writes much: write, then read.
+  std::size_t off = 0;
+  while (off < input.size()) {
+    ssize_t n = write(in_pipe[1], input.data() + off, input.size() - off);
+    if (n <= 0) break;
+    off += static_cast<std::size_t>(n);
+  }
+  close(in_pipe[1]);
+  char buf[65536];
+  for (ssize_t n; (n = read(out_pipe[0], buf, sizeof buf)) > 0;) {
+    if (out != nullptr) out->append(buf, static_cast<std::size_t>(n));
+  }
+  close(out_pipe[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
 }
 
 }  // namespace mapctl::testing

@@ -82,6 +82,16 @@ class FakeReader : public TableReader {
 // Whether any problem text contains `text`.
 bool Mentions(const std::vector<std::string>& problems, std::string_view text);
 
+// The real postmap ($POSTMAP, else /usr/sbin/postmap), with a main.cf of
+// its own in `conf_dir` (written and backdated, so postmap does not wait
+// for it to settle); empty when postmap is not installed.
+std::string Postmap(const std::filesystem::path& conf_dir);
+
+// Runs argv (argv[0] a path) with `input` on stdin and stdout into *out
+// (if not null); its exit status, or -1 when it died or could not run.
+int RunProgram(const std::vector<std::string>& argv, std::string_view input,
+               std::string* out);
+
 }  // namespace mapctl::testing
 
 #define EXPECT_OK(expr)                                          \

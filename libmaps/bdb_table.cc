@@ -40,9 +40,10 @@
 #include <string>
 
 #include "atomic_file.h"
-#include "mapctl/table.h"
 #include "bdb_meta.h"
+#include "mapctl/table.h"
 #include "table_backends.h"
+#include "write_error.h"
 
 #ifdef MAPCTL_HAVE_BDB
 #include <db.h>
@@ -126,10 +127,9 @@ Status FromDb(int rc, const std::string& what, const MessageScope* scope) {
   if (scope != nullptr && !scope->text().empty()) {
     detail = scope->text().substr(0, scope->text().find('\n'));
   }
-  if (rc > 0) {
-    Status st = Status::IoError(what, rc);
-    if (detail.empty()) return st;
-    return Status(st.code(), st.message() + " (" + detail + ")");
+  if (rc > 0) {  // an errno: kept in the Status
+    if (detail.empty()) return Status::IoError(what, rc);
+    return Status::IoError(what + " (" + detail + ")", rc);
   }
   std::string msg = what + ": " + db_strerror(rc);
   if (!detail.empty()) msg += " (" + detail + ")";
@@ -565,7 +565,10 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
       rc != 0) {
     db.release();
     raw->close(raw, 0);
-    return FromDb(rc, "open database " + out.temp_path(), &scope);
+    // libdb writes the meta page here: a full disk shows up already.
+    return ExplainBuildFailure(
+        FromDb(rc, "open database " + out.temp_path(), &scope), out.fd(),
+        target);
   }
   scope.clear();  // its complaint about the empty file is expected
   int dbfd = -1;
@@ -588,10 +591,12 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
     DBT k = ToDbt(e.key().data(), e.key().size() + nul);
     DBT v = ToDbt(e.value().data(), e.value().size() + nul);
     if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
-      return FromDb(rc,
-                    "write " + out.temp_path() + " (entry at line " +
-                        std::to_string(e.line()) + ")",
-                    &scope);
+      return ExplainBuildFailure(
+          FromDb(rc,
+                 "write " + out.temp_path() + " (entry at line " +
+                     std::to_string(e.line()) + ")",
+                 &scope),
+          out.fd(), target);
     }
     if (options.progress && i + 1 >= next_progress) {
       options.progress(i + 1, total);
@@ -601,7 +606,8 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
   // Close writes the cache back; Commit() then syncs the same inode.
   db.release();
   if (int rc = raw->close(raw, 0); rc != 0) {
-    return FromDb(rc, "close " + out.temp_path(), &scope);
+    return ExplainBuildFailure(FromDb(rc, "close " + out.temp_path(), &scope),
+                               out.fd(), target);
   }
   if (options.progress) options.progress(total, total);
   return out.Commit();

@@ -5,6 +5,12 @@
 // each lookup. Without LMDB's own lock file, that lock is what keeps a
 // reader off pages a writer is reusing. We hold it for one transaction
 // that covers the whole batch.
+//
+// A batch that fails (a full disk, the file size limit, an I/O error)
+// leaves the table as it was: LMDB writes the meta page last, so the
+// committed tree is the old one. The pages the batch wrote past the old
+// end of the file are then garbage that would keep the disk full, and are
+// cut off again (CutBack below says when that is safe).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,6 +23,7 @@
 #include "lmdb_handle.h"
 #include "table_backends.h"
 #include "update_backends.h"
+#include "write_error.h"
 
 namespace mapctl {
 namespace {
@@ -25,7 +32,8 @@ constexpr int kMaxGrowths = 40;
 
 // An open table file with Postfix's exclusive lock; LMDB opened through
 // our descriptor. Closing LMDB's descriptors drops the process's fcntl
-// locks on the file, so the environment is closed last, after the commit.
+// locks on the file, so the environment is closed last, after the commit
+// (and after any cut-back).
 class LockedLmdb {
  public:
   // `extra`: bytes the batch may add to the file; the map gets room for
@@ -48,6 +56,9 @@ class LockedLmdb {
     // Again under the lock: another writer may have committed meanwhile.
     Result<lmdb::FileCheck> check = lmdb::CheckFile(t.fd_, t.name_);
     if (!check) return check.error();
+    t.size_before_ = check->file_size;
+    t.txnid_before_ = check->meta.txnid;
+    t.page_size_ = check->page_size;
     t.map_size_ =
         static_cast<std::size_t>(check->file_size) + 2 * extra + (1 << 20);
     std::string proc = "/proc/self/fd/" + std::to_string(t.fd_);
@@ -66,6 +77,9 @@ class LockedLmdb {
       : name_(std::move(o.name_)),
         fd_(std::exchange(o.fd_, -1)),
         map_size_(o.map_size_),
+        size_before_(o.size_before_),
+        txnid_before_(o.txnid_before_),
+        page_size_(o.page_size_),
         env_(std::move(o.env_)) {}
   ~LockedLmdb() {
     env_.reset();
@@ -73,13 +87,17 @@ class LockedLmdb {
   }
 
   const std::string& name() const { return name_; }
+  std::uint64_t size_before() const { return size_before_; }
+  std::uint32_t page_size() const { return page_size_; }
 
   // Runs `body(txn, dbi)` (returning Status) in one write transaction and
   // commits it, then syncs. On MDB_MAP_FULL, from the body or the commit,
   // the transaction is rolled back, the map doubled and the body run
-  // again.
+  // again. On any other failure the file is cut back (CutBack) and the
+  // error names the table; `verb` is "update" or "delete from".
   template <typename Body>
-  Status Run(Body body) {
+  Status Run(std::string_view verb, Body body) {
+    const std::string what = std::string(verb) + " " + name_;
     for (int growths = 0;; ++growths) {
       Status st = RunOnce(body);
       if (st.code() == ErrorCode::kTableFull && growths < kMaxGrowths) {
@@ -89,11 +107,18 @@ class LockedLmdb {
         if (st.ok()) continue;
       }
       if (st.ok()) break;
-      return st;
+      const int cause = WriteFailureCause(st, fd_);  // before space is freed
+      const bool cut = CutBack();
+      return NameWriteFailure(st, cause, what, cut ? "table unchanged" : "");
     }
     // Committed. LMDB synced before it wrote the meta page; this makes the
     // meta page itself durable.
-    return lmdb::FromMdb(mdb_env_sync(env_.get(), 1), "sync " + name_);
+    if (Status st = lmdb::FromMdb(mdb_env_sync(env_.get(), 1), "sync");
+        !st.ok()) {
+      return NameWriteFailure(st, WriteFailureCause(st, fd_), "sync " + name_,
+                              "");
+    }
+    return Status::Ok();
   }
 
  private:
@@ -110,9 +135,34 @@ class LockedLmdb {
     return txn->Commit();  // the handle is gone either way
   }
 
+  // After a failed batch: truncates the file back to its size before the
+  // batch, and says whether the table is as it was. That is safe when the
+  // newest meta page on file is still the one the batch started from (the
+  // commit never reached it): then neither meta page refers to a page
+  // past the old end, and we hold the exclusive lock, so no reader is on
+  // the file. If LMDB failed while writing the meta page itself and could
+  // not restore it, the meta page shows another transaction and the file
+  // is left as it is.
+  bool CutBack() {
+    Result<lmdb::FileCheck> now = lmdb::CheckFile(fd_, name_);
+    if (!now) return false;
+    for (const lmdb::MetaInfo& m : now->metas) {
+      if (m.txnid > txnid_before_ ||
+          (m.last_pg + 1) * static_cast<std::uint64_t>(now->page_size) >
+              size_before_) {
+        return false;
+      }
+    }
+    if (now->file_size <= size_before_) return true;
+    return ftruncate(fd_, static_cast<off_t>(size_before_)) == 0;
+  }
+
   std::string name_;
   int fd_ = -1;
   std::size_t map_size_ = 0;
+  std::uint64_t size_before_ = 0;
+  std::uint64_t txnid_before_ = 0;
+  std::uint32_t page_size_ = 4096;
   lmdb::EnvPtr env_;
 };
 
@@ -153,7 +203,7 @@ Result<UpdateReport> AddToLmdbTable(const TableSpec& spec,
   UpdateReport report;
   const unsigned flags =
       options.duplicates == DuplicatePolicy::kLast ? 0 : MDB_NOOVERWRITE;
-  MAPCTL_RETURN_IF_ERROR(table->Run([&](MDB_txn* txn, MDB_dbi dbi) {
+  MAPCTL_RETURN_IF_ERROR(table->Run("update", [&](MDB_txn* txn, MDB_dbi dbi) {
     report = UpdateReport{};
     for (const Entry& e : entries) {
       // Entry keeps a NUL just past each view: "key\0" without a copy.
@@ -170,8 +220,8 @@ Result<UpdateReport> AddToLmdbTable(const TableSpec& spec,
         continue;
       }
       if (rc != MDB_SUCCESS) {
-        return lmdb::FromMdb(rc, "update " + table->name() + " (entry at line " +
-                                     std::to_string(e.line()) + ")");
+        return lmdb::FromMdb(
+            rc, "mdb_put (entry at line " + std::to_string(e.line()) + ")");
       }
       ++report.written;
     }
@@ -194,7 +244,7 @@ Result<std::size_t> DeleteFromLmdbTable(const TableSpec& spec,
   if (!table) return table.error();
   std::size_t deleted = 0;
   MAPCTL_RETURN_IF_ERROR(
-      table->Run([&](MDB_txn* txn, MDB_dbi dbi) -> Status {
+      table->Run("delete from", [&](MDB_txn* txn, MDB_dbi dbi) -> Status {
         // As dict_lmdb deletes: "key\0" first, then "key"; the first form
         // that hits is the only one tried afterwards.
         bool with_nul = nul != NulMode::kWithout;
@@ -206,7 +256,7 @@ Result<std::size_t> DeleteFromLmdbTable(const TableSpec& spec,
           int rc = mdb_del(txn, dbi, &v, nullptr);
           if (rc == MDB_SUCCESS) return true;
           if (rc == MDB_NOTFOUND) return false;
-          return lmdb::FromMdb(rc, "delete " + table->name());
+          return lmdb::FromMdb(rc, "mdb_del");
         };
         for (const std::string& key : keys) {
           if (key.empty()) continue;

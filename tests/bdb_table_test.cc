@@ -514,6 +514,59 @@ TEST(BdbUpdateTest, CdbStaysRefused) {
   EXPECT_EQ(d.error().code(), ErrorCode::kUnsupported);
 }
 
+// A batch that cannot be written (the file size limit: EFBIG, as a full
+// disk gives ENOSPC) names the table and the cause, and the file is as it
+// was, byte for byte: the growth is reserved before libdb writes a page.
+TEST_P(BdbTableTest, AFailedBatchNamesTheTableAndLeavesTheFileAsItWas) {
+  ASSERT_OK(Build(Numbered(2000, "old")));
+  const std::string before = Slurp(File());
+  Entries more = Numbered(40000, "new");
+  Status add;
+  testing::WithFileSizeLimit(before.size() + 65536, [&] {
+    Result<UpdateReport> r = AddToTable(Spec(), more.span(), {}, Src(), "in");
+    add = r ? Status::Ok() : r.error();
+  });
+  EXPECT_EQ(add.message(),
+            "update " + File() + " (table unchanged): File too large");
+  EXPECT_TRUE(Slurp(File()) == before) << "the file changed";
+  EXPECT_EQ(Records().size(), 2000u);
+}
+
+// On a full file system (a small tmpfs; skipped where mounting is not
+// permitted): -i says ENOSPC, names the table, leaves the file as it was
+// and the space free; a build says the same and keeps the old table. No
+// message shows a pointer value (libdb prints buffer addresses).
+TEST_P(BdbTableTest, FullDiskUpdateAndBuildSayNoSpaceAndKeepTheTable) {
+  testing::SmallFilesystem fs(4 << 20);
+  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  const TableSpec spec{GetParam(), (fs.path() / "t").string()};
+  const std::string file = spec.FileName();
+  Entries old = Numbered(5000, "old");
+  BuildOptions bo;
+  Result<BuildPlan> plan = PlanBuild(spec, old.span(), bo, "src");
+  ASSERT_TRUE(plan);
+  ASSERT_OK(WriteTable(spec, old.span(), *plan, bo, Src()));
+  const std::string before = Slurp(file);
+  fs.FillLeaving(128 << 10);
+  const std::uint64_t free_before = fs.Free();
+  Entries more = Numbered(60000, "new");
+  Result<UpdateReport> r = AddToTable(spec, more.span(), {}, Src(), "in");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(),
+            "update " + file + " (table unchanged): No space left on device");
+  EXPECT_TRUE(Slurp(file) == before) << "the file changed";
+  EXPECT_GE(fs.Free(), free_before);
+
+  Result<BuildPlan> big = PlanBuild(spec, more.span(), bo, "src");
+  ASSERT_TRUE(big);
+  Status st = WriteTable(spec, more.span(), *big, bo, Src());
+  EXPECT_EQ(st.message(), "write " + file +
+                              " (previous table untouched): No space left on "
+                              "device");
+  EXPECT_EQ(st.message().find("0x"), std::string::npos) << st.message();
+  EXPECT_TRUE(Slurp(file) == before) << "the table changed";
+}
+
 // Berkeley DB's own text (the detail in a message) has its buffer
 // addresses replaced; short hex numbers (flags, page types) stay.
 TEST(BdbMessageTest, PointerValuesAreReplaced) {

@@ -466,5 +466,99 @@ TEST_F(LmdbTableTest, DeletingHalfOfA200kEntryTableWorksAsPostmapDoes) {
   EXPECT_TRUE(ours == Dump("postmap_sample"));
 }
 
+// A batch that cannot be written (here the file size limit: EFBIG, as a
+// full disk gives ENOSPC) says which table and why, and leaves the file
+// as it was: same entries, same size, so the disk is not left full.
+TEST_F(LmdbTableTest, AFailedBatchNamesTheTableAndLeavesTheFileAsItWas) {
+  ASSERT_OK(Build(Numbered(20000, "old")));
+  const auto before = Dump();
+  const auto size = std::filesystem::file_size(File());
+  Entries more;
+  for (int i = 0; i < 50000; ++i) {
+    more.Add("new" + std::to_string(i * 7919 % 50000) + "@example.org",
+             std::string(40, 'x'));
+  }
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20000; i += 2) {
+    keys.push_back("user" + std::to_string(i) + "@example.com");
+  }
+  Status add, del;
+  testing::WithFileSizeLimit(size + 65536, [&] {
+    Result<UpdateReport> r =
+        AddToTable(Spec(), more.span(), {}, Src(), "stdin");
+    add = r ? Status::Ok() : r.error();
+    Result<std::size_t> d = DeleteFromTable(Spec(), keys, NulMode::kDefault);
+    del = d ? Status::Ok() : d.error();
+  });
+  for (const Status& st : {add, del}) {
+    EXPECT_EQ(st.code(), ErrorCode::kIoError) << st.ToString();
+    EXPECT_NE(st.message().find(File()), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("File too large"), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("table unchanged"), std::string::npos)
+        << st.message();
+  }
+  EXPECT_EQ(std::filesystem::file_size(File()), size);
+  EXPECT_EQ(Dump(), before);
+  ExpectVerifies();
+}
+
+// The same on a full file system, where the cause is ENOSPC. Needs a
+// tmpfs mount (root); skipped where that is not permitted.
+TEST(LmdbFullDiskTest, UpdateAndBuildSayNoSpaceNameTheTableAndFreeTheSpace) {
+  testing::SmallFilesystem fs(4 << 20);
+  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  const TableSpec spec{TableType::kLmdb, (fs.path() / "t").string()};
+  const std::string file = spec.path + ".lmdb";
+  Entries old = Numbered(20000, "old");
+  BuildOptions bo;
+  Result<BuildPlan> plan = PlanBuild(spec, old.span(), bo, "src");
+  ASSERT_TRUE(plan);
+  ASSERT_OK(WriteTable(spec, old.span(), *plan, bo, Src()));
+  const auto size = std::filesystem::file_size(file);
+  fs.FillLeaving(256 << 10);
+  const std::uint64_t free_before = fs.Free();
+  Entries more;
+  for (int i = 0; i < 50000; ++i) {
+    more.Add("new" + std::to_string(i * 7919 % 50000) + "@example.org",
+             std::string(40, 'x'));
+  }
+  Result<UpdateReport> r = AddToTable(spec, more.span(), {}, Src(), "stdin");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(),
+            "update " + file + " (table unchanged): No space left on device");
+  EXPECT_EQ(std::filesystem::file_size(file), size);
+  EXPECT_GE(fs.Free(), free_before);
+
+  // A build of the bigger table fails the same way before the rename.
+  Result<BuildPlan> big = PlanBuild(spec, more.span(), bo, "src");
+  ASSERT_TRUE(big);
+  Status st = WriteTable(spec, more.span(), *big, bo, Src());
+  EXPECT_EQ(st.message(), "write " + file +
+                              " (previous table untouched): No space left on "
+                              "device");
+  EXPECT_EQ(std::filesystem::file_size(file), size);
+  // And on a file system with no room at all, for every type a build
+  // writes: the table's name and ENOSPC, the old table intact.
+  fs.FillLeaving(0);
+  for (TableType type : {TableType::kLmdb, TableType::kCdb, TableType::kHash}) {
+    if (type == TableType::kHash && !kHaveBdb) continue;
+    const TableSpec other{type, spec.path};
+    st = WriteTable(other, more.span(), *big, bo, Src());
+    EXPECT_EQ(st.message(), "write " + other.FileName() +
+                                " (previous table untouched): No space left "
+                                "on device");
+  }
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(spec, {});
+  ASSERT_TRUE(reader);
+  Result<std::unique_ptr<ReadUnit>> unit = (*reader)->Begin();
+  ASSERT_TRUE(unit);
+  TableLookup lookup(FoldMode::kAscii, NulMode::kDefault, false);
+  Result<std::optional<std::string_view>> v =
+      lookup.Find(**unit, "user7@example.com");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->value_or(""), "old7");
+}
+
 }  // namespace
 }  // namespace mapctl

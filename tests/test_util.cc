@@ -3,7 +3,11 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
@@ -12,8 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <string>
 #include <sstream>
+#include <string>
 
 namespace mapctl::testing {
 
@@ -178,6 +182,47 @@ int RunProgram(const std::vector<std::string>& argv, std::string_view input,
   int status = 0;
   if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
+}
+
+void WithFileSizeLimit(std::uint64_t limit, const std::function<void()>& fn) {
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct sigaction ign = {}, old_action;
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &ign, &old_action);
+  struct rlimit small = old_limit;
+  small.rlim_cur = static_cast<rlim_t>(limit);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  fn();
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  sigaction(SIGXFSZ, &old_action, nullptr);
+}
+
+SmallFilesystem::SmallFilesystem(std::uint64_t bytes) {
+  const std::string options = "size=" + std::to_string(bytes);
+  mounted_ = mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                   options.c_str()) == 0;
+}
+
+SmallFilesystem::~SmallFilesystem() {
+  if (mounted_) umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+std::uint64_t SmallFilesystem::Free() const {
+  struct statvfs vfs;
+  if (statvfs(dir_.path().c_str(), &vfs) != 0) return 0;
+  return std::uint64_t{vfs.f_bfree} * vfs.f_frsize;
+}
+
+void SmallFilesystem::FillLeaving(std::uint64_t leave) {
+  const std::string filler = (dir_.path() / "filler").string();
+  int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  const std::string block(4096, 'f');
+  while (Free() > leave + block.size()) {
+    if (write(fd, block.data(), block.size()) <= 0) break;
+  }
+  close(fd);
 }
 
 }  // namespace mapctl::testing

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -91,6 +92,34 @@ std::string Postmap(const std::filesystem::path& conf_dir);
 // (if not null); its exit status, or -1 when it died or could not run.
 int RunProgram(const std::vector<std::string>& argv, std::string_view input,
                std::string* out);
+
+// Runs `fn` with the file size limit (RLIMIT_FSIZE) at `limit` bytes and
+// SIGXFSZ ignored, so that writes past it fail with EFBIG as a full disk
+// fails them with ENOSPC; restores both afterwards.
+void WithFileSizeLimit(std::uint64_t limit, const std::function<void()>& fn);
+
+// A tmpfs of `bytes` mounted on a fresh directory, for full-disk tests;
+// unmounted on destruction. mounted() is false where mounting is not
+// permitted (the test then skips).
+class SmallFilesystem {
+ public:
+  explicit SmallFilesystem(std::uint64_t bytes);
+  ~SmallFilesystem();
+  SmallFilesystem(const SmallFilesystem&) = delete;
+  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::filesystem::path& path() const { return dir_.path(); }
+  // Bytes still free.
+  std::uint64_t Free() const;
+  // Fills the file system with a file "filler" until about `leave`
+  // bytes are free.
+  void FillLeaving(std::uint64_t leave);
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
 
 }  // namespace mapctl::testing
 

@@ -59,7 +59,7 @@ Status BdbUnavailable(TableType type) {
 
 #ifndef MAPCTL_HAVE_BDB
 
-Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec) {
+Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec, bool) {
   return BdbUnavailable(spec.type);
 }
 Status WriteBdbTable(const TableSpec& spec, std::span<const Entry>,
@@ -622,8 +622,16 @@ Status WriteBdbTable(const TableSpec& spec, std::span<const Entry> entries,
                                  bdb::WriterTuning{});
 }
 
-Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec) {
+Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec,
+                                                  bool verify) {
   std::string name = spec.FileName();
+  if (verify) {
+    // Berkeley DB's own walk (DB->verify), which reads a damaged file
+    // safely where a cursor over it can crash.
+    std::vector<std::string> problems;
+    MAPCTL_RETURN_IF_ERROR(VerifyBdbTable(spec, &problems));
+    if (!problems.empty()) return DamagedTable(name, problems);
+  }
   Result<std::shared_ptr<bdb::DbState>> state = bdb::OpenState(name, spec.type);
   if (!state) return std::move(state).error();
   (void)bdb::Flock((*state)->fd, LOCK_UN, name);

@@ -135,6 +135,71 @@ bool Mentions(const std::vector<std::string>& problems, std::string_view text) {
   return false;
 }
 
+namespace {
+
+// mapctl dump's reading of one table; 0 or 2 as its exit status would be.
+char DumpOne(const TableSpec& spec, bool verify) {
+  OpenOptions options;
+  options.verify = verify;
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(spec, options);
+  if (!reader) return 2;
+  ScanCursor cursor;
+  volatile unsigned sum = 0;  // every byte read, as a dump writes them
+  while (!cursor.done) {
+    Result<std::unique_ptr<ReadUnit>> unit = (*reader)->Begin();
+    if (!unit) return 2;
+    Status st = (*unit)->Scan(cursor, 4096,
+                              [&](std::string_view k, std::string_view v) {
+                                for (char c : StoredText(k)) sum = sum + c;
+                                for (char c : StoredText(v)) sum = sum + c;
+                                return true;
+                              });
+    if (!st.ok()) return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<int> DumpInChildren(const std::vector<TableSpec>& specs,
+                                bool verify) {
+  std::vector<int> out;
+  while (out.size() < specs.size()) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) break;
+    pid_t pid = fork();
+    if (pid < 0) break;
+    if (pid == 0) {
+      close(fds[0]);
+      for (std::size_t i = out.size(); i < specs.size(); ++i) {
+        char r = DumpOne(specs[i], verify);
+        if (write(fds[1], &r, 1) != 1) _exit(3);
+      }
+      _exit(0);
+    }
+    close(fds[1]);
+    for (char r; read(fds[0], &r, 1) == 1;) out.push_back(r);
+    close(fds[0]);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) break;
+    if (out.size() < specs.size()) {  // it died on the next table
+      out.push_back(WIFSIGNALED(status) ? -WTERMSIG(status)
+                                        : 100 + WEXITSTATUS(status));
+    }
+  }
+  return out;
+}
+
+std::string Mutate(const std::string& image, std::mt19937& rng) {
+  std::string out = image;
+  std::uniform_int_distribution<std::size_t> at(0, out.size() - 1);
+  std::uniform_int_distribution<int> count(1, 8), byte(0, 255);
+  for (int n = count(rng); n > 0; --n) {
+    out[at(rng)] = static_cast<char>(byte(rng));
+  }
+  return out;
+}
+
 std::string Postmap(const std::filesystem::path& conf_dir) {
   const char* env = std::getenv("POSTMAP");
   std::string postmap =

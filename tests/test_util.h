@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,6 +83,19 @@ class FakeReader : public TableReader {
 
 // Whether any problem text contains `text`.
 bool Mentions(const std::vector<std::string>& problems, std::string_view text);
+
+// What mapctl dump does with each table (open it with
+// OpenOptions::verify as `verify` says, then read every entry in chunks),
+// in forked children so that a crash in the engine is seen rather than
+// suffered: one child goes through the tables, and a child that dies is
+// replaced by one that goes on with the next table. Per table: 0 (read),
+// 2 (refused or failed), -SIGNAL when it died of a signal, or 100 + the
+// exit status of a child that died otherwise (a sanitizer's report).
+std::vector<int> DumpInChildren(const std::vector<TableSpec>& specs,
+                                bool verify);
+
+// `image` with 1 to 8 bytes at random places set to random values.
+std::string Mutate(const std::string& image, std::mt19937& rng);
 
 // The real postmap ($POSTMAP, else /usr/sbin/postmap), with a main.cf of
 // its own in `conf_dir` (written and backdated, so postmap does not wait

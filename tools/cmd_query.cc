@@ -37,7 +37,8 @@ class Querier {
       if (!value) return value.error();
       if (lookup_.invalid_key()) {
         pending_warnings_.push_back(reader_->spec().ToString() +
-                                    ": non-UTF-8 key \"" + Printable(key) +
+                                    ": non-UTF-8 key \"" +
+                                    Printable(Excerpt(key)) +
                                     "\": malformed UTF-8 or invalid codepoint");
       }
       if (!value->has_value()) continue;
@@ -45,7 +46,7 @@ class Querier {
       std::string_view v = **value;
       if (v.empty()) {
         pending_warnings_.push_back("table " + reader_->spec().ToString() +
-                                    ": key " + Printable(key) +
+                                    ": key " + Printable(Excerpt(key)) +
                                     ": empty string result is not allowed");
       }
       if (bare && !args_.json) {

@@ -283,12 +283,12 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::string d(domain);
+  std::string d = Excerpt(domain);
   if (names.empty()) return "every sender of " + d;
   std::string out = "senders of " + d + " other than ";
   for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
     if (i > 0) out += ", ";
-    out += names[i];
+    out += Excerpt(names[i]);
   }
   if (names.size() > 5) {
     out += " and " + std::to_string(names.size() - 5) + " more";
@@ -382,7 +382,7 @@ void Consistency::Merge(Evidence& ev) {
     Location at = WhereRep(rep);
     m_->Add(at.file, at.line, Severity::kWarning, "scope",
             at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
-            (at.key.empty() ? "" : at.key + ": ") + message +
+            (at.key.empty() ? "" : Excerpt(at.key) + ": ") + message +
                 "; relay and credential checks skipped for it");
   }
   needs_auth_.merge(ev.needs_auth);
@@ -487,14 +487,14 @@ void Consistency::Judge() {
   bool usernames_sorted = false;  // only check 2 needs them
   const std::string relayhost = m_->config->Get("relayhost");
   for (const Candidate& c : candidates_) {
-    const std::string hop = "\"" + c.nexthop + "\"";
+    const std::string hop = "\"" + Excerpt(c.nexthop) + "\"";
     const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
     std::string sender;
     SenderOf(c.rep, &sender);
     const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
                             : c.rep.kind == RepKind::kNull
                                 ? std::string("the null sender <>")
-                                : "sender " + sender;
+                                : "sender " + Excerpt(sender);
     std::string route =
         c.source == RelaySource::kSenderDependent ? "goes to " + hop
         : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
@@ -526,7 +526,7 @@ void Consistency::Judge() {
           fallthrough ? "domain-fallthrough" : "default-relay-credentials";
       Emit(c, err ? Severity::kError : Severity::kWarning, check,
            Where(m_->password, c.credential_key),
-           c.credential_key->key + ": " + who + " " + route +
+           Excerpt(c.credential_key->key) + ": " + who + " " + route +
                " with the sender's credentials (no relay entry sends it to "
                "the relay they belong to)" +
                why);
@@ -569,7 +569,7 @@ void Consistency::Judge() {
                       ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
                       : WhereRep(c.rep);
     std::string_view check = fallthrough ? "domain-fallthrough" : base;
-    std::string prefix = at.key.empty() ? "" : at.key + ": ";
+    std::string prefix = at.key.empty() ? "" : Excerpt(at.key) + ": ";
     Emit(c, sev, check, at,
          prefix + who + " " + route + " with " + what + " (" + why + ")");
   }
@@ -632,7 +632,7 @@ void Consistency::JudgeTls() {
     if (kRequired.count(effective) != 0) continue;
     Location at = Where(m_->password, sent.table, sent.key);
     m_->Add(at.file, at.line, Severity::kWarning, "plaintext-auth", at.key,
-            at.key + ": credentials for \"" + nexthop +
+            Excerpt(at.key) + ": credentials for \"" + Excerpt(nexthop) +
                 "\" can be sent without TLS: its TLS level is " +
                 (effective.empty() ? "none" : effective) + " (" + source +
                 ") and smtp_sasl_security_options allows plaintext "
@@ -763,7 +763,7 @@ Status Consistency::Run() {
         if (e.key != k) continue;
         Location at = Where(m_->password, i, k);
         m_->Add(at.file, at.line, Severity::kWarning, "null-sender", at.key,
-                at.key +
+                Excerpt(at.key) +
                     ": a credential entry for the null sender is never used: "
                     "smtp(8) does no sender lookup for <>");
       }
@@ -803,7 +803,7 @@ Status CheckConsistency(Model* m) {
                                       : m->ParamLine("smtp_sasl_password_maps");
           m->Add(file, line, Severity::kWarning, "auth-disabled",
                  std::string(e.key),
-                 std::string(e.key) +
+                 Excerpt(e.key) +
                      ": a per-sender credential key is ignored while "
                      "smtp_sender_dependent_authentication = no");
         }

@@ -253,9 +253,8 @@ Probe MapList::Find(std::size_t i, std::string_view key, bool partial) {
   }
   auto empty_value = [&]() {
     p.result = ProbeResult::kError;
-    p.error =
-        Status::Corruption(t.display_ + " lookup of \"" + std::string(key) +
-                           "\" returns an empty string result");
+    p.error = Status::Corruption(t.display_ + " lookup of \"" + Excerpt(key) +
+                                 "\" returns an empty string result");
   };
   switch (t.kind_) {
     case MapKind::kPattern:

@@ -1,7 +1,8 @@
 #!/bin/sh
-# run_seeds.sh - every fuzz target over its seeds and past findings for a
-# few seconds each; fails on the first crash, sanitizer report, leak,
-# timeout or broken invariant. This is what CI runs (.ci/run).
+# run_seeds.sh - replays every fuzz target's past findings
+# (regressions/TARGET/), then fuzzes it over its seeds for a few seconds;
+# fails on any crash, sanitizer report, leak, timeout or broken
+# invariant. This is what CI runs (.ci/run).
 #
 #   tests/fuzz/run_seeds.sh BUILD_DIR [SECONDS]
 #
@@ -31,12 +32,22 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=""
 for t in $targets; do
   exe=$build/tests/fuzz/${t}_fuzz
+  # Past findings first, one process each, so that every one still open
+  # is named (the committed ones and those made from tables).
+  for input in "$src/regressions/$t"/* "$run/seeds/regressions/$t"/*; do
+    [ -f "$input" ] || continue
+    if ! "$exe" -timeout=10 -rss_limit_mb=2048 \
+        "$input" >"$run/$t.regression.log" 2>&1; then
+      echo "run_seeds: $t: regression input fails: $input" >&2
+      grep -m1 -E 'SUMMARY|fuzz invariant|timeout after' \
+        "$run/$t.regression.log" >&2
+      failed="$failed $t:$(basename "$input")"
+    fi
+  done
   mkdir -p "$run/corpus/$t"
   # The first directory receives new inputs; the others are only read.
   set -- "$run/corpus/$t" "$src/$t"
   [ -d "$run/seeds/$t" ] && set -- "$@" "$run/seeds/$t"
-  [ -d "$src/regressions/$t" ] && set -- "$@" "$src/regressions/$t"
-  [ -d "$run/seeds/regressions/$t" ] && set -- "$@" "$run/seeds/regressions/$t"
   echo "run_seeds: $t: ${seconds}s over $(cat "$src/$t"/* "$run/seeds/$t"/* \
     2>/dev/null | wc -c) seed bytes"
   if ! "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
@@ -47,12 +58,14 @@ for t in $targets; do
     failed="$failed $t"
     continue
   fi
-  grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$run/$t.log" |
-    tr '\n' ' ' | sed "s/^/run_seeds: $t: /;s/ *\$/\\n/"
+  echo "run_seeds: $t: ok, $(sed -n 's/^stat::number_of_executed_units: //p' \
+    "$run/$t.log") runs, $(sed -n 's/^stat::average_exec_per_sec: //p' \
+    "$run/$t.log")/s, $(grep -E '^#[0-9]+' "$run/$t.log" | tail -n 1 |
+    sed -n 's/.* \(cov: [0-9]*\) .*/\1/p') edges"
 done
 
 if [ -n "$failed" ]; then
-  echo "run_seeds: crashes in:$failed (inputs in $run/artifacts/)" >&2
+  echo "run_seeds: failed:$failed (new inputs in $run/artifacts/)" >&2
   exit 1
 fi
 echo "run_seeds: all targets ran ${seconds}s without a finding"

@@ -38,5 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       mapctl::fuzz::ReadEverything(spec, size);
     }
   }
+  mapctl::fuzz::RemoveFile(path + ".db");
   return 0;
 }

@@ -27,5 +27,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   static const std::string path = mapctl::fuzz::ScratchPath("cdb_verify");
   if (!mapctl::fuzz::WriteWholeFile(path + ".cdb", data, size)) return 0;
   mapctl::fuzz::ReadEverything({mapctl::TableType::kCdb, path}, size);
+  mapctl::fuzz::RemoveFile(path + ".cdb");
   return 0;
 }

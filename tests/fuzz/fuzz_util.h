@@ -36,6 +36,8 @@ inline std::string ScratchPath(std::string_view target) {
          std::to_string(getpid());
 }
 
+// The file is removed again at the end of each input (RemoveFile), so
+// that nothing is left behind however the run ends.
 inline bool WriteWholeFile(const std::string& path, const std::uint8_t* data,
                            std::size_t size) {
   FILE* f = std::fopen(path.c_str(), "wb");
@@ -43,6 +45,8 @@ inline bool WriteWholeFile(const std::string& path, const std::uint8_t* data,
   bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
   return std::fclose(f) == 0 && ok;
 }
+
+inline void RemoveFile(const std::string& path) { unlink(path.c_str()); }
 
 // Reads a table as the CLI does: OpenTable(), a scan in short units, then
 // an exact lookup of every key the scan saw and of one absent key. Errors

@@ -35,5 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                         "VerifyTable finds problems the image walk does not");
   }
   mapctl::fuzz::ReadEverything(spec, size);
+  mapctl::fuzz::RemoveFile(path + ".lmdb");
   return 0;
 }

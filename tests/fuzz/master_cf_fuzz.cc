@@ -23,7 +23,7 @@
 #include "known_findings.h"
 #include "mapctl/config.h"
 #include "mapctl/secrets.h"
-#include "master_cf.h"
+#include "postfix/master_cf.h"
 
 namespace {
 

@@ -11,7 +11,8 @@
 // - a parsed next hop's host is a non-empty piece of its text, and a
 //   bracketed one starts with '[';
 // - IsRelayValue() holds only for lists whose every element parses;
-// - MaskCredential() keeps the username and nothing after it.
+// - MaskCredential() keeps the username and nothing after it, and
+//   nothing at all of a value without ':'.
 
 #include <cstddef>
 #include <cstdint>
@@ -78,12 +79,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
           "the sender search splits a relay value differently");
   }
 
+  // Without ':' the whole value may be a password: nothing of it shows.
   std::string masked = mapctl::MaskCredential(value);
   std::size_t colon = value.find(':');
-  std::string_view user = value.substr(0, colon);
-  Check(masked.size() == user.size() + 5 &&
-            std::string_view(masked).substr(0, user.size()) == user &&
-            std::string_view(masked).substr(user.size()) == ":****",
-        "a masked credential shows more than the username");
+  if (colon == std::string_view::npos) {
+    Check(mapctl::IsMalformedCredential(value) && masked == "****",
+          "a malformed credential is not masked whole");
+  } else {
+    std::string_view user = value.substr(0, colon);
+    Check(!mapctl::IsMalformedCredential(value) &&
+              masked.size() == user.size() + 5 &&
+              std::string_view(masked).substr(0, user.size()) == user &&
+              std::string_view(masked).substr(user.size()) == ":****",
+          "a masked credential shows more than the username");
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 // cmd_build.cc - `mapctl build`: postmap's bulk mode, built aside and
-// renamed into place.
+// renamed into place unless the table in place already holds the same
+// entries (mapctl/build.h).
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,14 +11,60 @@
 
 #include "cli_config.h"
 #include "commands.h"
+#include "mapctl/build.h"
 #include "mapctl/source.h"
 #include "mapctl/table.h"
+#include "output.h"
 #include "report.h"
 
 namespace mapctl::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// -v: "unchanged" or "changed: +A -R ~M", and what was done to the file.
+std::string Summary(const BuildResult& r) {
+  std::string text = r.changed ? "changed: +" + std::to_string(r.added) +
+                                     " -" + std::to_string(r.removed) + " ~" +
+                                     std::to_string(r.modified)
+                               : std::string("unchanged");
+  std::string notes;
+  auto note = [&notes](const char* what) {
+    notes += notes.empty() ? " (" : ", ";
+    notes += what;
+  };
+  if (!r.compared) note("no readable table before");
+  if (r.written && !r.changed) note("rewritten: --force");
+  if (r.mode_updated) note("mode updated");
+  if (r.mtime_updated) note("mtime updated");
+  if (!notes.empty()) notes += ")";
+  return text + notes;
+}
+
+// -j: one object per table, for config-management tools.
+std::string JsonLine(const TableSpec& spec, const BuildResult& r) {
+  std::string out = "{\"table\": ";
+  AppendJsonString(&out, spec.ToString());
+  auto field = [&out](const char* name, std::string value) {
+    out += ", \"";
+    out += name;
+    out += "\": ";
+    out += value;
+  };
+  field("changed", r.changed ? "true" : "false");
+  field("added", std::to_string(r.added));
+  field("removed", std::to_string(r.removed));
+  field("modified", std::to_string(r.modified));
+  field("written", r.written ? "true" : "false");
+  field("mode_updated", r.mode_updated ? "true" : "false");
+  field("mtime_updated", r.mtime_updated ? "true" : "false");
+  out += "}\n";
+  return out;
+}
 
 // A progress line on a terminal once a build has taken more than a
 // second; nothing otherwise (and never on stdout).
@@ -58,6 +105,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   }
 
   Progress progress(spec->ToString());  // the clock starts with the parse
+  const Clock::time_point parse_start = Clock::now();
   ParseOptions parse;
   parse.origin = spec->path;
   parse.fold = KeyFoldMode(config, args.flags.no_utf8, args.flags.no_fold);
@@ -73,6 +121,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   options.duplicates = args.duplicates;
   options.copy_source_mode = !args.plain_mode;
   options.take_source_owner = !args.keep_root;
+  const Clock::time_point plan_start = Clock::now();
   Result<BuildPlan> plan =
       PlanBuild(*spec, parsed->entries(), options, spec->path);
 
@@ -104,14 +153,35 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   options.progress = [&progress](std::size_t done, std::size_t total) {
     progress.Update(done, total);
   };
-  if (Status s = WriteTable(*spec, parsed->entries(), *plan, options, source);
-      !s.ok()) {
-    ReportError(s);
+  RebuildOptions rebuild;
+  rebuild.force = args.force;
+  rebuild.count_changes = args.json || args.flags.verbose > 0;
+  const Clock::time_point table_start = Clock::now();
+  Result<BuildResult> built =
+      BuildTable(*spec, parsed->entries(), *plan, options, source, rebuild);
+  if (!built) {
+    ReportError(built.error());
     return kExitTrouble;
   }
+  const Clock::time_point done = Clock::now();
   if (args.flags.verbose > 0) {
-    ReportInfo(spec->FileName() + ": " + std::to_string(plan->order.size()) +
-               " entries written");
+    ReportInfo(spec->ToString() + ": " + Summary(*built));
+  }
+  if (args.flags.verbose > 1) {
+    // "table" is the comparison, plus the write when one was needed.
+    char line[160];
+    std::snprintf(line, sizeof(line),
+                  ": seconds: parse %.3f, plan %.3f, table %.3f (%s)",
+                  Seconds(parse_start, plan_start),
+                  Seconds(plan_start, table_start), Seconds(table_start, done),
+                  !built->compared ? "written"
+                  : built->written ? "compared and written"
+                                   : "compared");
+    ReportInfo(spec->ToString() + line);
+  }
+  if (args.json && !WriteStdout(JsonLine(*spec, *built))) {
+    ReportError(Status::IoError("write stdout", errno));
+    return kExitTrouble;
   }
   return kExitOk;
 }

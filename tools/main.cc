@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
   build_cmd->add_flag("--strict", build.strict,
                       "treat every warning as an error: exit 1, write "
                       "nothing");
+  build_cmd->add_flag("--force", build.force,
+                      "write the table even when its entries are unchanged");
+  build_cmd->add_flag("-j,--json", build.json,
+                      "one JSON object per table: what changed");
   build_cmd->add_flag("-i", build.incremental,
                       "add entries read from stdin to the table, in place");
   build_cmd->add_option("-d", build.delete_keys,
@@ -252,6 +256,10 @@ int main(int argc, char** argv) {
         break;
     }
     if (build.incremental || !build.delete_keys.empty()) {
+      if (build.force || build.json) {
+        ReportError("--force and -j apply to full builds, not to -i or -d");
+        return kExitTrouble;
+      }
       return RunUpdate(build);
     }
     return RunBuild(build);

@@ -123,7 +123,30 @@ TEST_P(BuildTableTest, SourceOrderDoesNotMatterOnlyEntriesDo) {
   EXPECT_EQ(b.st.st_ino, first.st.st_ino);
 }
 
-TEST_P(BuildTableTest, ForceRewritesTheSameEntriesAndSaysTheyAreTheSame) {
+TEST_P(BuildTableTest, RecordsOutOfStepHalfwayAreStillMatchedAndCounted) {
+  dir_.WriteFile("map", "");
+  Entries many = testing::Numbered(400);
+  ASSERT_TRUE(Build(many).ok);
+  // The first half in the same order, the second reversed, one value
+  // changed in each half and one key dropped from the second.
+  Entries next;
+  for (std::size_t i = 0; i < 200; ++i) {
+    const Entry& e = many.span()[i];
+    next.Add(std::string(e.key()), i == 10 ? "x" : std::string(e.value()));
+  }
+  for (std::size_t i = 399; i > 200; --i) {
+    const Entry& e = many.span()[i];
+    next.Add(std::string(e.key()), i == 300 ? "y" : std::string(e.value()));
+  }
+  Built b = Build(next);
+  ASSERT_TRUE(b.ok);
+  EXPECT_TRUE(b.result.changed);
+  EXPECT_EQ(b.result.added, 0u);
+  EXPECT_EQ(b.result.removed, 1u);  // entry 200
+  EXPECT_EQ(b.result.modified, 2u);
+}
+
+TEST_P(BuildTableTest, ForceRewritesWithoutReadingTheTableInPlace) {
   dir_.WriteFile("map", "");
   Built first = Build(ThreeEntries());
   ASSERT_TRUE(first.ok);
@@ -132,7 +155,8 @@ TEST_P(BuildTableTest, ForceRewritesTheSameEntriesAndSaysTheyAreTheSame) {
   Built b = Build(ThreeEntries(), force);
   ASSERT_TRUE(b.ok);
   EXPECT_TRUE(b.result.written);
-  EXPECT_FALSE(b.result.changed);
+  EXPECT_FALSE(b.result.compared);
+  EXPECT_TRUE(b.result.changed);
   EXPECT_NE(b.st.st_ino, first.st.st_ino);
 }
 

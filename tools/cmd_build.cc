@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "cli_config.h"
 #include "commands.h"
@@ -26,8 +27,15 @@ double Seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// CPU seconds of this thread: steadier than wall time on a loaded machine.
+double ThreadCpu() {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 // -v: "unchanged" or "changed: +A -R ~M", and what was done to the file.
-std::string Summary(const BuildResult& r) {
+std::string Summary(const BuildResult& r, bool forced) {
   std::string text = r.changed ? "changed: +" + std::to_string(r.added) +
                                      " -" + std::to_string(r.removed) + " ~" +
                                      std::to_string(r.modified)
@@ -37,8 +45,9 @@ std::string Summary(const BuildResult& r) {
     notes += notes.empty() ? " (" : ", ";
     notes += what;
   };
-  if (!r.compared) note("no readable table before");
-  if (r.written && !r.changed) note("rewritten: --force");
+  if (!r.compared) {
+    note(forced ? "not compared: --force" : "no readable table before");
+  }
   if (r.mode_updated) note("mode updated");
   if (r.mtime_updated) note("mtime updated");
   if (!notes.empty()) notes += ")";
@@ -157,6 +166,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   rebuild.force = args.force;
   rebuild.count_changes = args.json || args.flags.verbose > 0;
   const Clock::time_point table_start = Clock::now();
+  const double table_cpu_start = ThreadCpu();
   Result<BuildResult> built =
       BuildTable(*spec, parsed->entries(), *plan, options, source, rebuild);
   if (!built) {
@@ -164,16 +174,19 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     return kExitTrouble;
   }
   const Clock::time_point done = Clock::now();
+  const double table_cpu = ThreadCpu() - table_cpu_start;
   if (args.flags.verbose > 0) {
-    ReportInfo(spec->ToString() + ": " + Summary(*built));
+    ReportInfo(spec->ToString() + ": " + Summary(*built, args.force));
   }
   if (args.flags.verbose > 1) {
     // "table" is the comparison, plus the write when one was needed.
-    char line[160];
+    char line[200];
     std::snprintf(line, sizeof(line),
-                  ": seconds: parse %.3f, plan %.3f, table %.3f (%s)",
+                  ": seconds: parse %.3f, plan %.3f, table %.3f, table cpu "
+                  "%.3f (%s)",
                   Seconds(parse_start, plan_start),
                   Seconds(plan_start, table_start), Seconds(table_start, done),
+                  table_cpu,
                   !built->compared ? "written"
                   : built->written ? "compared and written"
                                    : "compared");

@@ -37,7 +37,8 @@ std::size_t StoredNulBytes(TableType type, NulMode nul) noexcept;
 // records in plan order), and hash, or cdb after the first record out of
 // step, is matched through a hash index of the rest of the plan. O(n)
 // either way. Without `count_all` it stops at the first difference.
-// A table that cannot be opened is not an error (readable stays false);
+// The table is verified first (OpenOptions::verify): a damaged one, like
+// one that cannot be opened, is not an error (readable stays false);
 // errors are reads that fail once the table is open.
 Result<TableComparison> CompareWithTable(const TableSpec& spec,
                                          std::span<const Entry> entries,

@@ -99,7 +99,7 @@ Result<BuildResult> BuildTable(const TableSpec& spec,
   struct stat before;
   const bool in_place =
       lstat(target.c_str(), &before) == 0 && S_ISREG(before.st_mode);
-  if (in_place && (!rebuild.force || rebuild.count_changes)) {
+  if (in_place && !rebuild.force) {
     Result<TableComparison> c = CompareWithTable(
         spec, entries, plan, options.nul, rebuild.count_changes);
     struct stat after;
@@ -112,7 +112,7 @@ Result<BuildResult> BuildTable(const TableSpec& spec,
       result.added = c->added;
       result.removed = c->removed;
       result.modified = c->modified;
-      if (c->same && !rebuild.force) {
+      if (c->same) {
         BuildResult tentative = result;
         if (UpdateInPlace(spec, target, before, options, source,
                           &tentative) == InPlace::kDone) {

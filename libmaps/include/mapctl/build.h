@@ -28,21 +28,19 @@
 namespace mapctl {
 
 struct RebuildOptions {
-  // Write a new table even when the one in place holds the same entries
-  // (mapctl build --force).
+  // Write a new table without reading the one in place (mapctl build
+  // --force): also the way past a table that the comparison cannot read.
   bool force = false;
   // Count every difference, for reports (-v, -j). Without it the
-  // comparison stops at the first difference, and with `force` it is
-  // skipped: the counts are then not exact (see BuildResult).
+  // comparison stops at the first difference.
   bool count_changes = false;
 };
 
 struct BuildResult {
   // A readable table was in place and was compared with the plan.
   bool compared = false;
-  // The entries differ from the table in place, or there was no readable
-  // table to compare with. A forced rewrite of the same entries is not
-  // changed (but is written).
+  // The entries differ from the table in place, or it was not compared
+  // (none, unreadable, or `force`).
   bool changed = false;
   // A new file was renamed into place (a new inode).
   bool written = false;
@@ -58,7 +56,7 @@ struct BuildResult {
   std::size_t modified = 0;
 };
 
-// Compares (unless `force` without count_changes), then either updates
+// Compares (unless `force`), then either updates
 // the table in place or calls WriteTable(). Raw bytes are compared: the
 // key and value as the writer stores them under options.nul, so a table
 // built with another NUL convention counts as changed. A table that is

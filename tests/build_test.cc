@@ -177,6 +177,17 @@ TEST_P(BuildTableTest, ANewerSourceMovesOnlyTheMtimeOfAnUnchangedTable) {
   EXPECT_EQ(Bytes(), bytes);
 }
 
+TEST_P(BuildTableTest, AnUnchangedBuildStillRemovesAKilledBuildsTemporaryFile) {
+  dir_.WriteFile("map", "");
+  ASSERT_TRUE(Build(ThreeEntries()).ok);
+  const std::string leftover = spec_.FileName() + ".mapctl-AbC123";
+  testing::WriteBytes(leftover, "half a table");
+  Built b = Build(ThreeEntries());
+  ASSERT_TRUE(b.ok);
+  EXPECT_FALSE(b.result.written);
+  EXPECT_NE(access(leftover.c_str(), F_OK), 0) << leftover << " is still there";
+}
+
 TEST_P(BuildTableTest, AnOlderSourceLeavesTheMtimeAlone) {
   const std::string src = dir_.WriteFile("map", "");
   ASSERT_TRUE(Build(ThreeEntries()).ok);

@@ -116,6 +116,9 @@ Result<BuildResult> BuildTable(const TableSpec& spec,
         BuildResult tentative = result;
         if (UpdateInPlace(spec, target, before, options, source,
                           &tentative) == InPlace::kDone) {
+          // What a write would have done first (AtomicFile::Create): the
+          // temporary files of killed builds go, whatever the outcome.
+          RemoveAtomicLeftovers(target);
           return tentative;
         }
       }

@@ -7,7 +7,7 @@
 // a lookup of every key). libdb is not instrumented, so coverage only
 // counts mapctl's side of the calls; a crash inside libdb is documented in
 // docs/fuzzing.md, with the check that could catch it before the call.
-// libdb leaks in DB->verify: run with lsan.supp (run_seeds.sh does).
+// libdb leaks in DB->verify: run with tests/sanitizers/lsan.supp (run_seeds.sh does).
 // Seeds: small tables written by mapctl and postmap (make_seeds.sh).
 // Without Berkeley DB support (-Dbdb=disabled) every input is refused
 // before any file is written, which is still a valid, if dull, run.

@@ -18,15 +18,10 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "known_findings.h"
 #include "mapctl/table.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
-  if (mapctl::fuzz::SkipKnown() &&
-      mapctl::fuzz::HasForeignBdbPage(data, size)) {
-    return 0;  // F5
-  }
   static const std::string path = mapctl::fuzz::ScratchPath("bdb_verify");
   if (!mapctl::fuzz::WriteWholeFile(path + ".db", data, size)) return 0;
   for (mapctl::TableType type :

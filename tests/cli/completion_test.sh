@@ -6,9 +6,11 @@
 # the headings of docs/checks.md, so that neither can drift. Exit 77
 # (skipped) without bash-completion.
 set -u
-mapctl=$1
-completion=$2
-checks_md=$3
+# Absolute: the test runs in its own directory.
+mapctl=$(realpath "$1")
+completion=$(realpath "$2")
+checks_md=$(realpath "$3")
+"$mapctl" --help >/dev/null || { echo "cannot run $mapctl --help"; exit 1; }
 
 bc=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null)
 bc=${bc%/completions}/bash_completion

@@ -67,6 +67,7 @@ LD_LIBRARY_PATH=$libdir "$stage/consumer/a.out" "$stage/table" ||
 build library "$stage/library.cc"
 mkdir "$stage/conf"
 printf '%s\n' 'compatibility_level = 3.6' 'default_database_type = lmdb' \
+  'smtp_sasl_auth_enable = yes' \
   "sender_dependent_relayhost_maps = lmdb:$stage/table" >"$stage/conf/main.cf"
 out=$(LD_LIBRARY_PATH=$libdir "$stage/library/a.out" "$stage/conf" \
   "lmdb:$stage/table" Alice@example.com) ||

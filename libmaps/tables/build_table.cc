@@ -85,7 +85,7 @@ InPlace UpdateInPlace(const TableSpec& spec, const std::string& target,
 }  // namespace
 
 Result<BuildResult> BuildTable(const TableSpec& spec,
-                               std::span<const Entry> entries,
+                               Span<const Entry> entries,
                                const BuildPlan& plan,
                                const BuildOptions& options,
                                const SourceFileInfo& source,

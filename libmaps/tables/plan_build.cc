@@ -318,7 +318,7 @@ Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
 }
 
 Result<BuildPlan> PlanBuild(const TableSpec& spec,
-                            std::span<const Entry> entries,
+                            Span<const Entry> entries,
                             const BuildOptions& options,
                             std::string_view origin) {
   if (entries.size() >= UINT32_MAX) {

@@ -104,7 +104,7 @@ Status CheckWritable(TableType type) {
       "creation");
 }
 
-Status WriteTable(const TableSpec& spec, std::span<const Entry> entries,
+Status WriteTable(const TableSpec& spec, Span<const Entry> entries,
                   const BuildPlan& plan, const BuildOptions& options,
                   const SourceFileInfo& source) {
   MAPCTL_RETURN_IF_ERROR(CheckWritable(spec.type));

@@ -58,7 +58,7 @@ Result<bool> NeedsBuild(const TableSpec& spec, bool* zero_length) {
 }  // namespace
 
 Result<UpdateReport> AddToTable(const TableSpec& spec,
-                                std::span<const Entry> entries,
+                                Span<const Entry> entries,
                                 const UpdateOptions& options,
                                 const SourceFileInfo& input,
                                 std::string_view origin) {
@@ -93,7 +93,7 @@ Result<UpdateReport> AddToTable(const TableSpec& spec,
 }
 
 Result<std::size_t> DeleteFromTable(const TableSpec& spec,
-                                    std::span<const std::string> keys,
+                                    Span<const std::string> keys,
                                     NulMode nul) {
   MAPCTL_RETURN_IF_ERROR(CheckUpdatable(spec));
   if (IsBdb(spec.type)) return DeleteFromBdbTable(spec, keys, nul);

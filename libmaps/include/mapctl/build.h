@@ -18,10 +18,10 @@
 #define MAPCTL_BUILD_H_
 
 #include <cstddef>
-#include <span>
 
 #include "mapctl/export.h"
 #include "mapctl/source.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 #include "mapctl/table.h"
 
@@ -65,7 +65,7 @@ struct BuildResult {
 // place (EPERM), the table is rewritten instead. Errors: those of
 // WriteTable(); the previous table is then untouched.
 MAPCTL_EXPORT Result<BuildResult> BuildTable(const TableSpec& spec,
-                                             std::span<const Entry> entries,
+                                             Span<const Entry> entries,
                                              const BuildPlan& plan,
                                              const BuildOptions& options,
                                              const SourceFileInfo& source,

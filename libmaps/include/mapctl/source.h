@@ -13,13 +13,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mapctl/export.h"
 #include "mapctl/fold.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 
 namespace mapctl {
@@ -100,7 +100,7 @@ class MAPCTL_EXPORT ParsedMap {
   ParsedMap(const ParsedMap&) = delete;
   ParsedMap& operator=(const ParsedMap&) = delete;
 
-  std::span<const Entry> entries() const noexcept { return entries_; }
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
   const std::vector<Diagnostic>& diagnostics() const noexcept {
     return diagnostics_;
   }

@@ -14,7 +14,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "mapctl/export.h"
 #include "mapctl/fold.h"
 #include "mapctl/source.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 
 namespace mapctl {
@@ -109,7 +109,7 @@ struct BuildPlan {
 // message starts with "ORIGIN:LINE: ". `origin` names the source in
 // diagnostics.
 MAPCTL_EXPORT Result<BuildPlan> PlanBuild(const TableSpec& spec,
-                                          std::span<const Entry> entries,
+                                          Span<const Entry> entries,
                                           const BuildOptions& options,
                                           std::string_view origin);
 
@@ -120,7 +120,7 @@ MAPCTL_EXPORT Result<BuildPlan> PlanBuild(const TableSpec& spec,
 // file is gone. Removes leftovers of killed builds that it can flock
 // without waiting.
 MAPCTL_EXPORT Status WriteTable(const TableSpec& spec,
-                                std::span<const Entry> entries,
+                                Span<const Entry> entries,
                                 const BuildPlan& plan,
                                 const BuildOptions& options,
                                 const SourceFileInfo& source);

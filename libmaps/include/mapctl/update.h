@@ -12,13 +12,13 @@
 #define MAPCTL_UPDATE_H_
 
 #include <cstddef>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mapctl/export.h"
 #include "mapctl/source.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 #include "mapctl/table.h"
 
@@ -47,7 +47,7 @@ struct UpdateReport {
 // too long for the type, a table that fails the checks made before
 // trusting it.
 MAPCTL_EXPORT Result<UpdateReport> AddToTable(const TableSpec& spec,
-                                              std::span<const Entry> entries,
+                                              Span<const Entry> entries,
                                               const UpdateOptions& options,
                                               const SourceFileInfo& input,
                                               std::string_view origin);
@@ -57,7 +57,7 @@ MAPCTL_EXPORT Result<UpdateReport> AddToTable(const TableSpec& spec,
 // Errors: a missing table (postmap 3.7 creates an empty one: mapctl does
 // not), kUnsupported for cdb, I/O.
 MAPCTL_EXPORT Result<std::size_t> DeleteFromTable(
-    const TableSpec& spec, std::span<const std::string> keys, NulMode nul);
+    const TableSpec& spec, Span<const std::string> keys, NulMode nul);
 
 }  // namespace mapctl
 

@@ -12,12 +12,14 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tables/lmdb_handle.h"
 #include "mapctl/table.h"
+#include "mapctl/update.h"
 #include "tables/table_backends.h"
 #include "test_util.h"
 
@@ -399,6 +401,163 @@ TEST_F(LmdbTableTest, ReadUnitHoldsAPostfixReadLock) {
     EXPECT_TRUE(probe());
   }
   EXPECT_FALSE(probe());
+}
+
+// postmap -i and -d in place. The issue: -d of 300 keys from a 200k-entry
+// table failed with MDB_MAP_FULL (no room to grow, no retry), while
+// postmap -d deletes 100,000 of them.
+TEST_F(LmdbTableTest, DeletingHalfOfA200kEntryTableWorksAsPostmapDoes) {
+  constexpr int kEntries = 200000;
+  ASSERT_OK(Build(Numbered(kEntries)));
+  std::filesystem::copy_file(File(), File("mapctl_sample"));
+  std::filesystem::copy_file(File(), File("postmap_sample"));
+  std::vector<std::string> keys;  // the even ones, in a scrambled order
+  for (int i = 0; i < kEntries; ++i) {
+    const int k = static_cast<int>(i * 7919LL % kEntries);
+    if (k % 2 == 0) keys.push_back("user" + std::to_string(k) + "@example.com");
+  }
+  Result<std::size_t> n = DeleteFromTable(Spec(), keys, NulMode::kDefault);
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, keys.size());
+  std::vector<std::pair<std::string, std::string>> left = Dump();
+  ASSERT_EQ(left.size(), kEntries - keys.size());
+  std::string expected;  // as postmap -s lists it: "key<TAB>value", no NUL
+  for (const auto& [k, v] : left) {
+    const int num = std::stoi(k.substr(4));
+    EXPECT_EQ(num % 2, 1) << k;
+    EXPECT_EQ(v, WithNul("v" + std::to_string(num)));
+    expected +=
+        k.substr(0, k.size() - 1) + "\t" + v.substr(0, v.size() - 1) + "\n";
+  }
+  ExpectVerifies();
+
+  const std::string postmap = testing::Postmap(dir_.path());
+  if (postmap.empty()) GTEST_SKIP() << "postmap is not installed";
+  const std::string conf = dir_.path().string();
+  std::string listed;
+  ASSERT_EQ(
+      testing::RunProgram({postmap, "-c", conf, "-s", "lmdb:" + Spec().path},
+                          "", &listed),
+      0);
+  std::vector<std::string> got, want;
+  std::string line;
+  for (std::istringstream in(listed); std::getline(in, line);) {
+    got.push_back(line);
+  }
+  for (std::istringstream in(expected); std::getline(in, line);) {
+    want.push_back(line);
+  }
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  // postmap -d itself on a sample of the same keys (it syncs every
+  // deletion: 100,000 take minutes here): the same table, byte for byte.
+  std::vector<std::string> sample(keys.begin(), keys.begin() + 300);
+  std::string input;
+  for (const std::string& k : sample) input += k + "\n";
+  ASSERT_TRUE(
+      DeleteFromTable(Spec("mapctl_sample"), sample, NulMode::kDefault));
+  ASSERT_EQ(testing::RunProgram({postmap, "-c", conf, "-d", "-",
+                                 "lmdb:" + Spec("postmap_sample").path},
+                                input, nullptr),
+            0);
+  const auto ours = Dump("mapctl_sample");
+  EXPECT_EQ(ours.size(), kEntries - sample.size());
+  EXPECT_TRUE(ours == Dump("postmap_sample"));
+}
+
+// A batch that cannot be written (here the file size limit: EFBIG, as a
+// full disk gives ENOSPC) says which table and why, and leaves the file
+// as it was: same entries, same size, so the disk is not left full.
+TEST_F(LmdbTableTest, AFailedBatchNamesTheTableAndLeavesTheFileAsItWas) {
+  ASSERT_OK(Build(Numbered(20000, "old")));
+  const auto before = Dump();
+  const auto size = std::filesystem::file_size(File());
+  Entries more;
+  for (int i = 0; i < 50000; ++i) {
+    more.Add("new" + std::to_string(i * 7919 % 50000) + "@example.org",
+             std::string(40, 'x'));
+  }
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20000; i += 2) {
+    keys.push_back("user" + std::to_string(i) + "@example.com");
+  }
+  Status add, del;
+  testing::WithFileSizeLimit(size + 65536, [&] {
+    Result<UpdateReport> r =
+        AddToTable(Spec(), more.span(), {}, Src(), "stdin");
+    add = r ? Status::Ok() : r.error();
+    Result<std::size_t> d = DeleteFromTable(Spec(), keys, NulMode::kDefault);
+    del = d ? Status::Ok() : d.error();
+  });
+  for (const Status& st : {add, del}) {
+    EXPECT_EQ(st.code(), ErrorCode::kIoError) << st.ToString();
+    EXPECT_NE(st.message().find(File()), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("File too large"), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("table unchanged"), std::string::npos)
+        << st.message();
+  }
+  EXPECT_EQ(std::filesystem::file_size(File()), size);
+  EXPECT_EQ(Dump(), before);
+  ExpectVerifies();
+}
+
+// The same on a full file system, where the cause is ENOSPC. Needs a
+// tmpfs mount (root); skipped where that is not permitted.
+TEST(LmdbFullDiskTest, UpdateAndBuildSayNoSpaceNameTheTableAndFreeTheSpace) {
+  testing::SmallFilesystem fs(4 << 20);
+  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  const TableSpec spec{TableType::kLmdb, (fs.path() / "t").string()};
+  const std::string file = spec.path + ".lmdb";
+  Entries old = Numbered(20000, "old");
+  BuildOptions bo;
+  Result<BuildPlan> plan = PlanBuild(spec, old.span(), bo, "src");
+  ASSERT_TRUE(plan);
+  ASSERT_OK(WriteTable(spec, old.span(), *plan, bo, Src()));
+  const auto size = std::filesystem::file_size(file);
+  fs.FillLeaving(256 << 10);
+  const std::uint64_t free_before = fs.Free();
+  Entries more;
+  for (int i = 0; i < 50000; ++i) {
+    more.Add("new" + std::to_string(i * 7919 % 50000) + "@example.org",
+             std::string(40, 'x'));
+  }
+  Result<UpdateReport> r = AddToTable(spec, more.span(), {}, Src(), "stdin");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(),
+            "update " + file + " (table unchanged): No space left on device");
+  EXPECT_EQ(std::filesystem::file_size(file), size);
+  EXPECT_GE(fs.Free(), free_before);
+
+  // A build of the bigger table fails the same way before the rename.
+  Result<BuildPlan> big = PlanBuild(spec, more.span(), bo, "src");
+  ASSERT_TRUE(big);
+  Status st = WriteTable(spec, more.span(), *big, bo, Src());
+  EXPECT_EQ(st.message(), "write " + file +
+                              " (previous table untouched): No space left on "
+                              "device");
+  EXPECT_EQ(std::filesystem::file_size(file), size);
+  // And on a file system with no room at all, for every type a build
+  // writes: the table's name and ENOSPC, the old table intact.
+  fs.FillLeaving(0);
+  for (TableType type : {TableType::kLmdb, TableType::kCdb, TableType::kHash}) {
+    if (type == TableType::kHash && !kHaveBdb) continue;
+    const TableSpec other{type, spec.path};
+    st = WriteTable(other, more.span(), *big, bo, Src());
+    EXPECT_EQ(st.message(), "write " + other.FileName() +
+                                " (previous table untouched): No space left "
+                                "on device");
+  }
+  Result<std::unique_ptr<TableReader>> reader = OpenTable(spec, {});
+  ASSERT_TRUE(reader);
+  Result<std::unique_ptr<ReadUnit>> unit = (*reader)->Begin();
+  ASSERT_TRUE(unit);
+  TableLookup lookup(FoldMode::kAscii, NulMode::kDefault, false);
+  Result<std::optional<std::string_view>> v =
+      lookup.Find(**unit, "user7@example.com");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->value_or(""), "old7");
 }
 
 }  // namespace

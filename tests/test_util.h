@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,6 +83,57 @@ class FakeReader : public TableReader {
 
 // Whether any problem text contains `text`.
 bool Mentions(const std::vector<std::string>& problems, std::string_view text);
+
+// What mapctl dump does with each table (open it with
+// OpenOptions::verify as `verify` says, then read every entry in chunks),
+// in forked children so that a crash in the engine is seen rather than
+// suffered: one child goes through the tables, and a child that dies is
+// replaced by one that goes on with the next table. Per table: 0 (read),
+// 2 (refused or failed), -SIGNAL when it died of a signal, or 100 + the
+// exit status of a child that died otherwise (a sanitizer's report).
+std::vector<int> DumpInChildren(const std::vector<TableSpec>& specs,
+                                bool verify);
+
+// `image` with 1 to 8 bytes at random places set to random values.
+std::string Mutate(const std::string& image, std::mt19937& rng);
+
+// The real postmap ($POSTMAP, else /usr/sbin/postmap), with a main.cf of
+// its own in `conf_dir` (written and backdated, so postmap does not wait
+// for it to settle); empty when postmap is not installed.
+std::string Postmap(const std::filesystem::path& conf_dir);
+
+// Runs argv (argv[0] a path) with `input` on stdin and stdout into *out
+// (if not null); its exit status, or -1 when it died or could not run.
+int RunProgram(const std::vector<std::string>& argv, std::string_view input,
+               std::string* out);
+
+// Runs `fn` with the file size limit (RLIMIT_FSIZE) at `limit` bytes and
+// SIGXFSZ ignored, so that writes past it fail with EFBIG as a full disk
+// fails them with ENOSPC; restores both afterwards.
+void WithFileSizeLimit(std::uint64_t limit, const std::function<void()>& fn);
+
+// A tmpfs of `bytes` mounted on a fresh directory, for full-disk tests;
+// unmounted on destruction. mounted() is false where mounting is not
+// permitted (the test then skips).
+class SmallFilesystem {
+ public:
+  explicit SmallFilesystem(std::uint64_t bytes);
+  ~SmallFilesystem();
+  SmallFilesystem(const SmallFilesystem&) = delete;
+  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::filesystem::path& path() const { return dir_.path(); }
+  // Bytes still free.
+  std::uint64_t Free() const;
+  // Fills the file system with a file "filler" until about `leave`
+  // bytes are free.
+  void FillLeaving(std::uint64_t leave);
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
 
 }  // namespace mapctl::testing
 

@@ -155,12 +155,12 @@ int RunDiff(const DiffArgs& args) {
         std::string new_shown =
             mask ? MaskCredential(new_value) : std::string(new_value);
         // A value without ':' masks whole ("****"): see MaskCredential().
-        const bool old_malformed = mask && op != DiffOp::kAdded &&
-                                   IsMalformedCredential(old_value);
-        const bool new_malformed = mask && op != DiffOp::kRemoved &&
-                                   IsMalformedCredential(new_value);
-        const bool same_shown = mask && op == DiffOp::kChanged &&
-                                old_shown == new_shown;
+        const bool old_malformed =
+            mask && op != DiffOp::kAdded && IsMalformedCredential(old_value);
+        const bool new_malformed =
+            mask && op != DiffOp::kRemoved && IsMalformedCredential(new_value);
+        const bool same_shown =
+            mask && op == DiffOp::kChanged && old_shown == new_shown;
         const bool password_changed = same_shown && !old_malformed;
         const bool value_changed = same_shown && old_malformed;
         const char* sign = op == DiffOp::kAdded     ? "+"

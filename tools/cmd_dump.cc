@@ -29,6 +29,9 @@ int DumpOne(const DumpArgs& args, const MainConfig& config,
   OpenOptions open;
   open.fold = settings.fold;
   open.check_utf8 = settings.check_utf8;
+  // A dump reads every page: walk them with verify's checks first, so a
+  // damaged table is refused (exit 2) instead of crashing the engine.
+  open.verify = true;
   Result<std::unique_ptr<TableReader>> reader = OpenTable(*spec, open);
   if (!reader) {
     ReportError(reader.error());

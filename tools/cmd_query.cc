@@ -35,7 +35,7 @@ class Querier {
       }
       if (a.invalid_key) {
         pending_warnings_.push_back(table_->name() + ": non-UTF-8 key \"" +
-                                    Printable(key) +
+                                    Printable(Excerpt(key)) +
                                     "\": malformed UTF-8 or invalid codepoint");
       }
       for (const TableWarning& w : a.warnings) {
@@ -46,7 +46,7 @@ class Querier {
       std::string_view v = a.value;
       if (v.empty()) {
         pending_warnings_.push_back("table " + table_->name() + ": key " +
-                                    Printable(key) +
+                                    Printable(Excerpt(key)) +
                                     ": empty string result is not allowed");
       }
       if (bare && !args_.json) {

@@ -64,7 +64,8 @@ int RunQuerySender(const SenderArgs& args) {
       Status s = (*resolver)->Resolve(address, args.recipient, &resolution);
       if (!s.ok()) {
         failed = true;
-        errors.push_back("\"" + Printable(address) + "\": " + s.message());
+        errors.push_back("\"" + Printable(Excerpt(address)) +
+                         "\": " + s.message());
         AppendSenderError(address, "bad_address", s.message(), args.json, &out);
         continue;
       }

@@ -100,7 +100,7 @@ int Delete(const BuildArgs& args, const MainConfig& config,
     if (FoldKey(key, fold, &folded).ok()) {
       key = std::move(folded);
     } else {
-      ReportWarning("non-UTF-8 key \"" + Printable(key) +
+      ReportWarning("non-UTF-8 key \"" + Printable(Excerpt(key)) +
                     "\": malformed UTF-8 or invalid codepoint");
       key.clear();  // never matches: DeleteFromTable skips empty keys
     }

@@ -291,12 +291,12 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::string d(domain);
+  std::string d = Excerpt(domain);
   if (names.empty()) return "every sender of " + d;
   std::string out = "senders of " + d + " other than ";
   for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
     if (i > 0) out += ", ";
-    out += names[i];
+    out += Excerpt(names[i]);
   }
   if (names.size() > 5) {
     out += " and " + std::to_string(names.size() - 5) + " more";
@@ -390,7 +390,7 @@ void Consistency::Merge(Evidence& ev) {
     Location at = WhereRep(rep);
     m_->Add(at.file, at.line, Severity::kWarning, "scope",
             at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
-            (at.key.empty() ? "" : at.key + ": ") + message +
+            (at.key.empty() ? "" : Excerpt(at.key) + ": ") + message +
                 "; relay and credential checks skipped for it");
   }
   needs_auth_.merge(ev.needs_auth);
@@ -495,14 +495,14 @@ void Consistency::Judge() {
   bool usernames_sorted = false;  // only check 2 needs them
   const std::string relayhost = m_->config->Get("relayhost");
   for (const Candidate& c : candidates_) {
-    const std::string hop = "\"" + c.nexthop + "\"";
+    const std::string hop = "\"" + Excerpt(c.nexthop) + "\"";
     const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
     std::string sender;
     SenderOf(c.rep, &sender);
     const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
                             : c.rep.kind == RepKind::kNull
                                 ? std::string("the null sender <>")
-                                : "sender " + sender;
+                                : "sender " + Excerpt(sender);
     std::string route =
         c.source == RelaySource::kSenderDependent ? "goes to " + hop
         : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
@@ -533,7 +533,7 @@ void Consistency::Judge() {
       std::string_view check =
           fallthrough ? "domain-fallthrough" : "default-relay-credentials";
       HintedText message;
-      message += c.credential_key->key + ": " + who + " " + route +
+      message += Excerpt(c.credential_key->key) + ": " + who + " " + route +
                " with the sender's credentials (no relay entry sends it to "
                "the relay they belong to)" +
                why;
@@ -567,7 +567,7 @@ void Consistency::Judge() {
                       : WhereRep(c.rep);
     std::string_view check = fallthrough ? "domain-fallthrough" : base;
     HintedText message;
-    message += at.key.empty() ? "" : at.key + ": ";
+    message += at.key.empty() ? "" : Excerpt(at.key) + ": ";
     message += who + " " + route + " with " + what;
     if (c.note == CredentialNote::kDependsOnMx) {
       message += "; the MX host's name could have its own entry and is not "
@@ -648,7 +648,7 @@ void Consistency::JudgeTls() {
     if (kRequired.count(effective) != 0) continue;
     Location at = Where(m_->password, sent.table, sent.key);
     m_->Add(at.file, at.line, Severity::kWarning, "plaintext-auth", at.key,
-            at.key + ": credentials for \"" + nexthop +
+            Excerpt(at.key) + ": credentials for \"" + Excerpt(nexthop) +
                 "\" can be sent without TLS: its TLS level is " +
                 (effective.empty() ? "none" : effective) + " (" + source +
                 ") and smtp_sasl_security_options allows plaintext "
@@ -779,7 +779,7 @@ Status Consistency::Run() {
         if (e.key != k) continue;
         Location at = Where(m_->password, i, k);
         m_->Add(at.file, at.line, Severity::kWarning, "null-sender", at.key,
-                at.key +
+                Excerpt(at.key) +
                     ": a credential entry for the null sender is never used: "
                     "smtp(8) does no sender lookup for <>");
       }
@@ -819,7 +819,7 @@ Status CheckConsistency(Model* m) {
                                       : m->ParamLine("smtp_sasl_password_maps");
           m->Add(file, line, Severity::kWarning, "auth-disabled",
                  std::string(e.key),
-                 std::string(e.key) +
+                 Excerpt(e.key) +
                      ": a per-sender credential key is ignored while "
                      "smtp_sender_dependent_authentication = no");
         }

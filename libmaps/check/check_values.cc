@@ -32,7 +32,7 @@ void CheckRelayValues(Model* m) {
       m->Add(t.file ? t.file->FileFor() : m->MainCf(),
              t.file ? t.file->LineOf(e.key) : m->ParamLine(m->relay.parameter),
              Severity::kError, "bad-value", key,
-             key +
+             Excerpt(key) +
                  ": the relay value is not a next hop smtp(8) accepts "
                  "([host], [host]:port, host, host:port, a list of them, "
                  "or DUNNO alone)");
@@ -55,13 +55,13 @@ void CheckCredentialValues(Model* m) {
           t.file ? t.file->LineOf(e.key) : m->ParamLine(m->password.parameter);
       if (cv.malformed) {
         m->Add(file, line, Severity::kError, "bad-value", key,
-               key +
+               Excerpt(key) +
                    ": the credential value is not user:password (no ':'): "
                    "smtp(8) sends it all as the username with an empty "
                    "password");
       } else if (cv.username.empty()) {
         m->Add(file, line, Severity::kError, "bad-value", key,
-               key + ": the credential value has an empty username");
+               Excerpt(key) + ": the credential value has an empty username");
       } else {
         // postmap keeps everything after the key: a trailing "# note" is
         // part of the password (spec §8.5).
@@ -69,7 +69,7 @@ void CheckCredentialValues(Model* m) {
         for (std::size_t h = v.find('#'); h != v.npos; h = v.find('#', h + 1)) {
           if (h > 0 && (v[h - 1] == ' ' || v[h - 1] == '\t')) {
             m->Add(file, line, Severity::kWarning, "bad-value", key,
-                   key +
+                   Excerpt(key) +
                        ": the credential value contains whitespace and "
                        "'#': a comment after data is part of the password");
             break;
@@ -115,10 +115,10 @@ void CheckKeys(Model* m, FileTable& t) {
         a == written.end() || b == written.end() || a->second == b->second;
     std::string shown = a == written.end() ? key : a->second;
     m->Add(t.source, e->line(), Severity::kWarning, "key-format", key,
-           same ? shown + ": duplicate key (first at line " +
+           same ? Excerpt(shown) + ": duplicate key (first at line " +
                       std::to_string(first) + "): postmap keeps the first"
-                : shown + ": collides with " + b->second + " (line " +
-                      std::to_string(first) +
+                : Excerpt(shown) + ": collides with " + Excerpt(b->second) +
+                      " (line " + std::to_string(first) +
                       ") after case folding: postmap keeps the first");
   }
 }

@@ -62,7 +62,7 @@ Answer MapList::Find(std::size_t i, std::string_view key, bool partial) {
     a.outcome = Outcome::kError;
     a.value = {};
     a.error =
-        Status::Corruption(t.display() + " lookup of \"" + std::string(key) +
+        Status::Corruption(t.display() + " lookup of \"" + Excerpt(key) +
                            "\" returns an empty string result");
   }
   return a;

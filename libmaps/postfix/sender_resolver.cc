@@ -227,7 +227,7 @@ Status SenderResolverImpl::Resolve(std::string_view address,
   if (local_.IsLocal(out->recipient)) {
     out->warnings.push_back(
         {"recipient_is_local",
-         "the recipient domain " + out->recipient +
+         "the recipient domain " + Excerpt(out->recipient) +
              " is local: Postfix delivers locally and consults neither the "
              "sender maps nor relayhost"});
   }

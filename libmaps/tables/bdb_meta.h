@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "mapctl/table.h"
 
@@ -27,6 +28,13 @@ Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted);
 
 // flock(2) retried on EINTR; `op` is LOCK_SH, LOCK_EX or LOCK_UN.
 Status Flock(int fd, int op, const std::string& name);
+
+// Berkeley DB's error text as a message may quote it. libdb prints buffer
+// addresses in some ("BDB0137 write: 0x56203b706b70, 4096: No space left
+// on device"); a pointer value means nothing to an admin and tells an
+// attacker where the heap is, so every "0x" with 5 or more hex digits
+// becomes "<pointer>" (shorter ones, flag values, stay).
+std::string CleanDbMessage(std::string_view text);
 
 }  // namespace mapctl::bdb
 

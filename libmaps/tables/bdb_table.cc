@@ -43,6 +43,7 @@
 #include "mapctl/table.h"
 #include "tables/bdb_meta.h"
 #include "tables/table_backends.h"
+#include "tables/write_error.h"
 
 #ifdef MAPCTL_HAVE_BDB
 #include <db.h>
@@ -58,7 +59,7 @@ Status BdbUnavailable(TableType type) {
 
 #ifndef MAPCTL_HAVE_BDB
 
-Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec) {
+Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec, bool) {
   return BdbUnavailable(spec.type);
 }
 Status WriteBdbTable(const TableSpec& spec, std::span<const Entry>,
@@ -95,7 +96,7 @@ thread_local std::string* g_messages = nullptr;
 void CollectMessage(const DB_ENV*, const char*, const char* msg) {
   if (g_messages == nullptr || msg == nullptr) return;
   if (!g_messages->empty()) g_messages->push_back('\n');
-  g_messages->append(msg);
+  g_messages->append(bdb::CleanDbMessage(msg));
 }
 
 // Informational output (verify prints page dumps this way) would go to
@@ -126,10 +127,9 @@ Status FromDb(int rc, const std::string& what, const MessageScope* scope) {
   if (scope != nullptr && !scope->text().empty()) {
     detail = scope->text().substr(0, scope->text().find('\n'));
   }
-  if (rc > 0) {
-    Status st = Status::IoError(what, rc);
-    if (detail.empty()) return st;
-    return Status(st.code(), st.message() + " (" + detail + ")");
+  if (rc > 0) {  // an errno: kept in the Status
+    if (detail.empty()) return Status::IoError(what, rc);
+    return Status::IoError(what + " (" + detail + ")", rc);
   }
   std::string msg = what + ": " + db_strerror(rc);
   if (!detail.empty()) msg += " (" + detail + ")";
@@ -269,6 +269,30 @@ Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted) {
         " bytes, the table needs " + std::to_string(needed) + ")");
   }
   return mc;
+}
+
+std::string CleanDbMessage(std::string_view text) {
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '0' && i + 1 < text.size() &&
+        (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+        (i == 0 || !hex(text[i - 1]))) {
+      std::size_t j = i + 2;
+      while (j < text.size() && hex(text[j])) ++j;
+      if (j - (i + 2) >= 5) {
+        out += "<pointer>";
+        i = j;
+        continue;
+      }
+    }
+    out.push_back(text[i++]);
+  }
+  return out;
 }
 
 Status Flock(int fd, int op, const std::string& name) {
@@ -541,7 +565,10 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
       rc != 0) {
     db.release();
     raw->close(raw, 0);
-    return FromDb(rc, "open database " + out.temp_path(), &scope);
+    // libdb writes the meta page here: a full disk shows up already.
+    return ExplainBuildFailure(
+        FromDb(rc, "open database " + out.temp_path(), &scope), out.fd(),
+        target);
   }
   scope.clear();  // its complaint about the empty file is expected
   int dbfd = -1;
@@ -564,10 +591,12 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
     DBT k = ToDbt(e.key().data(), e.key().size() + nul);
     DBT v = ToDbt(e.value().data(), e.value().size() + nul);
     if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
-      return FromDb(rc,
-                    "write " + out.temp_path() + " (entry at line " +
-                        std::to_string(e.line()) + ")",
-                    &scope);
+      return ExplainBuildFailure(
+          FromDb(rc,
+                 "write " + out.temp_path() + " (entry at line " +
+                     std::to_string(e.line()) + ")",
+                 &scope),
+          out.fd(), target);
     }
     if (options.progress && i + 1 >= next_progress) {
       options.progress(i + 1, total);
@@ -577,7 +606,8 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
   // Close writes the cache back; Commit() then syncs the same inode.
   db.release();
   if (int rc = raw->close(raw, 0); rc != 0) {
-    return FromDb(rc, "close " + out.temp_path(), &scope);
+    return ExplainBuildFailure(FromDb(rc, "close " + out.temp_path(), &scope),
+                               out.fd(), target);
   }
   if (options.progress) options.progress(total, total);
   return out.Commit();
@@ -592,8 +622,16 @@ Status WriteBdbTable(const TableSpec& spec, std::span<const Entry> entries,
                                  bdb::WriterTuning{});
 }
 
-Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec) {
+Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec,
+                                                  bool verify) {
   std::string name = spec.FileName();
+  if (verify) {
+    // Berkeley DB's own walk (DB->verify), which reads a damaged file
+    // safely where a cursor over it can crash.
+    std::vector<std::string> problems;
+    MAPCTL_RETURN_IF_ERROR(VerifyBdbTable(spec, &problems));
+    if (!problems.empty()) return DamagedTable(name, problems);
+  }
   Result<std::shared_ptr<bdb::DbState>> state = bdb::OpenState(name, spec.type);
   if (!state) return std::move(state).error();
   (void)bdb::Flock((*state)->fd, LOCK_UN, name);

@@ -46,6 +46,7 @@
 #include "mapctl/table.h"
 #include "util/file_image.h"
 #include "tables/table_backends.h"
+#include "tables/write_error.h"
 
 namespace mapctl {
 namespace cdb {
@@ -556,11 +557,13 @@ Status WriteCdbTableWithTinycdb(const TableSpec& spec,
       // cdb_make keeps its record lists until cdb_make_finish().
       int err = errno;
       (void)cdb_make_finish(&cdbm);
-      return Status::IoError("write " + out.temp_path(), err);
+      return ExplainBuildFailure(
+          Status::IoError("write " + out.temp_path(), err), out.fd(), target);
     }
   }
   if (cdb_make_finish(&cdbm) != 0) {
-    return Status::IoError("write " + out.temp_path(), errno);
+    return ExplainBuildFailure(
+        Status::IoError("write " + out.temp_path(), errno), out.fd(), target);
   }
   return out.Commit();
 }
@@ -614,108 +617,114 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
   Result<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(target, fopts);
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
-  if (lseek(out.fd(), cdb::kHeaderSize, SEEK_SET) < 0) {
-    return Status::IoError("seek " + out.temp_path(), errno);
-  }
+  // A failure to write names the table and the cause (a full disk), not
+  // the temporary file.
+  auto write = [&]() -> Status {
+    if (lseek(out.fd(), cdb::kHeaderSize, SEEK_SET) < 0) {
+      return Status::IoError("seek " + out.temp_path(), errno);
+    }
 
-  // (hash, position) of each record, in record order.
-  struct Slot {
-    std::uint32_t hash;
-    std::uint32_t pos;
-  };
-  std::vector<Slot> recs(count);
-  std::uint32_t per_table[256] = {};
-  cdb::BufferedOut buf(out.fd(), out.temp_path());
-  std::uint64_t pos = cdb::kHeaderSize;
-  {
-    std::size_t done = 0;
-    std::size_t next_progress = cdb::kProgressEvery;
-    // Records go out in groups of four whose keys are hashed together:
-    // the cdb hash is one long dependency chain per key, and four chains
-    // side by side keep the CPU busy.
-    std::string_view ks[4], vs[4];
-    int group = 0;
-    auto flush_group = [&]() -> Status {
-      std::uint32_t h[4];
-      cdb::Hash4(ks, group, h);
-      for (int j = 0; j < group; ++j) {
-        unsigned char head[8];
-        cdb::Store32(head, static_cast<std::uint32_t>(ks[j].size()));
-        cdb::Store32(head + 4, static_cast<std::uint32_t>(vs[j].size()));
-        MAPCTL_RETURN_IF_ERROR(buf.Append(head, 8));
-        MAPCTL_RETURN_IF_ERROR(buf.Append(ks[j].data(), ks[j].size()));
-        MAPCTL_RETURN_IF_ERROR(buf.Append(vs[j].data(), vs[j].size()));
-        recs[done++] = {h[j], static_cast<std::uint32_t>(pos)};
-        ++per_table[h[j] & 255];
-        pos += 8 + ks[j].size() + vs[j].size();
-      }
-      group = 0;
-      if (pos + slot_bytes > cdb::kMaxFileSize) return too_large();
-      return Status::Ok();
+    // (hash, position) of each record, in record order.
+    struct Slot {
+      std::uint32_t hash;
+      std::uint32_t pos;
     };
-    for (std::uint32_t i : order) {
-      const Entry& e = entries[i];
-      // Entry guarantees a NUL just past each view: "key\0" is in place.
-      ks[group] = std::string_view(e.key().data(), e.key().size() + nul);
-      vs[group] = std::string_view(e.value().data(), e.value().size() + nul);
-      if (++group == 4) {
-        MAPCTL_RETURN_IF_ERROR(flush_group());
-        if (options.progress && done >= next_progress) {
-          options.progress(done, count);
-          next_progress += cdb::kProgressEvery;
+    std::vector<Slot> recs(count);
+    std::uint32_t per_table[256] = {};
+    cdb::BufferedOut buf(out.fd(), out.temp_path());
+    std::uint64_t pos = cdb::kHeaderSize;
+    {
+      std::size_t done = 0;
+      std::size_t next_progress = cdb::kProgressEvery;
+      // Records go out in groups of four whose keys are hashed together:
+      // the cdb hash is one long dependency chain per key, and four chains
+      // side by side keep the CPU busy.
+      std::string_view ks[4], vs[4];
+      int group = 0;
+      auto flush_group = [&]() -> Status {
+        std::uint32_t h[4];
+        cdb::Hash4(ks, group, h);
+        for (int j = 0; j < group; ++j) {
+          unsigned char head[8];
+          cdb::Store32(head, static_cast<std::uint32_t>(ks[j].size()));
+          cdb::Store32(head + 4, static_cast<std::uint32_t>(vs[j].size()));
+          MAPCTL_RETURN_IF_ERROR(buf.Append(head, 8));
+          MAPCTL_RETURN_IF_ERROR(buf.Append(ks[j].data(), ks[j].size()));
+          MAPCTL_RETURN_IF_ERROR(buf.Append(vs[j].data(), vs[j].size()));
+          recs[done++] = {h[j], static_cast<std::uint32_t>(pos)};
+          ++per_table[h[j] & 255];
+          pos += 8 + ks[j].size() + vs[j].size();
+        }
+        group = 0;
+        if (pos + slot_bytes > cdb::kMaxFileSize) return too_large();
+        return Status::Ok();
+      };
+      for (std::uint32_t i : order) {
+        const Entry& e = entries[i];
+        // Entry guarantees a NUL just past each view: "key\0" is in place.
+        ks[group] = std::string_view(e.key().data(), e.key().size() + nul);
+        vs[group] = std::string_view(e.value().data(), e.value().size() + nul);
+        if (++group == 4) {
+          MAPCTL_RETURN_IF_ERROR(flush_group());
+          if (options.progress && done >= next_progress) {
+            options.progress(done, count);
+            next_progress += cdb::kProgressEvery;
+          }
         }
       }
+      if (group > 0) MAPCTL_RETURN_IF_ERROR(flush_group());
     }
-    if (group > 0) MAPCTL_RETURN_IF_ERROR(flush_group());
-  }
-  sorted_order = std::vector<std::uint32_t>();
+    sorted_order = std::vector<std::uint32_t>();
 
-  // Group the records by table, keeping record order within a table (a
-  // stable counting sort), then fill each table's slots in that order, as
-  // cdb_make_finish() does; the bytes come out the same.
-  std::uint32_t start[257];
-  start[0] = 0;
-  for (int t = 0; t < 256; ++t) start[t + 1] = start[t] + per_table[t];
-  std::vector<Slot> grouped(count);
-  {
-    std::uint32_t fill[256];
-    std::copy(start, start + 256, fill);
-    for (const Slot& r : recs) grouped[fill[r.hash & 255]++] = r;
-  }
-  recs = std::vector<Slot>();
+    // Group the records by table, keeping record order within a table (a
+    // stable counting sort), then fill each table's slots in that order, as
+    // cdb_make_finish() does; the bytes come out the same.
+    std::uint32_t start[257];
+    start[0] = 0;
+    for (int t = 0; t < 256; ++t) start[t + 1] = start[t] + per_table[t];
+    std::vector<Slot> grouped(count);
+    {
+      std::uint32_t fill[256];
+      std::copy(start, start + 256, fill);
+      for (const Slot& r : recs) grouped[fill[r.hash & 255]++] = r;
+    }
+    recs = std::vector<Slot>();
 
-  unsigned char header[cdb::kHeaderSize];
-  std::uint32_t max_slots = 0;
-  for (int t = 0; t < 256; ++t) {
-    max_slots = std::max(max_slots, 2 * per_table[t]);
-  }
-  std::vector<Slot> table(max_slots);
-  std::vector<unsigned char> packed(8 * std::size_t{max_slots});
-  for (int t = 0; t < 256; ++t) {
-    const std::uint32_t n = 2 * per_table[t];
-    cdb::Store32(header + 8 * t, static_cast<std::uint32_t>(pos));
-    cdb::Store32(header + 8 * t + 4, n);
-    if (n == 0) continue;
-    std::fill_n(table.begin(), n, Slot{0, 0});
-    for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
-      std::uint32_t s = (grouped[i].hash >> 8) % n;
-      while (table[s].pos != 0) {
-        if (++s == n) s = 0;
+    unsigned char header[cdb::kHeaderSize];
+    std::uint32_t max_slots = 0;
+    for (int t = 0; t < 256; ++t) {
+      max_slots = std::max(max_slots, 2 * per_table[t]);
+    }
+    std::vector<Slot> table(max_slots);
+    std::vector<unsigned char> packed(8 * std::size_t{max_slots});
+    for (int t = 0; t < 256; ++t) {
+      const std::uint32_t n = 2 * per_table[t];
+      cdb::Store32(header + 8 * t, static_cast<std::uint32_t>(pos));
+      cdb::Store32(header + 8 * t + 4, n);
+      if (n == 0) continue;
+      std::fill_n(table.begin(), n, Slot{0, 0});
+      for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
+        std::uint32_t s = (grouped[i].hash >> 8) % n;
+        while (table[s].pos != 0) {
+          if (++s == n) s = 0;
+        }
+        table[s] = grouped[i];
       }
-      table[s] = grouped[i];
+      for (std::uint32_t s = 0; s < n; ++s) {
+        cdb::Store32(&packed[8 * std::size_t{s}], table[s].hash);
+        cdb::Store32(&packed[8 * std::size_t{s} + 4], table[s].pos);
+      }
+      MAPCTL_RETURN_IF_ERROR(buf.Append(packed.data(), 8 * std::size_t{n}));
+      pos += 8 * std::uint64_t{n};
     }
-    for (std::uint32_t s = 0; s < n; ++s) {
-      cdb::Store32(&packed[8 * std::size_t{s}], table[s].hash);
-      cdb::Store32(&packed[8 * std::size_t{s} + 4], table[s].pos);
+    MAPCTL_RETURN_IF_ERROR(buf.Flush());
+    ssize_t w = pwrite(out.fd(), header, sizeof(header), 0);
+    if (w != static_cast<ssize_t>(sizeof(header))) {
+      return Status::IoError("write " + out.temp_path(), w < 0 ? errno : EIO);
     }
-    MAPCTL_RETURN_IF_ERROR(buf.Append(packed.data(), 8 * std::size_t{n}));
-    pos += 8 * std::uint64_t{n};
-  }
-  MAPCTL_RETURN_IF_ERROR(buf.Flush());
-  ssize_t w = pwrite(out.fd(), header, sizeof(header), 0);
-  if (w != static_cast<ssize_t>(sizeof(header))) {
-    return Status::IoError("write " + out.temp_path(), w < 0 ? errno : EIO);
-  }
+    return Status::Ok();
+  };
+  MAPCTL_RETURN_IF_ERROR(ExplainBuildFailure(write(), out.fd(), target));
   if (options.progress) options.progress(count, count);
   return out.Commit();
 }

@@ -97,6 +97,42 @@ bool SanePageSize(std::uint32_t ps) {
   return ps >= 512 && ps <= 65536 && (ps & (ps - 1)) == 0;
 }
 
+// The root page of one tree, the first page LMDB reads in it: inside the
+// file, numbered as its offset says, a leaf (depth 1) or a branch page
+// with sane free-space bounds and at least one node. One pread.
+Status CheckRoot(int fd, const std::string& name, const FileCheck& fc,
+                 const DbRecord& db, std::string_view which) {
+  if (db.root == layout::kNoPage) return Status::Ok();  // an empty tree
+  const std::string what = name + ": bad " + std::string(which) + " root";
+  if (db.root < 2 || db.root > fc.meta.last_pg) {
+    return Status::Corruption(what + " (page " + std::to_string(db.root) +
+                              ", the table has " +
+                              std::to_string(fc.meta.last_pg + 1) + ")");
+  }
+  if (db.depth < 1 || db.depth > 32) {
+    return Status::Corruption(what + " (tree depth " +
+                              std::to_string(db.depth) + ")");
+  }
+  unsigned char h[layout::kPageHeader];
+  ssize_t n =
+      pread(fd, h, sizeof(h), static_cast<off_t>(db.root * fc.page_size));
+  if (n < 0) return Status::IoError("read " + name, errno);
+  if (static_cast<std::size_t>(n) != sizeof(h)) {
+    return Status::Corruption(name + ": truncated (short read)");
+  }
+  using layout::Load;
+  const std::uint16_t flags = Load<std::uint16_t>(h + 10);
+  const std::uint16_t lower = Load<std::uint16_t>(h + 12);
+  const std::uint16_t upper = Load<std::uint16_t>(h + 14);
+  const std::uint16_t want = db.depth == 1 ? layout::kLeaf : layout::kBranch;
+  if (Load<std::uint64_t>(h) != db.root || flags != want ||
+      lower < layout::kPageHeader + 2 || (lower & 1) || upper > fc.page_size ||
+      lower > upper) {
+    return Status::Corruption(what + " (page " + std::to_string(db.root) + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 MetaInfo ParseMeta(const unsigned char* page) noexcept {
@@ -169,6 +205,8 @@ Result<FileCheck> CheckFile(int fd, const std::string& name) {
         std::to_string((last + 1) * static_cast<std::uint64_t>(fc.page_size)) +
         ")");
   }
+  MAPCTL_RETURN_IF_ERROR(CheckRoot(fd, name, fc, fc.meta.main_db, "main"));
+  MAPCTL_RETURN_IF_ERROR(CheckRoot(fd, name, fc, fc.meta.free_db, "free list"));
   return fc;
 }
 

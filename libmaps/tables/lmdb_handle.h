@@ -192,15 +192,21 @@ struct FileCheck {
 
 // The checks made before LMDB sees a file, on an open descriptor: a
 // regular file, not empty, both meta pages with LMDB's magic, format
-// version 1 and a sane page size, and at least (last_pg + 1) pages as the
-// newest meta page says. Errors name `name`: kInvalidArgument (not a
-// regular file), kCorruption (everything else), kIoError.
+// version 1 and a sane page size, at least (last_pg + 1) pages as the
+// newest meta page says, and the root page of both trees (a leaf or
+// branch page where the meta page says). Cheap (three preads), not
+// complete: VerifyLmdbImage() is. Errors name `name`: kInvalidArgument
+// (not a regular file), kCorruption (everything else), kIoError.
 Result<FileCheck> CheckFile(int fd, const std::string& name);
 
 // VerifyLmdbTable()'s walk over an in-memory image of a whole file
 // (lmdb_verify.cc); appends one string per problem. Never crashes.
 void VerifyLmdbImage(const unsigned char* data, std::size_t size,
                      std::vector<std::string>* problems);
+// The same walk over the first `size` bytes of the file open on `fd`
+// (mapped read-only for the walk). Errors: mmap, naming `name`.
+Status VerifyLmdbFile(int fd, std::uint64_t size, const std::string& name,
+                      std::vector<std::string>* problems);
 
 // Knobs of WriteLmdbTable() for tests and benchmarks; zero means "the
 // writer decides" (map size from the input, batch by entries and bytes).

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tables/lmdb_handle.h"
 #include "mapctl/table.h"
@@ -60,8 +61,31 @@ Status Lock(int fd, short type, const std::string& name) {
   return Status::Ok();
 }
 
+// Walks every page of the checked file (OpenOptions::verify) under a read
+// lock, so that a writer's commit cannot tear what the walk reads. The
+// lock is an open-file-description lock on `fd`: taking and dropping it
+// leaves the process's fcntl locks (a reader unit's) alone, and it still
+// conflicts with a writer's F_WRLCK.
+Status VerifyBeforeUse(int fd, std::uint64_t size, const std::string& name) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof(fl));
+  fl.l_type = F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  while (fcntl(fd, F_OFD_SETLKW, &fl) != 0) {
+    if (errno != EINTR) return Status::IoError("lock " + name, errno);
+  }
+  std::vector<std::string> problems;
+  Status st = lmdb::VerifyLmdbFile(fd, size, name, &problems);
+  fl.l_type = F_UNLCK;
+  (void)fcntl(fd, F_OFD_SETLK, &fl);
+  MAPCTL_RETURN_IF_ERROR(st);
+  if (!problems.empty()) return DamagedTable(name, problems);
+  return Status::Ok();
+}
+
 // Opens and checks `name`, then has LMDB open the same inode.
-Result<std::shared_ptr<EnvState>> OpenState(const std::string& name) {
+Result<std::shared_ptr<EnvState>> OpenState(const std::string& name,
+                                            bool verify) {
   for (int attempt = 0;; ++attempt) {
     auto state = std::make_shared<EnvState>();
     state->check_fd =
@@ -71,6 +95,10 @@ Result<std::shared_ptr<EnvState>> OpenState(const std::string& name) {
     }
     Result<lmdb::FileCheck> check = lmdb::CheckFile(state->check_fd, name);
     if (!check) return std::move(check).error();
+    if (verify) {
+      MAPCTL_RETURN_IF_ERROR(
+          VerifyBeforeUse(state->check_fd, check->file_size, name));
+    }
 
     // Read-only, never creates anything. The map covers the whole file
     // with room to spare, so that a table grown in place by postmap -i
@@ -203,10 +231,12 @@ class LmdbReadUnit final : public ReadUnit {
 
 class LmdbReader final : public TableReader {
  public:
-  LmdbReader(TableSpec spec, std::string name, std::shared_ptr<EnvState> state)
+  LmdbReader(TableSpec spec, std::string name, std::shared_ptr<EnvState> state,
+             bool verify)
       : TableReader(std::move(spec)),
         name_(std::move(name)),
-        state_(std::move(state)) {}
+        state_(std::move(state)),
+        verify_(verify) {}
 
   bool sorted() const noexcept override { return true; }
 
@@ -270,7 +300,7 @@ class LmdbReader final : public TableReader {
 
  private:
   Status Reopen() {
-    Result<std::shared_ptr<EnvState>> fresh = OpenState(name_);
+    Result<std::shared_ptr<EnvState>> fresh = OpenState(name_, verify_);
     if (!fresh) return std::move(fresh).error();
     // Units still reading the old file keep their state alive.
     state_ = std::move(fresh).value();
@@ -279,16 +309,18 @@ class LmdbReader final : public TableReader {
 
   std::string name_;
   std::shared_ptr<EnvState> state_;
+  bool verify_;  // a replacement file is walked before use too
 };
 
 }  // namespace
 
-Result<std::unique_ptr<TableReader>> OpenLmdbTable(const TableSpec& spec) {
+Result<std::unique_ptr<TableReader>> OpenLmdbTable(const TableSpec& spec,
+                                                   bool verify) {
   std::string name = spec.path + ".lmdb";
-  Result<std::shared_ptr<EnvState>> state = OpenState(name);
+  Result<std::shared_ptr<EnvState>> state = OpenState(name, verify);
   if (!state) return std::move(state).error();
   return std::unique_ptr<TableReader>(
-      new LmdbReader(spec, std::move(name), std::move(state).value()));
+      new LmdbReader(spec, std::move(name), std::move(state).value(), verify));
 }
 
 }  // namespace mapctl

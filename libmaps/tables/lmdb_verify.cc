@@ -447,6 +447,21 @@ void VerifyLmdbImage(const unsigned char* data, std::size_t size,
   Walker(data, size, problems).Run();
 }
 
+Status VerifyLmdbFile(int fd, std::uint64_t size, const std::string& name,
+                      std::vector<std::string>* problems) {
+  if (size == 0) {
+    VerifyLmdbImage(nullptr, 0, problems);
+    return Status::Ok();
+  }
+  void* p = mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_SHARED,
+                 fd, 0);
+  if (p == MAP_FAILED) return Status::IoError("mmap " + name, errno);
+  VerifyLmdbImage(static_cast<const unsigned char*>(p),
+                  static_cast<std::size_t>(size), problems);
+  munmap(p, static_cast<std::size_t>(size));
+  return Status::Ok();
+}
+
 }  // namespace lmdb
 
 Status VerifyLmdbTable(const TableSpec& spec,

@@ -12,9 +12,7 @@
 // enough for a file nobody can see yet. Never MDB_WRITEMAP: it extends
 // the file to the whole map size.
 
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "tables/lmdb_handle.h"
 #include "mapctl/table.h"
 #include "tables/table_backends.h"
+#include "tables/write_error.h"
 
 namespace mapctl {
 namespace {
@@ -81,33 +80,6 @@ std::string LineNote(const Entry& e) {
 
 }  // namespace
 
-// LMDB reports a short write (a full disk, a file size limit) as EIO,
-// which tells an admin nothing. Find the real cause from the file system
-// and the process limits, and name the table rather than the temp file.
-namespace {
-
-Status ExplainWriteError(Status st, int fd, const std::string& target) {
-  if (st.code() != ErrorCode::kIoError) return st;
-  struct statvfs vfs;
-  struct stat file;
-  struct rlimit limit;
-  int cause = 0;
-  if (fstat(fd, &file) == 0 && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
-      limit.rlim_cur != RLIM_INFINITY &&
-      static_cast<rlim_t>(file.st_size) + (1 << 20) >= limit.rlim_cur) {
-    cause = EFBIG;
-  } else if (fstatvfs(fd, &vfs) == 0 &&
-             static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize <
-                 (1ULL << 20)) {
-    cause = ENOSPC;
-  }
-  if (cause == 0) return st;
-  return Status::IoError("write " + target + " (previous table untouched)",
-                         cause);
-}
-
-}  // namespace
-
 Status WriteLmdbTableTuned(const TableSpec& spec,
                            std::span<const Entry> entries,
                            const BuildPlan& plan, const BuildOptions& options,
@@ -147,6 +119,10 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
   Result<lmdb::EnvPtr> env = lmdb::OpenEnv(
       open_path, MDB_NOSYNC | MDB_NOMETASYNC, map_size, 0600);
   if (!env) {
+    // LMDB writes the first meta pages here: a full disk shows up already.
+    if (WriteFailureCause(env.error(), out.fd()) != 0) {
+      return ExplainBuildFailure(env.error(), out.fd(), target);
+    }
     return Status(env.error().code(),
                   "open database " + out.temp_path() + ": " +
                       env.error().message().substr(
@@ -235,7 +211,7 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
       }
       continue;
     }
-    if (!st.ok()) return ExplainWriteError(std::move(st), out.fd(), target);
+    if (!st.ok()) return ExplainBuildFailure(std::move(st), out.fd(), target);
     done = i;
     if (options.progress && (done >= next_progress || done == total)) {
       options.progress(done, total);
@@ -245,8 +221,8 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
   if (total == 0 && options.progress) options.progress(0, 0);
 
   if (int rc = mdb_env_sync(env->get(), 1); rc != MDB_SUCCESS) {
-    return ExplainWriteError(lmdb::FromMdb(rc, "sync " + out.temp_path()),
-                             out.fd(), target);
+    return ExplainBuildFailure(lmdb::FromMdb(rc, "sync " + out.temp_path()),
+                               out.fd(), target);
   }
   env->reset();  // close LMDB's descriptors before the rename
   return out.Commit();

@@ -333,7 +333,7 @@ Result<BuildPlan> PlanBuild(const TableSpec& spec,
     d.file = std::string(origin);
     d.line = entries[dup].line();
     d.message = "duplicate entry: \"";
-    d.message += entries[dup].key();
+    d.message += Excerpt(entries[dup].key());
     d.message += "\" (first seen on line ";
     d.message += std::to_string(entries[first].line());
     d.message += ")";

@@ -119,6 +119,16 @@ Status WriteTable(const TableSpec& spec, std::span<const Entry> entries,
   }
 }
 
+Status DamagedTable(const std::string& name,
+                    const std::vector<std::string>& problems) {
+  std::string msg = name + ": damaged table, not read: " + problems.front();
+  if (problems.size() > 1) {
+    msg += " (and " + std::to_string(problems.size() - 1) +
+           " more problems; mapctl verify lists them)";
+  }
+  return Status::Corruption(std::move(msg));
+}
+
 ReadUnit::~ReadUnit() = default;
 TableReader::~TableReader() = default;
 
@@ -126,12 +136,13 @@ Result<std::unique_ptr<TableReader>> OpenTable(const TableSpec& spec,
                                                const OpenOptions& options) {
   switch (spec.type) {
     case TableType::kLmdb:
-      return OpenLmdbTable(spec);
+      return OpenLmdbTable(spec, options.verify);
     case TableType::kCdb:
+      // Read by mapctl's own bounds-checked code: nothing to guard.
       return OpenCdbTable(spec);
     case TableType::kHash:
     case TableType::kBtree:
-      return OpenBdbTable(spec);
+      return OpenBdbTable(spec, options.verify);
     case TableType::kTexthash:
       return OpenTexthashTable(spec, options);
   }

@@ -18,10 +18,17 @@
 
 namespace mapctl {
 
+// The error OpenOptions::verify gives for a table with `problems`
+// (non-empty): kCorruption naming `name` and the first problem.
+Status DamagedTable(const std::string& name,
+                    const std::vector<std::string>& problems);
+
 // LMDB (lmdb_reader.cc, lmdb_writer.cc, lmdb_verify.cc).
 // Longest key LMDB stores, the trailing NUL included (MDB_MAXKEYSIZE).
 inline constexpr std::size_t kLmdbMaxKeySize = 511;
-Result<std::unique_ptr<TableReader>> OpenLmdbTable(const TableSpec& spec);
+// `verify`: OpenOptions::verify.
+Result<std::unique_ptr<TableReader>> OpenLmdbTable(const TableSpec& spec,
+                                                   bool verify = false);
 Status WriteLmdbTable(const TableSpec& spec, std::span<const Entry> entries,
                       const BuildPlan& plan, const BuildOptions& options,
                       const SourceFileInfo& source);
@@ -65,7 +72,8 @@ inline constexpr bool kHaveBdb =
     false;
 #endif
 Status BdbUnavailable(TableType type);
-Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec);
+Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec,
+                                                  bool verify = false);
 Status WriteBdbTable(const TableSpec& spec, std::span<const Entry> entries,
                      const BuildPlan& plan, const BuildOptions& options,
                      const SourceFileInfo& source);

@@ -15,6 +15,20 @@ Status Status::IoError(std::string_view what, int errnum) {
   return s;
 }
 
+std::string Excerpt(std::string_view text) {
+  if (text.size() <= kMessageQuoteLimit) return std::string(text);
+  std::size_t end = kMessageQuoteLimit;
+  // Back to a lead byte: never half a character before the marker.
+  for (int i = 0; i < 3 && end > 0 &&
+                  (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80;
+       ++i) {
+    --end;
+  }
+  std::string out(text.substr(0, end));
+  out += "...";
+  return out;
+}
+
 std::string Status::ToString() const {
   const char* name = "ok";
   switch (code_) {

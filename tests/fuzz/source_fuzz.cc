@@ -1,10 +1,6 @@
-// source_fuzz.cc - libFuzzer target for the map source parser.
+// source_fuzz.cc - libFuzzer target for the map source parser
+// (docs/fuzzing.md says how to build and run it).
 //
-// Build (clang only), with the library instrumented too:
-//   CXX=clang++ meson setup build-fuzz -Dfuzzers=true -Db_lundef=false
-//     -Db_sanitize=address,undefined -Dcpp_args=-fsanitize=fuzzer-no-link
-//   && ninja -C build-fuzz tests/fuzz/source_fuzz
-//   && build-fuzz/tests/fuzz/source_fuzz -max_total_time=300
 // Checks the parser's invariants on arbitrary bytes in every mode: no
 // crash, entries have a non-empty key and value without NUL or
 // line-ending bytes inside the key, each view is NUL-terminated in

@@ -5,8 +5,9 @@ Rules (mapctl's contract):
   * the table is built in NAME.lmdb.mapctl-XXXXXX beside the target: random name,
     created exclusively (O_CREAT|O_EXCL: a planted symlink is never followed),
     flocked for the build's life, fsync'd, then renamed over the target;
-  * readers of the old table never see a half-written one; concurrent builds
-    both finish with a complete table;
+  * concurrent builds both finish with a complete table (that readers of the
+    old table never see a half-written one, through SIGKILLs and live
+    readers, is reliability.py's);
   * on any error the previous table is untouched (bytes, inode, mode) and the
     temp file is gone; leftovers of killed builds are removed by the next build,
     never the temp file of a running build;
@@ -29,14 +30,13 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safety_common import (  # noqa: E402
-    POSTMAP, Result, TEMP_RE, TestFailure, check, check_no_sanitizer, check_one_clear_error, current_meta,
-    expected_value, flock_held, gen_source, message_lines, popen, read, require_tools,
-    run, run_all, snapshot, temp_files, test, wait_for, write, LMDB_MAGIC)
+    Result, TestFailure, check, check_one_clear_error, current_meta, expected_value,
+    flock_held, gen_source, message_lines, popen, read, require_tools, run, run_all,
+    snapshot, temp_files, test, wait_for, write, LMDB_MAGIC)
 
 require_tools(postmap=True)
 
@@ -45,7 +45,9 @@ _cache = {}
 _cache_dir = tempfile.mkdtemp(prefix="mapctl-build-safety-cache-")
 atexit.register(shutil.rmtree, _cache_dir, True)
 
-BIG_N = 1_000_000
+# Big enough that a build runs for a while (its temp file can be caught and
+# the build stopped), small enough to be cheap on a 2-core nested VM.
+BIG_N = 300_000
 
 
 def big_source(ctx, name="src", n=BIG_N, valtag="v"):
@@ -95,6 +97,8 @@ def stopped_mid_build(ctx, src, tries=3):
         p = start_build(ctx, lm(src))
         name = catch_temp(ctx, p)
         if name is not None:
+            # open(O_EXCL) and flock() are two calls: stop the build after both
+            wait_for(lambda: flock_held(ctx.path(name)) or p.poll() is not None, 0.5, 0.001)
             os.kill(p.pid, signal.SIGSTOP)
             if os.path.exists(ctx.path(name)):
                 return p, name
@@ -106,14 +110,16 @@ def stopped_mid_build(ctx, src, tries=3):
 
 
 def assert_complete(ctx, src, n, valtag="v", samples=20):
-    """The table of SRC holds exactly n entries and sampled keys have valtag values."""
+    """The table of SRC holds exactly n entries and sampled keys have valtag
+    values (one postmap -s, one postmap -q - for the samples)."""
     dump = ctx.pm_dump(src)
     check(dump.count(b"\n") == n, "table has %d entries, expected %d" % (dump.count(b"\n"), n))
     rnd = random.Random(n)
-    for i in [0, n - 1] + [rnd.randrange(n) for _ in range(samples)]:
-        key = "user%d@example%d.com" % (i, i % 97)
-        got = ctx.pm_query(key, src)
-        check(got == expected_value(i, valtag), "postmap -q %s gave %r" % (key, got))
+    idx = [0, n - 1] + [rnd.randrange(n) for _ in range(samples)]
+    keys = ["user%d@example%d.com" % (i, i % 97) for i in idx]
+    got = ctx.pm_query_many(keys, src)
+    for i, key in zip(idx, keys):
+        check(got.get(key) == expected_value(i, valtag), "postmap -q %s gave %r" % (key, got.get(key)))
 
 
 def assert_no_temps(ctx):
@@ -252,64 +258,8 @@ def planted_symlinks_are_not_followed(ctx):
 
 
 @test
-def readers_never_see_a_partial_table(ctx):
-    n = 200_000
-    src = ctx.path("src")
-    a = gen_source(ctx.path("A"), n, valtag="a")
-    b = gen_source(ctx.path("B"), n, valtag="b")
-    shutil.copyfile(a, src)
-    ctx.build(lm(src))
-    keys = [(i, "user%d@example%d.com" % (i, i % 97)) for i in (0, n // 2, n - 1)]
-    stop = threading.Event()
-    bad = []
-    count = [0]
-
-    def reader():
-        j = 0
-        while not stop.is_set():
-            i, k = keys[j % len(keys)]
-            j += 1
-            r = run([POSTMAP, "-c", ctx.conf, "-q", k, lm(src)], env=ctx.env)
-            count[0] += 1
-            if r.rc != 0 or r.out[:-1] not in (expected_value(i, "a"), expected_value(i, "b")):
-                bad.append(r)
-                return
-
-    # A process that keeps the old table open sees the old bytes, unchanged.
-    old_fd = os.open(src + ".lmdb", os.O_RDONLY)
-    try:
-        old_bytes = os.pread(old_fd, 1 << 30, 0)
-        old_ino = os.fstat(old_fd).st_ino
-        threads = [threading.Thread(target=reader) for _ in range(2)]
-        for t in threads:
-            t.start()
-        try:
-            rnd = 0
-            t_end = time.monotonic() + 4
-            # rebuild (alternating B, A) until the readers ran >= 40 queries
-            while rnd < 60 and not bad and (rnd < 6 or rnd % 2 == 1 or (
-                    count[0] < 40 and time.monotonic() < t_end + 20) or time.monotonic() < t_end):
-                shutil.copyfile(b if rnd % 2 == 0 else a, src + ".new")
-                os.replace(src + ".new", src)
-                ctx.build(lm(src))
-                rnd += 1
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
-        check(not bad, "a reader failed during a rebuild: %r" % (bad[:1],))
-        check(count[0] >= 10, "only %d queries overlapped the builds" % count[0])
-        check(os.pread(old_fd, 1 << 30, 0) == old_bytes,
-              "the old table's inode was written to (not build-aside + rename)")
-        check(os.stat(src + ".lmdb").st_ino != old_ino, "target inode unchanged after rebuild")
-    finally:
-        os.close(old_fd)
-    assert_complete(ctx, src, n, valtag="a", samples=5)   # an even number of rounds: last is A
-
-
-@test
 def concurrent_builds_both_complete(ctx):
-    n = 200_000
+    n = 100_000
     src = ctx.path("src")
     a = gen_source(ctx.path("A"), n, valtag="a")
     b = gen_source(ctx.path("B"), n, valtag="b")

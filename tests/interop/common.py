@@ -21,9 +21,10 @@ oracle, so the expected exit status follows it.
 
 What a "case" is: one source file (bytes), one folding mode ("utf8" =
 compatibility_level 3.6 -> smtputf8_enable = yes, "ascii" = compatibility_level
-0 -> smtputf8_enable = no) and one list of build flags.  run_case() builds the
-source with postmap and with mapctl in two private directories, under the same
-relative file name, and then reads both tables back with the *real* postmap:
+0 -> smtputf8_enable = no) and one list of build flags.  differential.py builds
+the source with postmap and with mapctl in two private directories, under the
+same relative file name, and then reads both tables back with the *real*
+postmap:
 
   * exit status class       postmap 0 <-> mapctl 0, postmap fatal 1 <-> mapctl 2
   * files left behind       mapctl: only NAME.lmdb (no -lock, no *.mapctl-* temp)
@@ -53,10 +54,16 @@ Environment:
                            postmap itself.  "same" must pass; "perturb-u",
                            "perturb-r", "perturb-n", "perturb-f" add that flag to
                            the "mapctl" side only and must make cases fail.
-  MAPCTL_INTEROP_QCAP      how many keys per case are also queried one by one
-                           with "postmap -q KEY" (default 4; all keys always go
-                           through "postmap -q -")
-  MAPCTL_INTEROP_JOBS      parallel cases (default: 2 x CPU count, at least 4)
+  MAPCTL_TEST_SCOPE        "default" or "long" (meson --suite long): the size of
+                           the case matrix (postmap_differential.py and
+                           random_differential.py say what each runs)
+  MAPCTL_INTEROP_QCAP      in the long scope, how many keys per case are also
+                           queried one by one with "postmap -q KEY" (default
+                           1: it makes the same lookup call as "postmap -q -",
+                           which reads all keys; the default scope queries
+                           two keys of a few cases only)
+  MAPCTL_INTEROP_JOBS      parallel cases (default: the CPU count, since meson
+                           already runs one test per CPU)
   MAPCTL_INTEROP_KEEP      directory where failing sources are kept
   MAPCTL_INTEROP_TMP       scratch directory (default /dev/shm, else $TMPDIR)
   MAPCTL_CHECK_READERS     "1": also compare "mapctl dump" / "mapctl query" on
@@ -65,14 +72,16 @@ Environment:
 """
 
 import collections
-import concurrent.futures
 import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 SKIP = 77
 WS = b" \t\n\v\f\r"          # Postfix ISSPACE
@@ -348,14 +357,106 @@ def case_variants(key):
 # Running things
 
 
-def run(argv, cwd=None, stdin=b""):
+# meson sets MALLOC_PERTURB_ for every test process, and the children inherit
+# it: glibc then fills every allocation, which on these machines triples the
+# page faults of a process start. It is a check of mapctl's memory use, not of
+# the oracle's, so postmap and the dump tools run without it.
+ORACLE_ENV = {k: v for k, v in os.environ.items() if k != "MALLOC_PERTURB_"}
+
+
+# Processes started, by program name: the cost that matters here.
+PROCS = collections.Counter()
+
+
+def run(argv, cwd=None, stdin=b"", oracle=False):
+    PROCS[os.path.basename(argv[0])] += 1
     p = subprocess.run(argv, cwd=cwd, input=stdin, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=TIMEOUT)
+                       stderr=subprocess.PIPE, timeout=TIMEOUT,
+                       env=ORACLE_ENV if oracle else None)
     return p.returncode, p.stdout, p.stderr
 
 
+_FATAL = re.compile(rb"(?:^|\n)postmap: fatal: [^\n]*\n")
+# clock_nanosleep and nanosleep on x86_64 (glibc's sleep() uses the first).
+_SLEEP_SYSCALLS = (b"230", b"35")
+
+
+def _in_sleep(pid):
+    try:
+        with open("/proc/%d/syscall" % pid, "rb") as f:
+            return f.read().split(b" ", 1)[0] in _SLEEP_SYSCALLS
+    except OSError:
+        return False
+
+
+def run_postmap(argv, cwd=None, stdin=b""):
+    """Run real postmap as the oracle (without MALLOC_PERTURB_).
+
+    postmap's msg_fatal() prints the message, runs its cleanup, then sleeps
+    a second before _exit(1). Once the fatal line is out and the process is
+    in that sleep, nothing is left to happen but the exit, so it is killed
+    there and reported as exit 1: a fatal case costs milliseconds, not a
+    second."""
+    PROCS[os.path.basename(argv[0])] += 1
+    p = subprocess.Popen(argv, cwd=cwd, env=ORACLE_ENV, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = []
+
+    def feed():
+        try:
+            if stdin:
+                p.stdin.write(stdin)
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    def drain():
+        out.append(p.stdout.read())
+
+    threads = [threading.Thread(target=feed), threading.Thread(target=drain)]
+    for t in threads:
+        t.start()
+    err = b""
+    cut = False
+    deadline = time.monotonic() + TIMEOUT
+    fd = p.stderr.fileno()
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        err += chunk
+        if _FATAL.search(err):
+            while p.poll() is None and not _in_sleep(p.pid):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.001)
+            if p.poll() is None and _in_sleep(p.pid):
+                p.kill()
+                cut = True
+            err += p.stderr.read()
+            break
+    try:
+        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise subprocess.TimeoutExpired(argv, TIMEOUT)
+    for t in threads:
+        t.join()
+    p.stderr.close()
+    p.stdout.close()
+    if cut and rc == -signal.SIGKILL:
+        rc = 1
+    return rc, out[0] if out else b"", err
+
+
 def postmap_build(tools, cfg, flags, cwd, name, ttype="lmdb", stdin=b""):
-    return run([tools.postmap, "-c", cfg] + flags + [ttype + ":" + name], cwd=cwd, stdin=stdin)
+    return run_postmap([tools.postmap, "-c", cfg] + flags + [ttype + ":" + name], cwd=cwd,
+                       stdin=stdin)
 
 
 def mapctl_build(tools, cfg, flags, cwd, name, ttype="lmdb", stdin=b""):
@@ -363,8 +464,8 @@ def mapctl_build(tools, cfg, flags, cwd, name, ttype="lmdb", stdin=b""):
     if tools.selftest:
         extra = {"same": [], "perturb-u": ["-u"], "perturb-r": ["-r"],
                  "perturb-n": ["-n"], "perturb-f": ["-f"]}[tools.selftest]
-        rc, out, err = run([tools.postmap, "-c", cfg] + flags + extra + [ttype + ":" + name],
-                           cwd=cwd, stdin=stdin)
+        rc, out, err = run_postmap([tools.postmap, "-c", cfg] + flags + extra +
+                                   [ttype + ":" + name], cwd=cwd, stdin=stdin)
         return (2 if rc == 1 else rc), out, err
     return run([tools.mapctl, "build", "-c", cfg] + flags + [ttype + ":" + name], cwd=cwd,
                stdin=stdin)
@@ -380,7 +481,7 @@ def mdb_entries(tools, path):
     try:
         copy = os.path.join(tmp, "copy.lmdb")
         shutil.copyfile(path, copy)
-        rc, out, err = run([tools.mdb_dump, "-n", copy])
+        rc, out, err = run([tools.mdb_dump, "-n", copy], oracle=True)
         if rc != 0:
             return None, err.decode("utf-8", "replace")
         lines = out.split(b"\n")
@@ -403,7 +504,7 @@ def mdb_entries(tools, path):
 def cdb_entries(tools, path):
     """Raw (key, value) pairs in file order via tinycdb's 'cdb -d'
     (+KLEN,VLEN:KEY->VALUE per record, a blank line at the end)."""
-    rc, out, err = run([tools.cdb, "-d", path])
+    rc, out, err = run([tools.cdb, "-d", path], oracle=True)
     if rc != 0:
         return None, err.decode("utf-8", "replace")
     recs = []
@@ -436,7 +537,7 @@ def db_entries(tools, path):
     try:
         copy = os.path.join(tmp, "copy.db")
         shutil.copyfile(path, copy)
-        rc, out, err = run([tools.db_dump, copy], cwd=tmp)
+        rc, out, err = run([tools.db_dump, copy], cwd=tmp, oracle=True)
         if rc != 0:
             return None, err.decode("utf-8", "replace")
         lines = out.split(b"\n")
@@ -684,9 +785,9 @@ def tmp_base():
 
 def qcap():
     try:
-        return int(os.environ.get("MAPCTL_INTEROP_QCAP", "4"))
+        return int(os.environ.get("MAPCTL_INTEROP_QCAP", "1"))
     except ValueError:
-        return 4
+        return 1
 
 
 def _exit_class(rc, tool):
@@ -703,359 +804,12 @@ GOOD_SOURCE = b"good-key good value\nOther@Example.COM other value\n"
 _CTRL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def run_case(tools, cfgs, name, source, mode, flags, label=None, prebuilt=False,
-             ttype="lmdb"):
-    """Run one differential case; return a Result.
-
-    prebuilt: first build GOOD_SOURCE with postmap under the same name in
-    both directories, so both tools rebuild over an existing table."""
-    if label is None:
-        label = "%s [%s%s %s]" % (name, "" if ttype == "lmdb" else ttype + " ", mode,
-                                  " ".join(flags) or "-")
-    res = Result(label)
-    cfg = cfgs[mode]
-    sfx = SUFFIX[ttype]
-    work = tempfile.mkdtemp(prefix="mapctl-interop-", dir=tmp_base())
-    try:
-        pdir = os.path.join(work, "postmap")
-        mdir = os.path.join(work, "mapctl")
-        os.mkdir(pdir)
-        os.mkdir(mdir)
-        for d in (pdir, mdir):
-            if prebuilt:
-                with open(os.path.join(d, name), "wb") as f:
-                    f.write(GOOD_SOURCE)
-                rc, _, err = postmap_build(tools, cfg, flags, d, name, ttype)
-                if rc != 0:
-                    res.fail("could not prebuild the old table: " + show(err))
-                    return res
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(source)
-
-        prc, pout, perr = postmap_build(tools, cfg, flags, pdir, name, ttype)
-        mrc, mout, merr = mapctl_build(tools, cfg, flags, mdir, name, ttype)
-        pcls, mcls = _exit_class(prc, "postmap"), _exit_class(mrc, "mapctl")
-        pw = parse_postmap_stderr(perr, name, ttype)
-        mw = parse_mapctl_stderr(merr, name, bool(tools.selftest), ttype)
-        if pcls != mcls:
-            res.fail("exit status: postmap %d (%s), mapctl %d (%s)" % (prc, pcls, mrc, mcls),
-                     ["      postmap stderr: " + show(perr, 600),
-                      "      mapctl  stderr: " + show(merr, 600)])
-        if mout:
-            res.fail("mapctl build printed on stdout: " + show(mout))
-        if b"SECRET" in source and b"SECRET" in merr and not tools.selftest:
-            res.fail("a mapctl diagnostic quotes a value (SECRET marker): " + show(merr, 400))
-        if _CTRL.search(merr) and not tools.selftest:
-            # postmap's logging turns non-printable bytes into '?'; raw
-            # control bytes (ESC, CR, BEL...) copied from the source into a
-            # diagnostic can drive the terminal.
-            bad = [ln for ln in merr.split(b"\n") if _CTRL.search(ln)]
-            res.fail("mapctl diagnostics contain raw control bytes (postmap prints '?'): " + show(bad[0], 300))
-
-        leftovers = sorted(set(os.listdir(mdir)) - {name, name + sfx})
-        if leftovers:
-            res.fail("files left beside mapctl's table: %s" % leftovers)
-
-        if pcls == "fatal":
-            # postmap may leave an empty table behind; mapctl writes nothing.
-            if (mcls == "fatal" and not tools.selftest and not prebuilt
-                    and os.path.exists(os.path.join(mdir, name + sfx))):
-                res.fail("mapctl created %s%s on a failed build" % (name, sfx))
-            if mcls == "fatal":
-                if not any(k == "error" for k, _, _ in mw) and not tools.selftest:
-                    res.fail("mapctl failed without an 'error:' diagnostic: " + show(merr))
-                _check_untouched(tools, cfg, name, source, flags, work, res, ttype)
-            return res
-
-        if pcls != "ok" or mcls != "ok":
-            return res
-
-        # warnings
-        probs = compare_warnings(pw, mw, source, utf8=(mode == "utf8" and "-u" not in flags))
-        if probs:
-            res.fail("warnings differ", ["      " + p for p in probs] +
-                     ["      postmap stderr: " + show(perr, 800),
-                      "      mapctl  stderr: " + show(merr, 800)])
-
-        ptab = os.path.join(pdir, name + sfx)
-        mtab = os.path.join(mdir, name + sfx)
-        if not os.path.exists(mtab):
-            res.fail("mapctl exited 0 but wrote no %s%s" % (name, sfx))
-            return res
-
-        # raw entries
-        pe, me = compare_tables(tools, ttype, ptab, mtab, res,
-                                ordered=not (ttype == "cdb" and "-r" in flags))
-
-        # postmap -s (3.7 has none for cdb)
-        ps = None
-        if ttype != "cdb":
-            ps = compare_dumps(tools, cfg, ttype, name, pdir, mdir, res)
-
-        # postmap -q
-        qflags = [f for f in flags if f in QUERY_FLAGS]
-        keys = query_keys(source, pe, me)
-        compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res)
-
-        if os.environ.get("MAPCTL_CHECK_READERS") == "1" and not tools.selftest:
-            _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res, ttype)
-        return res
-    except subprocess.TimeoutExpired as e:
-        res.fail("timeout: %s" % (e.cmd,))
-        return res
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def compare_tables(tools, ttype, ptab, mtab, res, ordered=True):
-    """Raw records of postmap's and mapctl's table; returns both lists.
-
-    hash tables compare order-insensitively; `ordered` False does the same
-    for the others. cdb also compares whole files when `ordered`: same
-    records in the same order make the same file."""
-    pe, perr_ = raw_entries(tools, ttype, ptab)
-    me, merr_ = raw_entries(tools, ttype, mtab)
-    if pe is None:
-        res.fail("reading postmap's %s table failed: %s" % (ttype, perr_))
-    if me is None:
-        res.fail("reading mapctl's %s table failed: %s" % (ttype, merr_))
-    if pe is None or me is None:
-        return pe, me
-    if ttype == "hash" or not ordered:
-        same = sorted(pe) == sorted(me)
-    else:
-        same = pe == me
-    if not same:
-        res.fail("raw %s entries differ (%d postmap, %d mapctl)" % (ttype, len(pe), len(me)),
-                 diff_lists(pe, me))
-    elif ttype == "cdb" and ordered and file_bytes(ptab) != file_bytes(mtab):
-        res.fail("cdb files differ although their records are the same, in the same order")
-    return pe, me
-
-
-def compare_dumps(tools, cfg, ttype, name, pdir, mdir, res):
-    """postmap -s on both tables (hash: as sorted lines). Returns postmap's."""
-    ps = run([tools.postmap, "-c", cfg, "-s", ttype + ":" + name], cwd=pdir)
-    ms = run([tools.postmap, "-c", cfg, "-s", ttype + ":" + name], cwd=mdir)
-    pl, ml = ps[1].split(b"\n"), ms[1].split(b"\n")
-    if ttype == "hash":
-        pl, ml = sorted(pl), sorted(ml)
-    if ps[0] != ms[0] or pl != ml or ps[2] != ms[2]:
-        det = []
-        if ps[0] != ms[0]:
-            det.append("      exit: %d vs %d" % (ps[0], ms[0]))
-        if pl != ml:
-            det += diff_lists(pl, ml)
-        if ps[2] != ms[2]:
-            det.append("      stderr postmap: " + show(ps[2], 400))
-            det.append("      stderr mapctl : " + show(ms[2], 400))
-        res.fail("postmap -s output differs", det)
-    return ps
-
-
-def query_keys(source, pe, me, limit=5000):
-    """Source keys as written, their case variants and the stored keys."""
-    keys = []
-    seen = set()
-    cands = []
-    for k in source_keys(source):
-        cands.extend(case_variants(k))
-    for entries in (pe or [], me or []):
-        for k, _ in entries:
-            k = k[:-1] if k.endswith(b"\0") else k
-            cands.extend(case_variants(k))
-    for k in cands:
-        if k and b"\0" not in k and b"\n" not in k and k not in seen:
-            seen.add(k)
-            keys.append(k)
-    return keys[:limit]
-
-
-def compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res):
-    """postmap -q - with all keys, postmap -q KEY with a few."""
-    if not keys:
-        return
-    table = ttype + ":" + name
-    stdin = b"\n".join(keys) + b"\n"
-    pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], pdir, stdin)
-    mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], mdir, stdin)
-    if pq != mq:
-        det = ["      exit: %d vs %d" % (pq[0], mq[0])]
-        det += diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"))
-        if pq[2] != mq[2]:
-            det.append("      stderr postmap: " + show(pq[2], 400))
-            det.append("      stderr mapctl : " + show(mq[2], 400))
-        res.fail("postmap %s-q - differs" % "".join(f + " " for f in qflags), det)
-    single = [k for k in keys if k != b"-"][:qcap()]
-    for k in single:
-        pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, table], pdir)
-        mq = run([tools.postmap, "-c", cfg] + qflags + ["-q", k, table], mdir)
-        if pq != mq:
-            res.fail("postmap %s-q %s differs: postmap %s, mapctl %s" % (
-                "".join(f + " " for f in qflags), show(k), show(pq), show(mq)))
-
-
-def _check_untouched(tools, cfg, name, source, flags, work, res, ttype="lmdb"):
-    """A fatal build must leave an existing table byte-identical."""
-    d = os.path.join(work, "pre")
-    os.mkdir(d)
-    src = os.path.join(d, name)
-    with open(src, "wb") as f:
-        f.write(GOOD_SOURCE)
-    rc, _, err = postmap_build(tools, cfg, flags, d, name, ttype)
-    if rc != 0:
-        res.fail("could not build the good table first: " + show(err))
-        return
-    tab = os.path.join(d, name + SUFFIX[ttype])
-    before = file_bytes(tab)
-    st_before = os.stat(tab)
-    with open(src, "wb") as f:
-        f.write(source)
-    mrc, _, merr = mapctl_build(tools, cfg, flags, d, name, ttype)
-    if mrc != 2:
-        res.fail("over an existing table mapctl exited %d (expected 2): %s" % (mrc, show(merr)))
-    after = file_bytes(tab)
-    if after != before:
-        res.fail("existing table changed by the failed mapctl build (%s -> %s bytes)" % (
-            len(before), None if after is None else len(after)))
-    else:
-        st = os.stat(tab)
-        if (st.st_ino, st.st_mode) != (st_before.st_ino, st_before.st_mode):
-            res.fail("existing table replaced (inode/mode changed) by a failed build")
-    left = sorted(set(os.listdir(d)) - {name, name + SUFFIX[ttype]})
-    if left:
-        res.fail("files left after the failed build over an existing table: %s" % left)
-
-
-def _check_readers(tools, cfg, name, pdir, qflags, keys, ps, res, ttype="lmdb"):
-    """Optional: mapctl's own readers on postmap's table."""
-    rflags = list(qflags)
-    table = ttype + ":" + name
-    if ps is not None:
-        md = run([tools.mapctl, "dump", "-c", cfg, table], cwd=pdir)
-        pl, ml = ps[1].split(b"\n"), md[1].split(b"\n")
-        if ttype == "hash":
-            pl, ml = sorted(pl), sorted(ml)
-        if md[0] != 0 or pl != ml:
-            res.fail("reader: mapctl dump differs from postmap -s (exit %d)" % md[0],
-                     diff_lists(pl, ml, "postmap -s", "mapctl dump"))
-    if keys:
-        stdin = b"\n".join(keys) + b"\n"
-        pq = run([tools.postmap, "-c", cfg] + qflags + ["-q", "-", table], pdir, stdin)
-        mq = run([tools.mapctl, "query", "-c", cfg] + rflags + [table, "-"], pdir, stdin)
-        if pq[1] != mq[1] or (pq[0] == 0) != (mq[0] == 0):
-            res.fail("reader: mapctl query - differs from postmap -q - (exit %d vs %d)" % (pq[0], mq[0]),
-                     diff_lists(pq[1].split(b"\n"), mq[1].split(b"\n"), "postmap -q", "mapctl query"))
-    if os.path.exists(os.path.join(pdir, name + ".lmdb-lock")):
-        res.fail("reader: a -lock file appeared beside the table after mapctl read it")
-
-
-# ---------------------------------------------------------------------------
-# In-place updates: postmap -i / -d versus mapctl build -i / -d
-
-# The table both tools start from; some keys collide with the inputs.
-UPDATE_BASE = (b"good-key good value\nOther@Example.COM other value\n"
-               b"alice@example.com old-alice\nstrasse old-strasse\n")
-
-
-def run_update_case(tools, cfgs, label, source, mode, flags, ttype, delete_keys):
-    """postmap -i FLAGS TYPE:t < source in one directory, mapctl build -i in
-    another, both over the same table built by postmap from UPDATE_BASE;
-    then postmap -d - / mapctl build -d - with `delete_keys`. After each
-    step postmap must read the same records from both tables."""
-    res = Result(label)
-    cfg = cfgs[mode]
-    name = "t"
-    sfx = SUFFIX[ttype]
-    work = tempfile.mkdtemp(prefix="mapctl-interop-upd-", dir=tmp_base())
-    try:
-        pdir = os.path.join(work, "postmap")
-        mdir = os.path.join(work, "mapctl")
-        for d in (pdir, mdir):
-            os.mkdir(d)
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(UPDATE_BASE)
-            rc, _, err = postmap_build(tools, cfg, [], d, name, ttype)
-            if rc != 0:
-                res.fail("could not build the base table: " + show(err))
-                return res
-        ino = os.stat(os.path.join(mdir, name + sfx)).st_ino
-        iflags = ["-i"] + flags
-        prc, _, perr = postmap_build(tools, cfg, iflags, pdir, name, ttype, stdin=source)
-        mrc, mout, merr = mapctl_build(tools, cfg, iflags, mdir, name, ttype, stdin=source)
-        pcls, mcls = _exit_class(prc, "postmap"), _exit_class(mrc, "mapctl")
-        if pcls != mcls:
-            res.fail("-i exit status: postmap %d, mapctl %d" % (prc, mrc),
-                     ["      postmap stderr: " + show(perr, 600),
-                      "      mapctl  stderr: " + show(merr, 600)])
-            return res
-        if mout:
-            res.fail("mapctl build -i printed on stdout: " + show(mout))
-        if pcls != "ok":
-            return res
-        pw = parse_postmap_stderr(perr, name, ttype, origin="stdin")
-        mw = parse_mapctl_stderr(merr, name, bool(tools.selftest), ttype, origin="stdin")
-        probs = compare_warnings(pw, mw, source, utf8=(mode == "utf8" and "-u" not in flags))
-        if probs:
-            res.fail("-i warnings differ", ["      " + p for p in probs] +
-                     ["      postmap stderr: " + show(perr, 800),
-                      "      mapctl  stderr: " + show(merr, 800)])
-        mtab = os.path.join(mdir, name + sfx)
-        if not tools.selftest and os.stat(mtab).st_ino != ino:
-            res.fail("mapctl build -i replaced the table instead of updating it in place")
-        leftovers = sorted(set(os.listdir(mdir)) - {name, name + sfx})
-        if leftovers:
-            res.fail("files left beside mapctl's table: %s" % leftovers)
-        qflags = [f for f in flags if f in QUERY_FLAGS]
-        for step in ("-i", "-d"):
-            if step == "-d":
-                stdin = b"\n".join(delete_keys) + b"\n"
-                prc, _, perr = postmap_build(tools, cfg, ["-d", "-"] + qflags, pdir, name,
-                                             ttype, stdin=stdin)
-                mrc, _, merr = mapctl_build(tools, cfg, ["-d", "-"] + qflags, mdir, name,
-                                            ttype, stdin=stdin)
-                if tools.selftest and mrc == 2:
-                    mrc = 1  # postmap's "nothing deleted", not trouble
-                if (prc, perr != b"") != (mrc, merr != b""):
-                    res.fail("-d: postmap exit %d, mapctl exit %d" % (prc, mrc),
-                             ["      postmap stderr: " + show(perr, 400),
-                              "      mapctl  stderr: " + show(merr, 400)])
-            ptab = os.path.join(pdir, name + sfx)
-            pe, me = compare_tables(tools, ttype, ptab, mtab, res, ordered=True)
-            compare_dumps(tools, cfg, ttype, name, pdir, mdir, res)
-            keys = query_keys(UPDATE_BASE + source, pe, me)
-            compare_queries(tools, cfg, qflags, ttype, name, pdir, mdir, keys, res)
-            if res.problems:
-                res.problems.insert(0, "after %s:" % step)
-                break
-        return res
-    except subprocess.TimeoutExpired as e:
-        res.fail("timeout: %s" % (e.cmd,))
-        return res
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------
 # Driver helpers
 
 
-def jobs():
-    # postmap's msg_fatal() sleeps 1 s before exiting, so cases are partly
-    # idle: run more of them than there are CPUs.
-    default = max(4, 2 * (os.cpu_count() or 2))
-    try:
-        return max(1, int(os.environ.get("MAPCTL_INTEROP_JOBS", "0")) or default)
-    except ValueError:
-        return default
-
-
-def run_all(cases, on_result):
-    """cases: iterable of callables returning Result. on_result(Result)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs()) as ex:
-        futs = [ex.submit(c) for c in cases]
-        for f in futs:
-            on_result(f.result())
+def procs_summary():
+    return ", ".join("%s %d" % kv for kv in sorted(PROCS.items(), key=lambda kv: -kv[1]))
 
 
 def report_failure(res, out=sys.stdout):

@@ -17,14 +17,17 @@ Rules (mapctl's contract):
     query, dump, diff (a source against the table) and check (a main.cf
     naming the table) exit 2 with an error naming the file; verify reports
     them (exit 1 or 2) and never crashes on seeded mutations
-    (MAPCTL_FUZZ_ITERS_OTHER per type, default 150).
+    (MAPCTL_FUZZ_ITERS_OTHER per type).
+
+The verify fuzz makes MAPCTL_FUZZ_ITERS (lmdb) and MAPCTL_FUZZ_ITERS_OTHER
+(each other type) mutations: 100 and 40 by default, 400 and 150 when
+MAPCTL_TEST_SCOPE=long (meson --suite long).
 """
 
 import fcntl
 import os
 import random
 import shutil
-import stat
 import struct
 import subprocess
 import sys
@@ -34,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safety_common import (  # noqa: E402
     MAPCTL, PAGE, check, check_no_sanitizer, check_one_clear_error, current_meta,
     expected_value, fcntl_wrlock_free, gen_source, message_lines, meta_info, popen, read,
-    require_tools, run, run_all, test, wait_for, write)
+    require_tools, run_all, scaled, test, write)
 
 require_tools(postmap=True)
 
@@ -237,7 +240,7 @@ def verify_reports_targeted_damage(ctx):
 @test
 def verify_fuzz_never_crashes(ctx):
     seed = int(os.environ.get("MAPCTL_FUZZ_SEED", "20240611"))
-    iters = int(os.environ.get("MAPCTL_FUZZ_ITERS", "400"))
+    iters = scaled("MAPCTL_FUZZ_ITERS", 100, 400)
     rnd = random.Random(seed)
     srcs = [build_pm(ctx, "p", 3000)]
     srcm = gen_source(ctx.path("m"), 3000, valtag="m")
@@ -583,7 +586,7 @@ def _verify_fuzz(ctx, ttype):
     if ttype != "cdb" and not have_bdb(ctx):
         return
     seed = int(os.environ.get("MAPCTL_FUZZ_SEED", "20240611")) + OTHER_TYPES.index(ttype)
-    iters = int(os.environ.get("MAPCTL_FUZZ_ITERS_OTHER", "150"))
+    iters = scaled("MAPCTL_FUZZ_ITERS_OTHER", 40, 150)
     rnd = random.Random(seed)
     srcs = [build_typed(ctx, ttype, "p", 3000)]
     srcm = gen_source(ctx.path(ttype, "m"), 3000, valtag="m")

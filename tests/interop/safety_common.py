@@ -38,6 +38,20 @@ PAGE = 4096
 LMDB_MAGIC = 0xBEEFC0DE
 
 
+def scope():
+    """MAPCTL_TEST_SCOPE: "default" (the README's test command), "long"
+    (meson --suite long) or "reliability" (meson --suite reliability)."""
+    return os.environ.get("MAPCTL_TEST_SCOPE", "").strip() or "default"
+
+
+def scaled(env, default, long):
+    """An iteration count: $env if set, else by scope."""
+    v = os.environ.get(env)
+    if v:
+        return int(v)
+    return long if scope() != "default" else default
+
+
 class TestFailure(AssertionError):
     pass
 
@@ -174,11 +188,20 @@ class Ctx:
         os.chmod(self.dir, 0o755)     # let a dropped-privilege process traverse it
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
-        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+        cf = os.path.join(self.conf, "main.cf")
+        with open(cf, "w") as f:
             f.write("compatibility_level = 3.6\ndefault_database_type = lmdb\n")
+        # postmap re-reads a main.cf younger than ~2 s in 300 ms steps until
+        # it looks stable: backdate it.
+        old = time.time() - 3600
+        os.utime(cf, (old, old))
         self.env = dict(os.environ)
         self.env["MAIL_CONFIG"] = self.conf
         self.env.pop("MAIL_VERBOSE", None)
+        # meson's MALLOC_PERTURB_ checks mapctl; the oracle runs without it
+        # (it triples the page faults of a process start on these machines).
+        self.oracle_env = dict(self.env)
+        self.oracle_env.pop("MALLOC_PERTURB_", None)
         self.mounts = []
 
     def mount_tmpfs(self, name, size):
@@ -215,7 +238,7 @@ class Ctx:
 
     # -- postmap (the oracle)
     def postmap(self, *args, **kw):
-        kw.setdefault("env", self.env)
+        kw.setdefault("env", self.oracle_env)
         return run([POSTMAP, "-c", self.conf] + list(args), **kw)
 
     def pm_query(self, key, src, **kw):
@@ -226,6 +249,18 @@ class Ctx:
             return r.out[:-1]
         check(r.rc == 1 and r.err == b"", "postmap -q failed: %r" % (r,))
         return None
+
+    def pm_query_many(self, keys, src, ttype="lmdb"):
+        """postmap -q - TYPE:SRC over keys (str) -> {key: value bytes} of
+        the keys found (one process for all of them)."""
+        r = self.postmap("-q", "-", "%s:%s" % (ttype, src),
+                         input=("".join(k + "\n" for k in keys)).encode())
+        check(r.rc in (0, 1) and r.err == b"", "postmap -q - failed: %r" % (r,))
+        out = {}
+        for line in r.out.split(b"\n")[:-1]:
+            k, _, v = line.partition(b"\t")
+            out[k.decode("utf-8", "replace")] = v
+        return out
 
     def pm_dump(self, src):
         """postmap -s lmdb:SRC -> bytes (sorted key<TAB>value lines)."""

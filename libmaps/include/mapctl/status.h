@@ -9,6 +9,7 @@
 #define MAPCTL_STATUS_H_
 
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -98,6 +99,16 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> v_;
 };
+
+// How much of a key or an address a message quotes: Postfix's messages
+// quote at most 100 characters of either ("%.100s").
+inline constexpr std::size_t kMessageQuoteLimit = 100;
+
+// `text` as a message quotes it: unchanged up to kMessageQuoteLimit bytes;
+// longer, its first kMessageQuoteLimit bytes (cut back to the start of a
+// UTF-8 character) followed by "...". Every message that echoes a key or
+// an address goes through this, so a 1 MB address gives a short message.
+MAPCTL_EXPORT std::string Excerpt(std::string_view text);
 
 }  // namespace mapctl
 

@@ -182,12 +182,19 @@ struct OpenOptions {
   // For texthash, which parses its source at open: how to fold keys.
   FoldMode fold = FoldMode::kUtf8;
   bool check_utf8 = true;
+  // Walk the whole file with VerifyTable()'s checks before the engine
+  // sees it, and refuse a damaged one (kCorruption). For readers that
+  // visit every page anyway (mapctl dump): LMDB and Berkeley DB trust the
+  // file, and a damaged one can crash them in a scan. lmdb, hash, btree.
+  bool verify = false;
 };
 
 // Opens a table read-only, never creating anything (no LMDB lock file).
 // Before LMDB (or any engine) trusts the file, it is checked: missing,
-// zero length, not a regular file, wrong magic or version, truncated.
-// Each gives an error naming the file.
+// zero length, not a regular file, wrong magic or version, truncated,
+// and for lmdb both B-tree roots. Each gives an error naming the file.
+// These checks are cheap, not complete: without `verify`, a damaged
+// table can still crash a lookup, as it can crash Postfix.
 MAPCTL_EXPORT Result<std::unique_ptr<TableReader>> OpenTable(
     const TableSpec& spec, const OpenOptions& options);
 

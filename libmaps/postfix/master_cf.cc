@@ -44,11 +44,21 @@ void ParseService(const LogicalLine& logical,
   std::string_view rest = logical.text;
   std::vector<std::pair<std::string_view, std::uint32_t>> words;
   std::string_view word;
-  while (NextListItem(&rest, &word, kBlanks)) {
+  auto add = [&]() {
     const std::size_t offset = word.data() - logical.text.data();
     words.emplace_back(word, logical.LineAt(offset));
+  };
+  // The eight fields are plain words (get_str_ent() uses mystrtok); only
+  // the command's arguments keep a {...} group whole (mystrtokq).
+  while (words.size() < 8) {
+    const std::size_t start = rest.find_first_not_of(kBlanks);
+    if (start == std::string_view::npos) return;
+    rest.remove_prefix(start);
+    word = rest.substr(0, rest.find_first_of(kBlanks));
+    rest.remove_prefix(word.size());
+    add();
   }
-  if (words.size() < 8) return;
+  while (NextListItem(&rest, &word, kBlanks)) add();
   MasterService s;
   s.name = std::string(words[0].first);
   s.type = std::string(words[1].first);

@@ -10,6 +10,7 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "mapctl/check.h"
+#include "mapctl/fold.h"
 #include "mapctl/map_list.h"
 #include "output.h"
 #include "report.h"
@@ -36,11 +37,10 @@ bool KnownCheck(std::string_view name) {
   return false;
 }
 
+// --ignore keys match as check's keys do: A-Z folded, nothing else.
 std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
+  std::string out;
+  (void)FoldKey(s, FoldMode::kAscii, &out);  // never fails in kAscii
   return out;
 }
 

@@ -36,19 +36,7 @@ struct Rep {
 };
 
 // Next hops compare without regard to ASCII case (tables fold keys).
-struct NoCaseLess {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const {
-    std::size_t n = std::min(a.size(), b.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      unsigned char x = a[i], y = b[i];
-      if (x >= 'A' && x <= 'Z') x += 32;
-      if (y >= 'A' && y <= 'Z') y += 32;
-      if (x != y) return x < y;
-    }
-    return a.size() < b.size();
-  }
-};
+using NoCaseLess = LessIgnoreCase;
 
 // A key of table `table` of a list; located (source line) only when a
 // finding names it.
@@ -235,7 +223,7 @@ void Consistency::CollectKeys(const TableList& list, bool credential) {
       }
       std::string_view local = at == k.npos ? k : k.substr(0, at);
       if (local.size() >= kLocal.size() &&
-          EqualsNoCase(local.substr(0, kLocal.size()), kLocal)) {
+          EqualsIgnoreCase(local.substr(0, kLocal.size()), kLocal)) {
         taken_.insert(Lower(local));
       }
       if ((credential && RelayHas(k)) || (i > 0 && EarlierHas(list, i, k))) {
@@ -283,7 +271,7 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
       for (const KeyEntry& e : mt->entries) {
         std::size_t at = e.key.rfind('@');
         if (at != std::string_view::npos && at > 0 &&
-            EqualsNoCase(e.key.substr(at + 1), domain)) {
+            EqualsIgnoreCase(e.key.substr(at + 1), domain)) {
           names.push_back(e.key);
         }
       }

@@ -20,6 +20,7 @@
 #include "mapctl/map_list.h"
 #include "mapctl/source.h"
 #include "mapctl/table.h"
+#include "util/ascii.h"
 
 namespace mapctl::check {
 
@@ -208,10 +209,6 @@ void CheckValues(Model* m);
 // check_files.cc: stale, missing-table, not-checked, world-readable,
 // group-readable, berkeley-db.
 void CheckFiles(Model* m);
-
-// Helpers shared by the checks.
-bool EqualsNoCase(std::string_view a, std::string_view b);
-std::string Lower(std::string_view s);
 
 }  // namespace mapctl::check
 

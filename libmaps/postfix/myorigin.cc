@@ -1,35 +1,17 @@
 // postfix/myorigin.cc - the domain myorigin stands for, and cleanup(8)'s
 // rewriting settings read from main.cf.
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "mapctl/address.h"
 #include "mapctl/config.h"
 #include "util/ascii.h"
+#include "util/read_file.h"
 
 namespace mapctl {
 
 Result<std::string> ReadTextFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("open " + path, errno);
-  std::string data;
-  char buf[4096];
-  while (data.size() < 65536) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return Status::IoError("read " + path, e);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return data;
+  ReadFileOptions options;
+  options.limit = 65536;
+  return ReadFile(path, options);
 }
 
 Result<std::string> ResolveMyorigin(std::string_view value,

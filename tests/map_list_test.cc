@@ -72,6 +72,18 @@ TEST(MapListTest, SourcesModeReadsBarePathsAsTexthash) {
   EXPECT_EQ(l->table(0).name(), "texthash:/etc/postfix/sasl_passwd");
 }
 
+TEST(MapListTest, RelayAndTransportMapsOpenWithoutRegsubPasswordMapsWith) {
+  TableContext base;
+  base.strict = true;
+  EXPECT_TRUE(
+      ContextForParameter(base, "sender_dependent_relayhost_maps").no_regsub);
+  EXPECT_TRUE(ContextForParameter(base, "transport_maps").no_regsub);
+  base.no_regsub = true;
+  TableContext password = ContextForParameter(base, "smtp_sasl_password_maps");
+  EXPECT_FALSE(password.no_regsub);
+  EXPECT_TRUE(password.strict);  // the rest is the caller's
+}
+
 TEST(MapListTest, RejectsBadLists) {
   TableContext o;
   EXPECT_FALSE(MapList::Parse("p", "nosuchtype:/x", o));

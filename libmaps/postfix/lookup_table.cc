@@ -106,6 +106,14 @@ Status LookupTable::ForEach(const Visitor&) {
                              " tables cannot be listed");
 }
 
+TableContext ContextForParameter(const TableContext& base,
+                                 std::string_view parameter) {
+  TableContext context = base;
+  context.no_regsub = parameter == "sender_dependent_relayhost_maps" ||
+                      parameter == "transport_maps";
+  return context;
+}
+
 Result<std::unique_ptr<LookupTable>> OpenLookupTable(
     std::string_view name, const TableContext& context) {
   // proxymap(8) asks the same table on the client's behalf.

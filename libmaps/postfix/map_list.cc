@@ -25,9 +25,9 @@ Result<MapList> MapList::Parse(std::string_view parameter,
                                const TableContext& context) {
   MapList list;
   list.rep_->parameter = std::string(parameter);
+  const TableContext flags = ContextForParameter(context, parameter);
   for (std::string_view item : SplitList(value)) {
-    Result<std::unique_ptr<LookupTable>> table =
-        OpenLookupTable(item, context);
+    Result<std::unique_ptr<LookupTable>> table = OpenLookupTable(item, flags);
     if (!table) {
       return Status(table.error().code(),
                     list.rep_->parameter + ": " + table.error().message());

@@ -142,6 +142,14 @@ struct TableContext {
   TableOpener open;
 };
 
+// `base` with the open flags Postfix's daemon gives the tables of
+// `parameter`: no_regsub for sender_dependent_relayhost_maps and
+// transport_maps (trivial-rewrite's resolve.c and transport.c open them
+// with DICT_FLAG_NO_REGSUB), off for every other parameter, among them
+// smtp_sasl_password_maps (smtp_sasl_glue.c). MapList::Parse() applies it.
+MAPCTL_EXPORT TableContext ContextForParameter(const TableContext& base,
+                                               std::string_view parameter);
+
 // One table. Not thread-safe: a table reads in units that last until
 // EndBatch() (locks and snapshots); call it after a batch of lookups and
 // before waiting for input or writing output.

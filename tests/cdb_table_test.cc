@@ -19,6 +19,7 @@
 #include "mapctl/table.h"
 #include "tables/table_backends.h"
 #include "test_util.h"
+#include "tinycdb_writer.h"
 
 namespace mapctl {
 namespace {
@@ -153,8 +154,8 @@ TEST_F(CdbTableTest, SameBytesAsTinycdb) {
       ASSERT_OK(Build(e, opts, "ours"));
       Result<BuildPlan> plan = PlanBuild(Spec("ref"), e.span(), opts, "src");
       ASSERT_TRUE(plan.has_value());
-      ASSERT_OK(cdb::WriteCdbTableWithTinycdb(Spec("ref"), e.span(), *plan,
-                                              opts, Src()));
+      ASSERT_OK(testing::WriteCdbTableWithTinycdb(Spec("ref"), e.span(),
+                                                  *plan, opts, Src()));
       EXPECT_EQ(Slurp(File("ours")), Slurp(File("ref"))) << "n=" << n;
     }
   }

@@ -45,6 +45,51 @@ class Progress {
   bool shown_ = false;
 };
 
+SourceFileInfo StatSource(const std::string& path) {
+  SourceFileInfo source;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    source.regular = true;
+    source.mode = st.st_mode & 07777;
+    source.uid = st.st_uid;
+    source.gid = st.st_gid;
+  }
+  return source;
+}
+
+// cdb: parsed and written in one pass (BuildTableFromSource), with the
+// same messages and exit codes as the path below.
+int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
+                    const ParseOptions& parse, Progress& progress) {
+  BuildOptions options;
+  options.nul = args.flags.nul;
+  options.duplicates = args.duplicates;
+  options.copy_source_mode = !args.plain_mode;
+  options.take_source_owner = !args.keep_root;
+  options.progress = [&progress](std::size_t done, std::size_t total) {
+    progress.Update(done, total);
+  };
+  SourceBuildResult result;
+  Status s = BuildTableFromSource(spec, spec.path, parse, options,
+                                  StatSource(spec.path), args.strict, &result);
+  ReportDiagnostics(result.diagnostics, args.strict);
+  if (!s.ok()) {
+    ReportError(s);
+    return kExitTrouble;
+  }
+  if (!result.written) {
+    ReportError("not writing " + spec.FileName() + ": " +
+                std::to_string(result.diagnostics.size()) +
+                " problem(s) in the source and --strict");
+    return kExitNegative;
+  }
+  if (args.flags.verbose > 0) {
+    ReportInfo(spec.FileName() + ": " + std::to_string(result.entries) +
+               " entries written");
+  }
+  return kExitOk;
+}
+
 int BuildOne(const BuildArgs& args, const MainConfig& config,
              const std::string& argument) {
   Result<TableSpec> spec = TableArgument(argument, config, false);
@@ -62,6 +107,9 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   parse.origin = spec->path;
   parse.fold = KeyFoldMode(config, args.flags.no_utf8, args.flags.no_fold);
   parse.check_utf8 = ChecksUtf8(config, args.flags.no_utf8);
+  if (CanBuildFromSource(spec->type)) {
+    return BuildFromSource(args, *spec, parse, progress);
+  }
   Result<ParsedMap> parsed = ParseMapFile(spec->path, parse);
   if (!parsed) {
     ReportError(parsed.error());
@@ -93,14 +141,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     return kExitNegative;
   }
 
-  SourceFileInfo source;
-  struct stat st;
-  if (stat(spec->path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-    source.regular = true;
-    source.mode = st.st_mode & 07777;
-    source.uid = st.st_uid;
-    source.gid = st.st_gid;
-  }
+  SourceFileInfo source = StatSource(spec->path);
   options.progress = [&progress](std::size_t done, std::size_t total) {
     progress.Update(done, total);
   };

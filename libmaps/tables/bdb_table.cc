@@ -38,6 +38,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "util/atomic_file.h"
 #include "mapctl/table.h"
@@ -639,6 +640,65 @@ Result<std::unique_ptr<TableReader>> OpenBdbTable(const TableSpec& spec,
       new bdb::BdbReader(spec, std::move(name), std::move(state).value()));
 }
 
+namespace bdb {
+namespace {
+
+// Whether a page of type `t` can be part of a table of `type` as Postfix
+// builds them: hash (8 meta, 2 and 13 buckets) or btree (9 meta, 3
+// internal, 5 leaf), overflow pages (7), off-page duplicate trees (3, 12)
+// and free pages (0). The metadata page is page 0 only.
+bool PageTypeBelongs(TableType type, std::uint64_t pgno, unsigned char t) {
+  const unsigned char meta = type == TableType::kHash ? 8 : 9;
+  if (pgno == 0) return t == meta;
+  switch (t) {
+    case 0: case 3: case 7: case 12:
+      return true;
+    case 2: case 13:
+      return type == TableType::kHash;
+    case 5:
+      return type == TableType::kBtree;
+    default:
+      return false;
+  }
+}
+
+// libdb's verifier trusts each page's type byte (offset 25) and hands the
+// page to that type's verifier: a heap page (15) in a btree file makes
+// __heap_vrfy free memory twice (docs/fuzzing.md, F5), and queue or recno
+// pages reach other verifiers made for other files. One pass over the
+// file, which DB->verify reads anyway, refuses such pages before libdb
+// sees them.
+Status CheckPageTypes(int fd, const std::string& name, const MetaCheck& check,
+                      TableType type, std::vector<std::string>* problems) {
+  const std::uint64_t pages = check.file_size / check.page_size;
+  constexpr std::size_t kChunkPages = 256;
+  std::vector<unsigned char> buf(kChunkPages * check.page_size);
+  std::size_t found = 0;
+  for (std::uint64_t first = 0; first < pages; first += kChunkPages) {
+    const std::uint64_t n = std::min<std::uint64_t>(kChunkPages, pages - first);
+    const std::size_t want = static_cast<std::size_t>(n * check.page_size);
+    ssize_t got = pread(fd, buf.data(), want,
+                        static_cast<off_t>(first * check.page_size));
+    if (got < 0) return Status::IoError("read " + name, errno);
+    if (static_cast<std::size_t>(got) != want) {
+      return Status::Corruption(name + ": truncated (short read)");
+    }
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const unsigned char t = buf[i * check.page_size + 25];
+      if (PageTypeBelongs(type, first + i, t)) continue;
+      problems->push_back("page " + std::to_string(first + i) + ": type " +
+                          std::to_string(t) + ", which a " +
+                          std::string(TableTypeName(type)) +
+                          " table never holds");
+      if (++found >= kMaxProblems) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+}  // namespace bdb
+
 // Berkeley DB's own DB->verify, after our metadata check. verify()
 // consumes its handle whatever the outcome, so it gets a fresh one, never
 // a reader's.
@@ -657,6 +717,12 @@ Status VerifyBdbTable(const TableSpec& spec,
     // error (exit 2), like lmdb's pre-trust checks.
     close(fd);
     return std::move(check).error();
+  }
+  const std::size_t known = problems->size();
+  if (Status st = bdb::CheckPageTypes(fd, name, *check, spec.type, problems);
+      !st.ok() || problems->size() > known) {
+    close(fd);
+    return st;
   }
   bdb::MessageScope scope;
   DB* raw = nullptr;

@@ -302,6 +302,21 @@ Status PlanByKeyOrder(
 
 }  // namespace
 
+Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
+                            std::string_view key, std::uint32_t first_line) {
+  Diagnostic d;
+  d.severity = Severity::kWarning;
+  d.kind = DiagnosticKind::kDuplicate;
+  d.file = std::string(origin);
+  d.line = line;
+  d.message = "duplicate entry: \"";
+  d.message += Excerpt(key);
+  d.message += "\" (first seen on line ";
+  d.message += std::to_string(first_line);
+  d.message += ")";
+  return d;
+}
+
 Result<BuildPlan> PlanBuild(const TableSpec& spec,
                             std::span<const Entry> entries,
                             const BuildOptions& options,
@@ -327,17 +342,8 @@ Result<BuildPlan> PlanBuild(const TableSpec& spec,
   std::sort(skipped.begin(), skipped.end());
   plan.diagnostics.reserve(skipped.size());
   for (auto [dup, first] : skipped) {
-    Diagnostic d;
-    d.severity = Severity::kWarning;
-    d.kind = DiagnosticKind::kDuplicate;
-    d.file = std::string(origin);
-    d.line = entries[dup].line();
-    d.message = "duplicate entry: \"";
-    d.message += Excerpt(entries[dup].key());
-    d.message += "\" (first seen on line ";
-    d.message += std::to_string(entries[first].line());
-    d.message += ")";
-    plan.diagnostics.push_back(std::move(d));
+    plan.diagnostics.push_back(DuplicateWarning(
+        origin, entries[dup].line(), entries[dup].key(), entries[first].line()));
   }
   return plan;
 }

@@ -8,6 +8,7 @@
 // the buffer and nothing is allocated per entry.
 
 #include "mapctl/source.h"
+#include "tables/source_chunk.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -179,6 +180,9 @@ class SourceParser {
   static ParsedMap FromText(std::string text, const ParseOptions& options);
   static ParsedMap FromBuffer(std::unique_ptr<char, FreeDeleter> buf,
                               std::size_t size, const ParseOptions& options);
+  // ParseMapChunk(): `map` reused, its arena emptied first.
+  static void Chunk(char* buf, std::size_t n, const ParseOptions& options,
+                    ParsedMap* map);
 
  private:
   // Parses buf[0, n). REQUIRES: buf[n] is writable and holds a NUL; the
@@ -463,6 +467,39 @@ ParsedMap SourceParser::FromBuffer(std::unique_ptr<char, FreeDeleter> buf,
   map.storage_->file = std::move(buf);
   RunSplit(map.storage_->file.get(), size, options, &map);
   return map;
+}
+
+void SourceParser::Chunk(char* buf, std::size_t n, const ParseOptions& options,
+                         ParsedMap* map) {
+  if (map->storage_ == nullptr) {
+    map->storage_ = std::make_unique<ParsedMap::Storage>();
+  }
+  ParsedMap::Storage& storage = *map->storage_;
+  storage.arena.clear();
+  storage.arena_next = nullptr;
+  storage.arena_left = 0;
+  map->entries_.clear();  // the capacity stays for the next piece
+  map->diagnostics_.clear();
+  map->line_count_ = 0;
+  SourceParser(options, map).Run(buf, n);
+}
+
+std::size_t LastLogicalLineStart(const char* buf, std::size_t n) noexcept {
+  std::size_t end = n;
+  while (end > 0) {
+    const void* nl = memrchr(buf, '\n', end);
+    if (nl == nullptr) return 0;
+    const std::size_t at = static_cast<std::size_t>(
+        static_cast<const char*>(nl) - buf) + 1;
+    if (at < n && !IsSpace(buf[at]) && buf[at] != '#') return at;
+    end = at - 1;
+  }
+  return 0;
+}
+
+void ParseMapChunk(char* buf, std::size_t n, const ParseOptions& options,
+                   ParsedMap* map) {
+  SourceParser::Chunk(buf, n, options, map);
 }
 
 ParsedMap ParseMapText(std::string text, const ParseOptions& options) {

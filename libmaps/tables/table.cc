@@ -119,6 +119,24 @@ Status WriteTable(const TableSpec& spec, std::span<const Entry> entries,
   }
 }
 
+bool CanBuildFromSource(TableType type) noexcept {
+  return type == TableType::kCdb;
+}
+
+Status BuildTableFromSource(const TableSpec& spec,
+                            const std::string& source_path,
+                            const ParseOptions& parse,
+                            const BuildOptions& options,
+                            const SourceFileInfo& source, bool strict,
+                            SourceBuildResult* result) {
+  if (!CanBuildFromSource(spec.type)) {
+    return Status::Unsupported("cannot build " + spec.ToString() +
+                               " while reading its source");
+  }
+  return BuildCdbFromSource(spec, source_path, parse, options, source, strict,
+                            result);
+}
+
 Status DamagedTable(const std::string& name,
                     const std::vector<std::string>& problems) {
   std::string msg = name + ": damaged table, not read: " + problems.front();

@@ -23,6 +23,11 @@ namespace mapctl {
 Status DamagedTable(const std::string& name,
                     const std::vector<std::string>& problems);
 
+// The warning for a duplicate key at `line` whose first occurrence is on
+// `first_line` (plan_build.cc; the cdb writer gives the same).
+Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
+                            std::string_view key, std::uint32_t first_line);
+
 // LMDB (lmdb_reader.cc, lmdb_writer.cc, lmdb_verify.cc).
 // Longest key LMDB stores, the trailing NUL included (MDB_MAXKEYSIZE).
 inline constexpr std::size_t kLmdbMaxKeySize = 511;
@@ -35,13 +40,18 @@ Status WriteLmdbTable(const TableSpec& spec, std::span<const Entry> entries,
 Status VerifyLmdbTable(const TableSpec& spec,
                        std::vector<std::string>* problems);
 
-// cdb (cdb_table.cc).
+// cdb (cdb_reader.cc, cdb_writer.cc, cdb_verify.cc; layout in cdb_format.h).
 Result<std::unique_ptr<TableReader>> OpenCdbTable(const TableSpec& spec);
 Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
                      const BuildPlan& plan, const BuildOptions& options,
                      const SourceFileInfo& source);
 Status VerifyCdbTable(const TableSpec& spec,
                       std::vector<std::string>* problems);
+// BuildTableFromSource() for cdb (cdb_build.cc).
+Status BuildCdbFromSource(const TableSpec& spec, const std::string& source_path,
+                          const ParseOptions& parse, const BuildOptions& options,
+                          const SourceFileInfo& source, bool strict,
+                          SourceBuildResult* result);
 namespace cdb {
 inline constexpr std::size_t kHeaderSize = 2048;
 // The cdb hash of a key: h = 5381, then h = ((h << 5) + h) ^ byte.
@@ -52,14 +62,6 @@ void Hash4(const std::string_view* keys, int n, std::uint32_t* out) noexcept;
 // string per problem. Never crashes (tests/fuzz/cdb_verify_fuzz.cc).
 void VerifyCdbImage(const unsigned char* data, std::size_t size,
                     std::vector<std::string>* problems);
-// The same table written by tinycdb's cdb_make (byte-identical output):
-// the reference for tests and for the writer comparison in
-// docs/table-formats.md.
-Status WriteCdbTableWithTinycdb(const TableSpec& spec,
-                                std::span<const Entry> entries,
-                                const BuildPlan& plan,
-                                const BuildOptions& options,
-                                const SourceFileInfo& source);
 }  // namespace cdb
 
 // Berkeley DB hash and btree (bdb_table.cc). Without Berkeley DB support

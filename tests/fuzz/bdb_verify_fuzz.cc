@@ -7,7 +7,7 @@
 // a lookup of every key). libdb is not instrumented, so coverage only
 // counts mapctl's side of the calls; a crash inside libdb is documented in
 // docs/fuzzing.md, with the check that could catch it before the call.
-// libdb leaks in DB->verify: run with lsan.supp (run_seeds.sh does).
+// libdb leaks in DB->verify: run with tests/sanitizers/lsan.supp (run_seeds.sh does).
 // Seeds: small tables written by mapctl and postmap (make_seeds.sh).
 // Without Berkeley DB support (-Dbdb=disabled) every input is refused
 // before any file is written, which is still a valid, if dull, run.
@@ -18,15 +18,10 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "known_findings.h"
 #include "mapctl/table.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
-  if (mapctl::fuzz::SkipKnown() &&
-      mapctl::fuzz::HasForeignBdbPage(data, size)) {
-    return 0;  // F5
-  }
   static const std::string path = mapctl::fuzz::ScratchPath("bdb_verify");
   if (!mapctl::fuzz::WriteWholeFile(path + ".db", data, size)) return 0;
   for (mapctl::TableType type :

@@ -113,31 +113,6 @@ class ExpansionCost {
 // there but not in ParseDestinations (nor in smtp(8)); relay_value_fuzz
 // compares the two only on values without them when skipping.
 
-// F5 (libdb 5.3, not mapctl): DB->verify of a hash or btree file with a
-// heap page (type 14-16) frees memory twice in __heap_vrfy; queue and
-// recno pages (4, 6, 10, 11) reach verifiers of other access methods too.
-// bdb_verify_fuzz leaves such files out when skipping. The cheap check
-// that would catch it before libdb: every page's type byte (offset 25)
-// is one the file's access method uses.
-inline bool HasForeignBdbPage(const unsigned char* data, std::size_t size) {
-  if (size < 26) return false;
-  std::uint32_t psize = data[20] | (data[21] << 8) | (data[22] << 16) |
-                        (std::uint32_t{data[23]} << 24);
-  if (psize < 512 || psize > 65536 || (psize & (psize - 1)) != 0) {
-    return false;
-  }
-  for (std::size_t off = 0; off + 26 <= size; off += psize) {
-    switch (data[off + 25]) {
-      case 0: case 1: case 2: case 3: case 5: case 7: case 8: case 9:
-      case 12: case 13:
-        break;
-      default:
-        return true;
-    }
-  }
-  return false;
-}
-
 // Whether Get() of any parameter named in `text` (main.cf lines) or of
 // mydomain reaches F1 or F2.
 inline bool ReachesConfigFindings(const MainConfig& config,

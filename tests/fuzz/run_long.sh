@@ -27,7 +27,7 @@ mkdir -p "$logs/artifacts" "$build/fuzz-long/seeds"
 "$src/make_seeds.sh" "$build" "$build/fuzz-long/seeds"
 export MAPCTL_FUZZ_SKIP_KNOWN=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:check_printf=0
-export LSAN_OPTIONS="suppressions=$src/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$src/../sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 for t in $targets; do

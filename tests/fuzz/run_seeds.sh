@@ -26,7 +26,7 @@ mkdir -p "$run/artifacts" "$run/seeds"
 
 # libdb's DB->verify leaks; lsan.supp says which leaks are not ours.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
-export LSAN_OPTIONS="suppressions=$src/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$src/../sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=""

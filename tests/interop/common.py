@@ -686,6 +686,19 @@ def postfix_printable(b, utf8):
     return bytes(c if 0x20 <= c < 0x7f else 0x3F for c in b)
 
 
+def excerpt(b, limit=100):
+    """A key as mapctl's messages quote it (Excerpt() in libmaps/util/status.cc):
+    whole up to `limit` bytes, else its first `limit` bytes, cut back to the
+    start of a UTF-8 character, and "...". postmap quotes a duplicate key whole."""
+    if len(b) <= limit:
+        return b
+    end = limit
+    for _ in range(3):
+        if end > 0 and (b[end] & 0xC0) == 0x80:
+            end -= 1
+    return b[:end] + b"..."
+
+
 def compare_warnings(pm, mc, source, utf8=True):
     """Return a list of problem strings (empty = match).
 
@@ -702,7 +715,7 @@ def compare_warnings(pm, mc, source, utf8=True):
     ml = sum(1 for k, _, _ in mc if k == "leadws")
     if pl != ml:
         probs.append("leading-whitespace warnings: postmap %d, mapctl %d" % (pl, ml))
-    pd = collections.Counter(postfix_printable(d, utf8) for k, _, d in pm if k == "dup")
+    pd = collections.Counter(postfix_printable(excerpt(d), utf8) for k, _, d in pm if k == "dup")
     md = collections.Counter(postfix_printable(d, utf8) for k, _, d in mc if k == "dup")
     if pd != md:
         probs.append("duplicate warnings differ: only postmap %s; only mapctl %s" % (

@@ -573,7 +573,10 @@ def postmap_build(postmap, cf, dtype, name):
 
 
 def mapctl_query(mapctl, cf, sender, rcpt):
-    argv = [mapctl, "query", "sender", "-c", cf, "--json", "--recipient", rcpt, "--", sender]
+    # --show-secrets: the username Postfix sends is what is under test, and
+    # a value without ':' (all of it the username) is otherwise masked whole.
+    argv = [mapctl, "query", "sender", "-c", cf, "--json", "--show-secrets", "--recipient", rcpt,
+            "--", sender]
     r = run(argv)
     text = r.stdout.decode("utf-8", "replace")
     objs = []

@@ -125,6 +125,39 @@ MAPCTL_EXPORT Status WriteTable(const TableSpec& spec,
                                 const BuildOptions& options,
                                 const SourceFileInfo& source);
 
+// Whether BuildTableFromSource() builds this type: cdb, whose records go
+// in source order, so they can be written as they are parsed.
+MAPCTL_EXPORT bool CanBuildFromSource(TableType type) noexcept;
+
+// What BuildTableFromSource() found and did.
+struct SourceBuildResult {
+  // The parse's warnings and the duplicate warnings (as PlanBuild gives
+  // them), in line order: the same ones ParseMapFile() and PlanBuild()
+  // give for this source.
+  std::vector<Diagnostic> diagnostics;
+  std::size_t entries = 0;  // records in the table
+  bool written = false;     // false: `strict` and diagnostics, or an error
+};
+
+// ParseMapFile(), PlanBuild() and WriteTable() in one pass, holding
+// neither the source nor its keys: records are written to the temporary
+// file as the source is read, and only hashes and offsets are kept.
+// Same contract as WriteTable() (temporary file, mode and owner, sync,
+// rename; on any error the previous table is untouched). With `strict`,
+// a source with any diagnostic is not written (result->written false,
+// Status ok). `result` is filled on errors too, with the diagnostics
+// seen before the error. Errors: as ParseMapFile() for the source, as
+// WriteTable() for the table; kUnsupported for a type
+// CanBuildFromSource() refuses. options.progress gets (entries so far,
+// an estimate of the total from the bytes read).
+MAPCTL_EXPORT Status BuildTableFromSource(const TableSpec& spec,
+                                          const std::string& source_path,
+                                          const ParseOptions& parse,
+                                          const BuildOptions& options,
+                                          const SourceFileInfo& source,
+                                          bool strict,
+                                          SourceBuildResult* result);
+
 // A position in a table scan; start with a default-constructed one.
 struct ScanCursor {
   std::string token;  // type-specific: the last key seen, a file offset...

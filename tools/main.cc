@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   if (!words.empty() && words[0].size() > 1 && words[0][0] == '-' &&
       words[0] != "-h" && words[0] != "--help" && words[0] != "--version") {
     ReportError("unknown option: " + words[0]);
-    std::fputs("mapctl: try 'mapctl --help'\n", stderr);
+    ReportInfo("try 'mapctl --help'");
     return kExitTrouble;
   }
   std::reverse(words.begin(), words.end());  // CLI11 parses from the back

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "commands.h"
+#include "report.h"
 
 namespace mapctl::cli {
 namespace {
@@ -133,21 +134,30 @@ Command AddBuildCommand(CLI::App& app) {
   build_cmd->add_flag("--strict", build->strict,
                       "treat every warning as an error: exit 1, write "
                       "nothing");
+  build_cmd->add_flag("--force", build->force,
+                      "write the table even when its entries are unchanged");
+  build_cmd->add_flag("-j,--json", build->json,
+                      "one JSON object per table: what changed");
   build_cmd->add_flag("-i", build->incremental,
                       "add entries read from stdin to the table, in place");
   build_cmd->add_option("-d", build->delete_keys,
                         "delete KEY from the table, in place (- : keys on "
                         "stdin); repeatable");
   build_cmd->add_option("table", build->tables, "[TYPE:]FILE")->required();
-  return {build_cmd, [build](int argc, char** argv) {
-            build->flags.nul = NulFromArgs(argc, argv, "build");
-            build->duplicates =
-                DuplicatesFromArgs(argc, argv, "build", build->duplicates);
-            if (build->incremental || !build->delete_keys.empty()) {
-              return RunUpdate(*build);
-            }
-            return RunBuild(*build);
-          }};
+  return {
+      build_cmd, [build](int argc, char** argv) -> int {
+        build->flags.nul = NulFromArgs(argc, argv, "build");
+        build->duplicates =
+            DuplicatesFromArgs(argc, argv, "build", build->duplicates);
+        if (build->incremental || !build->delete_keys.empty()) {
+          if (build->force || build->json) {
+            ReportError("--force and -j apply to full builds, not to -i or -d");
+            return kExitTrouble;
+          }
+          return RunUpdate(*build);
+        }
+        return RunBuild(*build);
+      }};
 }
 
 Command AddQueryCommand(CLI::App& app) {

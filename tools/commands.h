@@ -30,6 +30,8 @@ struct BuildArgs {
   bool keep_root = false;   // -o
   bool plain_mode = false;  // -p
   bool strict = false;      // --strict
+  bool force = false;       // --force: write even an unchanged table
+  bool json = false;        // -j / --json: one object per table on stdout
   bool replace_seen = false;  // -r given (the last of -r/-w decides)
   bool ignore_seen = false;   // -w given
   bool incremental = false;   // -i: add entries from stdin, in place

@@ -122,7 +122,8 @@ int Walker::Compare(std::string_view a, std::string_view b) const {
         Load<std::uint64_t>(reinterpret_cast<const unsigned char*>(b.data()));
     return x < y ? -1 : x > y;
   }
-  return a.compare(b) < 0 ? -1 : a.compare(b) > 0;
+  const int c = a.compare(b);  // once: this runs for every key of the table
+  return c < 0 ? -1 : c > 0;
 }
 
 void Walker::CheckFreeList(std::string_view key, std::string_view value) {
@@ -221,9 +222,10 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
     std::size_t node_bytes = 0;
     for (std::size_t i = 0; i < nkeys && page_ok; ++i) {
       const std::uint16_t off = Load<std::uint16_t>(pg + 16 + 2 * i);
-      const std::string node_at = at + "node " + Num(i) + ": ";
+      // Built only for a problem: this runs for every node of the table.
+      auto node_at = [&at, i] { return at + "node " + Num(i) + ": "; };
       if (off < upper || (off & 1) || off + layout::kNodeHeader > page_size_) {
-        page_ok = Problem(node_at + "offset " + Num(off) + " out of bounds");
+        page_ok = Problem(node_at() + "offset " + Num(off) + " out of bounds");
         break;
       }
       const unsigned char* node = pg + off;
@@ -233,7 +235,7 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
       const std::uint16_t ksize = Load<std::uint16_t>(node + 6);
       const std::size_t key_end = off + layout::kNodeHeader + ksize;
       if (key_end > page_size_) {
-        page_ok = Problem(node_at + "key of " + Num(ksize) +
+        page_ok = Problem(node_at() + "key of " + Num(ksize) +
                           " bytes runs past the page");
         break;
       }
@@ -241,16 +243,16 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
       const bool implicit = branch && i == 0;  // first branch key unused
       if (!implicit) {
         if (ksize == 0 || ksize > kLmdbMaxKeySize) {
-          Problem(node_at + "key size " + Num(ksize));
+          Problem(node_at() + "key size " + Num(ksize));
         }
         if (i > (branch ? 1u : 0u) && Compare(prev, key) >= 0) {
-          Problem(node_at + "key out of order");
+          Problem(node_at() + "key out of order");
         }
         if (f.has_low && Compare(key, f.low) < 0) {
-          Problem(node_at + "key below its parent's separator");
+          Problem(node_at() + "key below its parent's separator");
         }
         if (f.has_high && Compare(key, f.high) >= 0) {
-          Problem(node_at + "key not below the next separator");
+          Problem(node_at() + "key not below the next separator");
         }
         prev = key;
       }
@@ -275,20 +277,20 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
       ++c.entries;
       const std::uint32_t dsize = lo | (std::uint32_t{hi} << 16);
       if (nflags & ~layout::kBigData) {
-        Problem(node_at + "node flags " + Hex(nflags) +
+        Problem(node_at() + "node flags " + Hex(nflags) +
                 " (sub-databases or duplicates: not a Postfix table)");
         continue;
       }
       if (nflags & layout::kBigData) {
         if (key_end + 8 > page_size_) {
-          page_ok = Problem(node_at + "overflow page number past the page");
+          page_ok = Problem(node_at() + "overflow page number past the page");
           break;
         }
         const std::uint64_t ov = Load<std::uint64_t>(pg + key_end);
         const std::uint64_t need =
             (layout::kPageHeader - 1 + std::uint64_t{dsize}) / page_size_ + 1;
         if (!InTable(ov, need)) {
-          Problem(node_at + "overflow run " + Num(ov) + "+" + Num(need) +
+          Problem(node_at() + "overflow run " + Num(ov) + "+" + Num(need) +
                   " outside the table");
           continue;
         }
@@ -296,11 +298,11 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
         const std::uint32_t count = Load<std::uint32_t>(op + 12);
         if (Load<std::uint64_t>(op) != ov ||
             Load<std::uint16_t>(op + 10) != layout::kOverflow) {
-          Problem(node_at + "page " + Num(ov) + " is not an overflow page");
+          Problem(node_at() + "page " + Num(ov) + " is not an overflow page");
           continue;
         }
         if (count != need || !InTable(ov, count)) {
-          Problem(node_at + "overflow run of " + Num(count) + " pages for " +
+          Problem(node_at() + "overflow run of " + Num(count) + " pages for " +
                   Num(dsize) + " bytes");
           continue;
         }
@@ -316,7 +318,7 @@ void Walker::WalkTree(const DbRecord& db, const char* name, bool integer_keys,
         }
       } else {
         if (key_end + dsize > page_size_) {
-          Problem(node_at + "data of " + Num(dsize) +
+          Problem(node_at() + "data of " + Num(dsize) +
                   " bytes runs past the page");
           continue;
         }

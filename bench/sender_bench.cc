@@ -152,16 +152,15 @@ void BM_MapListProbe(benchmark::State& state) {
     state.SkipWithError(f.error.c_str());
     return;
   }
-  MapListOptions o;
-  Result<MapList> l = MapList::Parse("bench", "lmdb:" + f.dir + "/relay",
-                                     MapListMode::kMainCf, o);
+  TableContext o;
+  Result<MapList> l = MapList::Parse("bench", "lmdb:" + f.dir + "/relay", o);
   if (!l) {
     state.SkipWithError(l.error().ToString().c_str());
     return;
   }
   std::size_t i = 0;
   for (auto _ : state) {
-    Probe p = l->Find(0, f.probe_keys[i % f.probe_keys.size()], false);
+    Answer p = l->Find(0, f.probe_keys[i % f.probe_keys.size()], false);
     benchmark::DoNotOptimize(p.value);
     if (++i % kBatch == 0) l->EndBatch();
   }

@@ -53,7 +53,6 @@ class CheckTest : public ::testing::Test {
     std::string path = Write("main.cf", main_cf, 0644);
     MainConfig c = MainConfig::Parse(main_cf, dir_.path().string(), path);
     CheckOptions o = options_;
-    o.main_cf_text = main_cf;
     o.main_cf_path = path;
     Result<CheckReport> r = RunChecks(c, o);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
@@ -143,7 +142,13 @@ TEST_F(CheckTest, MxRoutedRelayWithoutResolveIsAWarning) {
   auto hits = Named(Sources(relay, pw), "relay-credentials");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]->severity, Severity::kWarning);
-  EXPECT_NE(hits[0]->message.find("--resolve"), std::string::npos);
+  // The MX host is unknown without MX lookups: a hint the CLI words as
+  // "without --resolve" (interop/check_cli.py checks those words).
+  ASSERT_EQ(hits[0]->hints.size(), 1u);
+  EXPECT_EQ(hits[0]->hints[0].code, HintCode::kMxUnknown);
+  EXPECT_EQ(hits[0]->message.substr(hits[0]->hints[0].begin,
+                                    hits[0]->hints[0].size),
+            "without MX lookups");
 }
 
 TEST_F(CheckTest, SenderCredentialsOnTheDefaultRelay) {
@@ -384,7 +389,14 @@ TEST_F(CheckTest, BerkeleyDbReferences) {
       "alias_maps = hash:/etc/aliases\n");
   auto hits = Named(r.findings, "berkeley-db");
   ASSERT_EQ(hits.size(), 2u);
-  EXPECT_NE(hits[0]->message.find("mapctl convert hash:"), std::string::npos);
+  // The remedy is a hint the CLI words as "convert with: mapctl convert
+  // TABLE lmdb:" (interop/check_cli.py checks those words).
+  ASSERT_EQ(hits[0]->hints.size(), 1u);
+  EXPECT_EQ(hits[0]->hints[0].code, HintCode::kConvertTable);
+  ASSERT_TRUE(hits[0]->key);
+  EXPECT_EQ(hits[0]->key->substr(0, 5), "hash:");
+  EXPECT_EQ(hits[0]->hints[0].begin + hits[0]->hints[0].size,
+            hits[0]->message.size());
 }
 
 TEST_F(CheckTest, ScopeWarningStopsRelayChecks) {

@@ -73,19 +73,19 @@ TEST(DiffTest, EmptySides) {
 }
 
 TEST(RelayValueTest, RelayFormsAndCredentials) {
-  EXPECT_TRUE(IsRelayValue("[email-smtp.us-west-2.amazonaws.com]:587"));
-  EXPECT_TRUE(IsRelayValue("[relay]"));
-  EXPECT_TRUE(IsRelayValue("relay.example.net"));
-  EXPECT_TRUE(IsRelayValue("relay.example.net:submission"));
-  EXPECT_TRUE(IsRelayValue("dunno"));
-  EXPECT_TRUE(IsRelayValue("[a.example]:587, [b.example]:587"));
-  EXPECT_FALSE(IsRelayValue("AKIAEXAMPLE:secret"));
-  EXPECT_FALSE(IsRelayValue("user.name:secret"));
-  EXPECT_FALSE(IsRelayValue("relay.example.net:0"));
-  EXPECT_FALSE(IsRelayValue("relay.example.net:65536"));
-  EXPECT_FALSE(IsRelayValue("localhost"));  // no dot: could be a username
-  EXPECT_FALSE(IsRelayValue("[a.example]:587 DUNNO"));
-  EXPECT_FALSE(IsRelayValue(""));
+  EXPECT_TRUE(LooksLikeRelayValue("[email-smtp.us-west-2.amazonaws.com]:587"));
+  EXPECT_TRUE(LooksLikeRelayValue("[relay]"));
+  EXPECT_TRUE(LooksLikeRelayValue("relay.example.net"));
+  EXPECT_TRUE(LooksLikeRelayValue("relay.example.net:submission"));
+  EXPECT_TRUE(LooksLikeRelayValue("dunno"));
+  EXPECT_TRUE(LooksLikeRelayValue("[a.example]:587, [b.example]:587"));
+  EXPECT_FALSE(LooksLikeRelayValue("AKIAEXAMPLE:secret"));
+  EXPECT_FALSE(LooksLikeRelayValue("user.name:secret"));
+  EXPECT_FALSE(LooksLikeRelayValue("relay.example.net:0"));
+  EXPECT_FALSE(LooksLikeRelayValue("relay.example.net:65536"));
+  EXPECT_FALSE(LooksLikeRelayValue("localhost"));  // no dot: could be a username
+  EXPECT_FALSE(LooksLikeRelayValue("[a.example]:587 DUNNO"));
+  EXPECT_FALSE(LooksLikeRelayValue(""));
 }
 
 TEST(RelayValueTest, ParseNextHopKeepsTheSpelling) {

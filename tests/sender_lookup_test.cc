@@ -145,7 +145,7 @@ TEST_F(SenderLookupTest, DunnoStopsTheSearchAndFallsBack) {
   ASSERT_TRUE(r.relay.dunno);
   EXPECT_EQ(r.relay.dunno->key, "dunno@corp.test");
   ASSERT_EQ(r.tried.size(), 1u);
-  EXPECT_EQ(r.tried[0].result, TryResult::kDunno);
+  EXPECT_EQ(r.tried[0].result, Outcome::kDunno);
   config_.Set("relayhost", "");
   resolver_.reset();
   r = Resolve("dunno@corp.test", "rcpt@dest.example");
@@ -171,7 +171,7 @@ TEST_F(SenderLookupTest, CredentialOrderMatchesSmtp) {
   SenderResolution r = Resolve("full@example.com");
   ASSERT_EQ(r.destinations.size(), 1u);
   const Destination& d = r.destinations[0];
-  EXPECT_EQ(d.state, CredentialState::kFound);
+  EXPECT_EQ(d.outcome, Outcome::kFound);
   ASSERT_TRUE(d.credentials);
   EXPECT_EQ(d.credentials->username, "fulluser");
   EXPECT_EQ(d.credentials->password, "fullpass");
@@ -206,9 +206,11 @@ TEST_F(SenderLookupTest, NexthopKeyIsExactAndIpLiteralHostIsTheAddress) {
   Put("lmdb:/sasl", "justuser@example.com", "justuser");
   SenderResolution r = Resolve("bob@example.com");
   ASSERT_EQ(r.destinations.size(), 2u);
-  EXPECT_EQ(r.destinations[0].state, CredentialState::kFound);
+  EXPECT_EQ(r.destinations[0].outcome, Outcome::kFound);
+  EXPECT_EQ(r.destinations[0].note, CredentialNote::kNone);
   EXPECT_EQ(r.destinations[0].credentials->matched_by, MatchedBy::kNexthop);
-  EXPECT_EQ(r.destinations[1].state, CredentialState::kNone);
+  EXPECT_EQ(r.destinations[1].outcome, Outcome::kNotFound);
+  EXPECT_EQ(r.destinations[1].note, CredentialNote::kNone);
   // Sender keys are off (smtp_sender_dependent_authentication = no).
   EXPECT_EQ(
       Tried(r, SearchKind::kCredentials),
@@ -225,7 +227,7 @@ TEST_F(SenderLookupTest, MxRoutedDestinationsDependOnTheMxHost) {
   Put("lmdb:/sasl", "localhost:2525", "destuser:x");
   SenderResolution r = Resolve("bob@example.com");
   ASSERT_EQ(r.destinations.size(), 1u);
-  EXPECT_EQ(r.destinations[0].state, CredentialState::kDependsOnMx);
+  EXPECT_EQ(r.destinations[0].note, CredentialNote::kDependsOnMx);
   EXPECT_FALSE(r.destinations[0].host);
   ASSERT_TRUE(r.destinations[0].credentials);
   EXPECT_EQ(r.destinations[0].credentials->key, "localhost:2525");
@@ -237,14 +239,16 @@ TEST_F(SenderLookupTest, MxRoutedDestinationsDependOnTheMxHost) {
   r = Resolve("bob@example.com");
   EXPECT_EQ(Tried(r, SearchKind::kCredentials),
             (V{"localhost", "localhost:2525"}));
-  EXPECT_EQ(r.destinations[0].state, CredentialState::kFound);
+  EXPECT_EQ(r.destinations[0].outcome, Outcome::kFound);
+  EXPECT_EQ(r.destinations[0].note, CredentialNote::kNone);
 }
 
 TEST_F(SenderLookupTest, AuthDisabledAndInlineTablesAreMasked) {
   config_.Set("sender_dependent_relayhost_maps", "");
   SenderResolution r = Resolve("bob@example.com");
   ASSERT_EQ(r.destinations.size(), 1u);
-  EXPECT_EQ(r.destinations[0].state, CredentialState::kAuthDisabled);
+  EXPECT_EQ(r.destinations[0].outcome, Outcome::kSkipped);
+  EXPECT_EQ(r.destinations[0].note, CredentialNote::kAuthDisabled);
   config_.Set("smtp_sasl_auth_enable", "yes");
   config_.Set("smtp_sasl_password_maps",
               "inline:{ {[default.relay.test]:587 = u:secret} }");
@@ -264,16 +268,16 @@ TEST_F(SenderLookupTest, UnsupportedAndBrokenTablesStopTheSearch) {
   config_.Set("sender_dependent_relayhost_maps",
               "pcre:/relay.pcre lmdb:/relay");
   SenderResolution r = Resolve("bob@example.com");
-  EXPECT_EQ(r.relay.outcome, SearchOutcome::kUnsupported);
+  EXPECT_EQ(r.relay.outcome, Outcome::kNotEvaluated);
   EXPECT_TRUE(r.destinations.empty());
   ASSERT_EQ(r.tried.size(), 1u);
-  EXPECT_EQ(r.tried[0].result, TryResult::kUnsupported);
+  EXPECT_EQ(r.tried[0].result, Outcome::kNotEvaluated);
 
   config_.Set("sender_dependent_relayhost_maps", "lmdb:/missing");
   resolver_.reset();
   r = Resolve("bob@example.com");
-  EXPECT_EQ(r.relay.outcome, SearchOutcome::kError);
-  EXPECT_EQ(r.tried[0].result, TryResult::kError);
+  EXPECT_EQ(r.relay.outcome, Outcome::kError);
+  EXPECT_EQ(r.tried[0].result, Outcome::kError);
 }
 
 TEST_F(SenderLookupTest, ScopeWarnings) {

@@ -143,6 +143,29 @@ Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
   return ParseTableSpec(text, config.Get("default_database_type"));
 }
 
+Result<std::unique_ptr<LookupTable>> OpenQueryTable(
+    std::string_view text, const MainConfig& config,
+    const ReadSettings& settings) {
+  Result<TableSpec> spec = TableArgument(text, config, true);
+  TableContext context;
+  context.default_database_type = config.Get("default_database_type");
+  context.fold = settings.fold;
+  context.check_utf8 = settings.check_utf8;
+  context.nul = settings.nul;
+  context.config = &config;
+  Result<std::unique_ptr<LookupTable>> table = OpenLookupTable(text, context);
+  if (!table) {
+    // An empty name or an unknown type: worded as for every command.
+    const bool both_invalid =
+        !spec && spec.error().code() == ErrorCode::kInvalidArgument &&
+        table.error().code() == ErrorCode::kInvalidArgument;
+    return both_invalid ? spec.error() : table.error();
+  }
+  if (!(*table)->traits().evaluated) return (*table)->NotEvaluatedReason();
+  MAPCTL_RETURN_IF_ERROR((*table)->Open());
+  return table;
+}
+
 namespace {
 
 std::string SystemHostname() {

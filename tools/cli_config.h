@@ -4,12 +4,14 @@
 #define MAPCTL_TOOLS_CLI_CONFIG_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "commands.h"
 #include "mapctl/config.h"
+#include "mapctl/lookup_table.h"
 #include "mapctl/sender.h"
 #include "mapctl/table.h"
 
@@ -47,6 +49,22 @@ int ForEachTable(
 Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
                                 bool for_reading);
 
+// The folding and NUL options the flags and main.cf give for reading.
+struct ReadSettings {
+  FoldMode fold;
+  bool check_utf8;
+  NulMode nul;
+};
+ReadSettings ReadSettingsFor(const TableFlags& flags, const MainConfig& config);
+
+// The table of `query TABLE KEY`: any type the library's table interface
+// evaluates, opened now. TableArgument()'s rules and words for the names
+// it refuses; a type mapctl cannot evaluate is refused with its reason.
+// `config` must outlive the table.
+Result<std::unique_ptr<LookupTable>> OpenQueryTable(
+    std::string_view text, const MainConfig& config,
+    const ReadSettings& settings);
+
 // main.cf for the sender commands (query sender, check): -c DIR or
 // $MAIL_CONFIG must hold one; without them, any of --relayhost,
 // --relay-maps, --password-maps means no main.cf: Postfix 3.7's defaults
@@ -64,14 +82,6 @@ Result<SenderSetup> LoadSenderConfig(const SenderArgs& args);
 bool IsOwnAddress(std::string_view ip);
 // MX host names of `domain`, best preference first (--resolve).
 Result<std::vector<std::string>> ResolveMx(std::string_view domain);
-
-// The folding and NUL options the flags and main.cf give for reading.
-struct ReadSettings {
-  FoldMode fold;
-  bool check_utf8;
-  NulMode nul;
-};
-ReadSettings ReadSettingsFor(const TableFlags& flags, const MainConfig& config);
 
 }  // namespace mapctl::cli
 

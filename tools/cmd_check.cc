@@ -10,6 +10,8 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "mapctl/check.h"
+#include "mapctl/fold.h"
+#include "mapctl/map_list.h"
 #include "output.h"
 #include "report.h"
 
@@ -35,11 +37,10 @@ bool KnownCheck(std::string_view name) {
   return false;
 }
 
+// --ignore keys match as check's keys do: A-Z folded, nothing else.
 std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
+  std::string out;
+  (void)FoldKey(s, FoldMode::kAscii, &out);  // never fails in kAscii
   return out;
 }
 
@@ -75,7 +76,65 @@ Status CollectIgnores(const CheckArgs& args,
   return Status::Ok();
 }
 
+// --relay-maps and --password-maps name sources: an indexed table there is
+// refused in the options' words. A list that does not parse is left to
+// RunChecks, which reports it (the relay list first, as before).
+Status CheckSourceOptions(const SenderArgs& args, const MainConfig& config) {
+  TableContext context;
+  context.mode = MapListMode::kSources;
+  context.default_database_type = config.Get("default_database_type");
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::optional<std::string>*>{
+            "--relay-maps", &args.relay_maps},
+        {"--password-maps", &args.password_maps}}) {
+    if (!*value) continue;
+    Result<MapList> list = MapList::Parse(flag, **value, context);
+    if (!list) return Status::Ok();
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const LookupTable& t = list->table(i);
+      if (t.spec() != nullptr && t.spec()->type != TableType::kTexthash) {
+        return Status::InvalidArgument(
+            std::string(flag) + ": " + t.name() +
+            " is an indexed table; give its source file (a bare path)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// The CLI's words for a fact the library leaves to its caller (HintCode):
+// the options that supplied it, mapctl's commands for the remedy.
+std::string HintWords(const Finding& f, HintCode code) {
+  switch (code) {
+    case HintCode::kAuthRequired:
+      return "--auth-required names it";
+    case HintCode::kMxUnknown:
+      return "without --resolve";
+    case HintCode::kBuildTable:
+      return "postmap or mapctl build";
+    case HintCode::kConvertTable:
+      return "convert with: mapctl convert " + f.key.value_or("TABLE") +
+             " lmdb:";
+  }
+  return {};
+}
+
+// The message with each hint span in the CLI's words.
+std::string Worded(const Finding& f) {
+  std::string out;
+  std::size_t at = 0;
+  for (const MessageHint& h : f.hints) {
+    if (h.begin < at || h.begin + h.size > f.message.size()) continue;
+    out.append(f.message, at, h.begin - at);
+    out += HintWords(f, h.code);
+    at = h.begin + h.size;
+  }
+  out.append(f.message, at);
+  return out;
+}
+
 void AppendFinding(const Finding& f, bool json, std::string* out) {
+  const std::string message = Worded(f);
   const char* severity = f.severity == Severity::kError ? "error" : "warning";
   if (json) {
     *out += "{\"file\": ";
@@ -93,7 +152,7 @@ void AppendFinding(const Finding& f, bool json, std::string* out) {
       *out += "null";
     }
     *out += ", \"message\": ";
-    AppendJsonString(out, f.message);
+    AppendJsonString(out, message);
     *out += "}\n";
     return;
   }
@@ -101,7 +160,7 @@ void AppendFinding(const Finding& f, bool json, std::string* out) {
   if (f.line != 0) *out += ":" + std::to_string(f.line);
   *out += ": ";
   *out += severity;
-  *out += ": " + Printable(f.message) + " [" + f.check + "]\n";
+  *out += ": " + Printable(message) + " [" + f.check + "]\n";
 }
 
 }  // namespace
@@ -154,18 +213,20 @@ int RunCheck(const CheckArgs& args) {
     bool exists = false;
     options.main_cf_path = config.config_directory() + "/main.cf";
     options.master_cf_path = config.config_directory() + "/master.cf";
-    Result<std::string> main_cf = ReadWhole(options.main_cf_path, &exists);
     Result<std::string> master_cf = ReadWhole(options.master_cf_path, &exists);
-    if (!main_cf || !master_cf) {
-      ReportError(!main_cf ? main_cf.error() : master_cf.error());
+    if (!master_cf) {
+      ReportError(master_cf.error());
       return kExitTrouble;
     }
-    options.main_cf_text = std::move(*main_cf);
     options.master_cf_text = std::move(*master_cf);
   } else {
     options.main_cf_path = "(command line)";
   }
 
+  if (Status s = CheckSourceOptions(setup_args, config); !s.ok()) {
+    ReportError(s);
+    return kExitTrouble;
+  }
   Result<CheckReport> report = RunChecks(config, options);
   if (!report) {
     ReportError(report.error());

@@ -15,7 +15,6 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "mapctl/diff.h"
-#include "mapctl/relay.h"
 #include "mapctl/secrets.h"
 #include "output.h"
 #include "report.h"
@@ -64,20 +63,13 @@ Result<Side> OpenSide(const DiffArgs& args, const MainConfig& config,
   return side;
 }
 
-// A side nothing names is a credential table unless every value reads as
-// a relay value. Reads a table side once more, in chunks.
+// HoldsCredentialValues() of one side, read once more, in chunks.
 Result<bool> ValuesLookLikeCredentials(const DiffArgs& args,
                                        const MainConfig& config,
                                        const std::string& argument) {
   Result<Side> side = OpenSide(args, config, argument);
   if (!side) return side.error();
-  std::string_view key, value;
-  for (;;) {
-    Result<bool> more = side->stream->Next(&key, &value);
-    if (!more) return more.error();
-    if (!*more) return false;
-    if (!IsRelayValue(value)) return true;
-  }
+  return HoldsCredentialValues(*side->stream);
 }
 
 std::string ReadMasterCf(const MainConfig& config) {
@@ -121,15 +113,9 @@ int RunDiff(const DiffArgs& args) {
   bool mask = false;
   if (!args.show_secrets) {
     mask = args.secrets;
-    std::vector<std::string> named =
-        CredentialTablePaths(config, ReadMasterCf(config));
+    const CredentialTables named(config, ReadMasterCf(config));
     for (const std::string* argument : {&args.old_side, &args.new_side}) {
-      if (mask) break;
-      std::string_view a = *argument;
-      std::string canon = CanonicalTablePath(
-          a.find(':') == std::string_view::npos ? "file:" + std::string(a)
-                                                : std::string(a));
-      for (const std::string& n : named) mask = mask || n == canon;
+      mask = mask || named.Names(*argument);
     }
     for (const std::string* argument : {&args.old_side, &args.new_side}) {
       if (mask) break;

@@ -20,33 +20,33 @@ namespace {
 
 class Querier {
  public:
-  Querier(const QueryArgs& args, std::unique_ptr<TableReader> reader,
-          const ReadSettings& settings)
-      : args_(args),
-        reader_(std::move(reader)),
-        lookup_(settings.fold, settings.nul, settings.check_utf8) {}
+  Querier(const QueryArgs& args, std::unique_ptr<LookupTable> table)
+      : args_(args), table_(std::move(table)) {}
 
   // Looks every key up in one read unit and appends the output lines.
   // `bare` prints the value alone (a single key on the command line).
   Status LookUp(const std::vector<std::string_view>& keys, bool bare,
                 std::string* out) {
-    Result<std::unique_ptr<ReadUnit>> unit = reader_->Begin();
-    if (!unit) return unit.error();
     for (std::string_view key : keys) {
-      Result<std::optional<std::string_view>> value = lookup_.Find(**unit, key);
-      if (!value) return value.error();
-      if (lookup_.invalid_key()) {
-        pending_warnings_.push_back(reader_->spec().ToString() +
-                                    ": non-UTF-8 key \"" +
+      Answer a = table_->Find(key);
+      if (!Concluded(a.outcome)) {
+        table_->EndBatch();
+        return a.error;
+      }
+      if (a.invalid_key) {
+        pending_warnings_.push_back(table_->name() + ": non-UTF-8 key \"" +
                                     Printable(Excerpt(key)) +
                                     "\": malformed UTF-8 or invalid codepoint");
       }
-      if (!value->has_value()) continue;
+      for (const TableWarning& w : a.warnings) {
+        pending_warnings_.push_back(w.postfix_text);
+      }
+      if (a.outcome != Outcome::kFound) continue;
       found_ = true;
-      std::string_view v = **value;
+      std::string_view v = a.value;
       if (v.empty()) {
-        pending_warnings_.push_back("table " + reader_->spec().ToString() +
-                                    ": key " + Printable(Excerpt(key)) +
+        pending_warnings_.push_back("table " + table_->name() + ": key " +
+                                    Printable(Excerpt(key)) +
                                     ": empty string result is not allowed");
       }
       if (bare && !args_.json) {
@@ -56,6 +56,7 @@ class Querier {
         AppendKeyValue(out, key, v, args_.json);
       }
     }
+    table_->EndBatch();
     return Status::Ok();
   }
 
@@ -69,8 +70,7 @@ class Querier {
 
  private:
   const QueryArgs& args_;
-  std::unique_ptr<TableReader> reader_;
-  TableLookup lookup_;
+  std::unique_ptr<LookupTable> table_;
   std::vector<std::string> pending_warnings_;
   bool found_ = false;
 };
@@ -134,21 +134,13 @@ int RunQuery(const QueryArgs& args) {
     ReportError(config.error());
     return kExitTrouble;
   }
-  Result<TableSpec> spec = TableArgument(args.table, *config, true);
-  if (!spec) {
-    ReportError(spec.error());
+  Result<std::unique_ptr<LookupTable>> table =
+      OpenQueryTable(args.table, *config, ReadSettingsFor(args.flags, *config));
+  if (!table) {
+    ReportError(table.error());
     return kExitTrouble;
   }
-  ReadSettings settings = ReadSettingsFor(args.flags, *config);
-  OpenOptions open;
-  open.fold = settings.fold;
-  open.check_utf8 = settings.check_utf8;
-  Result<std::unique_ptr<TableReader>> reader = OpenTable(*spec, open);
-  if (!reader) {
-    ReportError(reader.error());
-    return kExitTrouble;
-  }
-  Querier querier(args, std::move(reader).value(), settings);
+  Querier querier(args, std::move(table).value());
 
   if (args.keys.size() == 1 && args.keys[0] == "-") return QueryStdin(querier);
 

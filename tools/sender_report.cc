@@ -1,6 +1,6 @@
 // sender_report.cc - the human and JSON forms of a sender resolution.
 // Passwords are masked unless asked for; table names come from
-// MapTable::display(), which never shows an inline: table's text.
+// LookupTable::display(), which never shows an inline: table's text.
 
 #include "sender_report.h"
 
@@ -10,11 +10,38 @@
 namespace mapctl::cli {
 namespace {
 
-// A value without ':' (malformed) is all username, most likely a password
-// whose ':' was mistyped: masked, none of it shows.
+// The value as the table holds it, whole or masked (MaskCredential: a
+// value without ':' is most likely a password whose ':' was mistyped, so
+// none of it shows).
 std::string Shown(const Credentials& c, bool show_secrets) {
-  if (c.malformed) return show_secrets ? c.username : "****";
-  return c.username + ":" + (show_secrets ? c.password : "****");
+  std::string value =
+      c.malformed ? c.username : c.username + ":" + c.password;
+  return show_secrets ? value : MaskCredential(value);
+}
+
+// The report's words for a destination's credentials: the "state" of the
+// JSON form and the cases of the human one.
+enum class State { kFound, kNone, kDependsOnMx, kAuthDisabled, kUnsupported,
+                   kError };
+
+State StateOf(const Destination& d) {
+  if (d.outcome == Outcome::kError) return State::kError;
+  if (d.outcome == Outcome::kNotEvaluated) return State::kUnsupported;
+  if (d.note == CredentialNote::kAuthDisabled) return State::kAuthDisabled;
+  if (d.note == CredentialNote::kDependsOnMx) return State::kDependsOnMx;
+  return d.outcome == Outcome::kFound ? State::kFound : State::kNone;
+}
+
+std::string_view StateName(State s) {
+  switch (s) {
+    case State::kFound: return "found";
+    case State::kNone: return "none";
+    case State::kDependsOnMx: return "depends_on_mx";
+    case State::kAuthDisabled: return "auth_disabled";
+    case State::kUnsupported: return "unsupported";
+    case State::kError: return "error";
+  }
+  return "error";
 }
 
 void Line(std::string* out, std::string_view label, std::string_view text) {
@@ -80,13 +107,9 @@ void JsonNotes(std::string* out, std::string_view name,
   out->push_back(']');
 }
 
-std::string_view OutcomeName(SearchOutcome o) {
-  switch (o) {
-    case SearchOutcome::kDone: return "done";
-    case SearchOutcome::kUnsupported: return "unsupported";
-    case SearchOutcome::kError: return "error";
-  }
-  return "error";
+// "done" when the relay search reached an answer, else why not.
+std::string_view SearchName(Outcome o) {
+  return Concluded(o) ? "done" : OutcomeName(o);
 }
 
 void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
@@ -95,7 +118,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
   JsonField(out, "input", r.input, true);
   JsonField(out, "sender", r.sender);
   out->append(", \"relay\": {");
-  bool known = r.relay.outcome == SearchOutcome::kDone;
+  bool known = Concluded(r.relay.outcome);
   out->append("\"value\": ");
   if (known) {
     AppendJsonString(out, r.relay.value);
@@ -116,7 +139,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
   } else {
     out->append("null");
   }
-  JsonField(out, "outcome", OutcomeName(r.relay.outcome));
+  JsonField(out, "outcome", SearchName(r.relay.outcome));
   if (!r.relay.status.ok()) JsonField(out, "error", r.relay.status.message());
   out->append("}, \"destinations\": [");
   for (std::size_t i = 0; i < r.destinations.size(); ++i) {
@@ -125,7 +148,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
     out->push_back('{');
     JsonField(out, "nexthop", d.nexthop, true);
     JsonNullable(out, "host", d.host.has_value(), d.host.value_or(""));
-    JsonField(out, "state", CredentialStateName(d.state));
+    JsonField(out, "state", StateName(StateOf(d)));
     out->append(", \"credentials\": ");
     JsonCredentials(out, d.credentials, o.show_secrets);
     if (!d.status.ok()) JsonField(out, "error", d.status.message());
@@ -149,7 +172,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
                  per_destination ? r.destinations[t.destination].nexthop : "");
     JsonField(out, "table", t.table);
     JsonField(out, "key", t.key);
-    JsonField(out, "result", TryResultName(t.result));
+    JsonField(out, "result", OutcomeName(t.result));
     out->push_back('}');
   }
   out->push_back(']');
@@ -161,8 +184,8 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
 void AppendCredentialLines(const Destination& d, const SenderResolution& r,
                            const SenderReportOptions& o, std::string_view label,
                            std::string* out) {
-  switch (d.state) {
-    case CredentialState::kFound: {
+  switch (StateOf(d)) {
+    case State::kFound: {
       const Credentials& c = *d.credentials;
       Line(out, label, Shown(c, o.show_secrets));
       if (c.malformed) Line(out, "", std::string(kMalformedCredentialNote));
@@ -176,13 +199,13 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
       }
       break;
     }
-    case CredentialState::kNone:
+    case State::kNone:
       Line(out, label, "none: no key matched; Postfix sends no AUTH");
       break;
-    case CredentialState::kAuthDisabled:
+    case State::kAuthDisabled:
       Line(out, label, "none: smtp_sasl_auth_enable = no");
       break;
-    case CredentialState::kDependsOnMx:
+    case State::kDependsOnMx:
       Line(out, label, "depends on the MX host of " + d.domain +
                            " (the host name key); use --resolve");
       if (d.credentials) {
@@ -194,9 +217,9 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
         }
       }
       break;
-    case CredentialState::kUnsupported:
-    case CredentialState::kError:
-      Line(out, label, std::string(CredentialStateName(d.state)) + ": " +
+    case State::kUnsupported:
+    case State::kError:
+      Line(out, label, std::string(StateName(StateOf(d))) + ": " +
                            d.status.message());
       break;
   }
@@ -205,12 +228,9 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
 }  // namespace
 
 bool SenderResolved(const SenderResolution& r) {
-  if (r.relay.outcome != SearchOutcome::kDone) return false;
+  if (!Concluded(r.relay.outcome)) return false;
   for (const Destination& d : r.destinations) {
-    if (d.state == CredentialState::kUnsupported ||
-        d.state == CredentialState::kError) {
-      return false;
-    }
+    if (!Concluded(d.outcome)) return false;
   }
   return true;
 }
@@ -222,8 +242,8 @@ void AppendSenderReport(const SenderResolution& r,
     return;
   }
   Line(out, "sender", r.sender);
-  if (r.relay.outcome != SearchOutcome::kDone) {
-    Line(out, "relay", std::string(OutcomeName(r.relay.outcome)) + ": " +
+  if (!Concluded(r.relay.outcome)) {
+    Line(out, "relay", std::string(SearchName(r.relay.outcome)) + ": " +
                            r.relay.status.message());
   } else {
     Line(out, "relay", r.relay.value);
@@ -260,7 +280,7 @@ void AppendSenderReport(const SenderResolution& r,
         where += " " + r.destinations[t.destination].nexthop;
       }
       Line(out, "tried", where + "  " + t.table + "  \"" + t.key + "\"  " +
-                             std::string(TryResultName(t.result)));
+                             std::string(OutcomeName(t.result)));
     }
   }
   for (const Warning& w : r.warnings) Line(out, "warning", w.message);

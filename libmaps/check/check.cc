@@ -9,7 +9,6 @@
 #include <tuple>
 
 #include "check/check_internal.h"
-#include "mapctl/relay.h"
 
 namespace mapctl {
 
@@ -74,51 +73,6 @@ void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks) {
   for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(work);
   work();
   for (std::thread& t : helpers) t.join();
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 32;
-    if (y >= 'A' && y <= 'Z') y += 32;
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
-
-bool ValidRelayValue(std::string_view value) {
-  std::vector<std::string_view> parts = SplitDestinations(value);
-  if (parts.empty()) return false;
-  if (parts.size() == 1 && EqualsNoCase(parts[0], "DUNNO")) return true;
-  for (std::string_view p : parts) {
-    std::optional<NextHop> hop = ParseNextHop(p);
-    if (EqualsNoCase(p, "DUNNO") || !hop) return false;
-    // A host name (letters, digits, '-', '_', '.'), or an address literal
-    // in brackets.
-    for (char c : hop->host) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                (hop->bracketed && c == ':');
-      if (!ok) return false;
-    }
-  }
-  return true;
-}
-
-bool IsHostKey(std::string_view key) {
-  if (key.find('@') != std::string_view::npos) return false;
-  return !key.empty() &&
-         (key.front() == '[' || key.find(':') != std::string_view::npos ||
-          key.find('.') != std::string_view::npos);
 }
 
 }  // namespace mapctl::check

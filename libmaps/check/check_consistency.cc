@@ -36,19 +36,7 @@ struct Rep {
 };
 
 // Next hops compare without regard to ASCII case (tables fold keys).
-struct NoCaseLess {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const {
-    std::size_t n = std::min(a.size(), b.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      unsigned char x = a[i], y = b[i];
-      if (x >= 'A' && x <= 'Z') x += 32;
-      if (y >= 'A' && y <= 'Z') y += 32;
-      if (x != y) return x < y;
-    }
-    return a.size() < b.size();
-  }
-};
+using NoCaseLess = LessIgnoreCase;
 
 // A key of table `table` of a list; located (source line) only when a
 // finding names it.
@@ -62,7 +50,8 @@ struct KeyRef {
 struct Candidate {
   Rep rep;
   std::string nexthop;
-  CredentialState state = CredentialState::kNone;
+  Outcome outcome = Outcome::kNotFound;  // of the credential search
+  CredentialNote note = CredentialNote::kNone;
   RelaySource source = RelaySource::kRecipientDomain;
   std::optional<KeyRef> relay_key;  // the relay-map entry that routed it
   bool dunno = false;
@@ -95,6 +84,13 @@ struct Evidence {
   std::vector<std::pair<Rep, std::string>> scope;
   bool too_long = false;  // a query the memory reader cannot answer
 };
+
+// The library's words for the facts a caller may name its own way
+// (HintCode): the next hop is given as requiring AUTH; MX host names are
+// not looked up.
+constexpr std::string_view kAuthRequiredWords =
+    "the setup names it as requiring authentication";
+constexpr std::string_view kMxUnknownWords = "without MX lookups";
 
 // Settings outside the relay model that change the relay for every sender
 // (query sender prints them; here they stop checks 1-3).
@@ -148,7 +144,7 @@ class Consistency {
   void JudgeTls();
   std::string FallThroughNames(std::string_view domain) const;
   void Emit(const Candidate& c, Severity severity, std::string_view check,
-            const Location& at, std::string message);
+            const Location& at, HintedText message);
 
   Model* m_;
   std::unique_ptr<SenderResolver> resolver_;
@@ -222,12 +218,12 @@ void Consistency::CollectKeys(const TableList& list, bool credential) {
       }
       std::size_t at = k.rfind('@');
       if (credential && at == k.npos &&
-          (IsHostKey(k) || host_keys_.count(k) != 0)) {
+          (LooksLikeHostKey(k) || host_keys_.count(k) != 0)) {
         continue;  // a host or next-hop key: no sender to represent
       }
       std::string_view local = at == k.npos ? k : k.substr(0, at);
       if (local.size() >= kLocal.size() &&
-          EqualsNoCase(local.substr(0, kLocal.size()), kLocal)) {
+          EqualsIgnoreCase(local.substr(0, kLocal.size()), kLocal)) {
         taken_.insert(Lower(local));
       }
       if ((credential && RelayHas(k)) || (i > 0 && EarlierHas(list, i, k))) {
@@ -275,7 +271,7 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
       for (const KeyEntry& e : mt->entries) {
         std::size_t at = e.key.rfind('@');
         if (at != std::string_view::npos && at > 0 &&
-            EqualsNoCase(e.key.substr(at + 1), domain)) {
+            EqualsIgnoreCase(e.key.substr(at + 1), domain)) {
           names.push_back(e.key);
         }
       }
@@ -311,13 +307,13 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
   // Most relay values repeat: the ones found good are remembered.
   if (res.relay.source == RelaySource::kSenderDependent &&
       scratch.valid_relays.count(res.relay.value) == 0) {
-    if (!ValidRelayValue(res.relay.value)) return;
+    if (!IsValidRelayValue(res.relay.value)) return;
     if (scratch.valid_relays.size() < 4096) {
       scratch.valid_relays.insert(res.relay.value);
     }
   }
-  if (res.relay.outcome != SearchOutcome::kDone) {
-    if (res.relay.outcome == SearchOutcome::kUnsupported) {
+  if (!Concluded(res.relay.outcome)) {
+    if (res.relay.outcome == Outcome::kNotEvaluated) {
       ++ev->not_evaluated[res.relay.status.message()];
     }
     return;
@@ -328,18 +324,18 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
   };
   for (const Destination& d : res.destinations) {
     const bool have =
-        d.credentials && (d.state == CredentialState::kFound ||
-                          d.state == CredentialState::kDependsOnMx);
-    if (d.state == CredentialState::kUnsupported) {
+        d.credentials && d.outcome == Outcome::kFound;
+    if (d.outcome == Outcome::kNotEvaluated) {
       ++ev->not_evaluated[d.status.message()];
       continue;
     }
-    if (d.state == CredentialState::kError) continue;
+    if (d.outcome == Outcome::kError) continue;
     auto candidate = [&]() {
       Candidate c;
       c.rep = rep;
       c.nexthop = d.nexthop;
-      c.state = d.state;
+      c.outcome = d.outcome;
+      c.note = d.note;
       c.source = res.relay.source;
       c.relay_key = ref(res.relay.match);
       c.dunno = res.relay.dunno.has_value();
@@ -369,7 +365,7 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
         c.credential_key = KeyRef{cr.table_index, cr.key};
         ev->candidates.push_back(std::move(c));
       }
-    } else if (d.state != CredentialState::kAuthDisabled ||
+    } else if (d.note != CredentialNote::kAuthDisabled ||
                !m_->options->auth_required.empty()) {
       ev->candidates.push_back(candidate());
     }
@@ -423,7 +419,7 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
                   const OpenOptions&) -> Result<std::unique_ptr<TableReader>> {
       auto it = m->files.find(spec.ToString());
       if (it == m->files.end()) {
-        return Status::InvalidArgument("not modelled: " + spec.ToString());
+        return Status::Unsupported("not modelled: " + spec.ToString());
       }
       FileTable& t = *it->second;
       if (!t.readable_type) {
@@ -471,14 +467,14 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
 
 void Consistency::Emit(const Candidate& c, Severity severity,
                        std::string_view check, const Location& at,
-                       std::string message) {
+                       HintedText message) {
   if (!emitted_.emplace(at.file, at.line, std::string(check), c.nexthop)
            .second) {
     return;
   }
   m_->Add(at.file, at.line, severity, check,
           at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
-          std::move(message));
+          std::move(message.text), std::move(message.hints));
 }
 
 void Consistency::Judge() {
@@ -524,12 +520,13 @@ void Consistency::Judge() {
                 "credentials";
       std::string_view check =
           fallthrough ? "domain-fallthrough" : "default-relay-credentials";
-      Emit(c, err ? Severity::kError : Severity::kWarning, check,
-           Where(m_->password, c.credential_key),
-           Excerpt(c.credential_key->key) + ": " + who + " " + route +
+      HintedText message;
+      message += Excerpt(c.credential_key->key) + ": " + who + " " + route +
                " with the sender's credentials (no relay entry sends it to "
                "the relay they belong to)" +
-               why);
+               why;
+      Emit(c, err ? Severity::kError : Severity::kWarning, check,
+           Where(m_->password, c.credential_key), std::move(message));
       continue;
     }
 
@@ -540,38 +537,45 @@ void Consistency::Judge() {
     const bool named = required.count(c.nexthop) != 0;
     const bool others = needs_auth_.count(c.nexthop) != 0;
     const bool evidence = named || others;
-    if (c.state == CredentialState::kAuthDisabled && !named) continue;
+    if (c.note == CredentialNote::kAuthDisabled && !named) continue;
     if (c.source != RelaySource::kSenderDependent && !evidence) continue;
     if (c.rep.kind == RepKind::kNull && !null_keyed_ && !evidence) continue;
-    Severity sev = evidence && c.state != CredentialState::kDependsOnMx
+    Severity sev = evidence && c.note != CredentialNote::kDependsOnMx
                        ? Severity::kError
                        : Severity::kWarning;
-    std::string why =
-        c.state == CredentialState::kAuthDisabled
-            ? "smtp_sasl_auth_enable = no, and --auth-required names it"
-        : named  ? "--auth-required names it"
-        : others ? "other senders sent there authenticate"
-                 : "if it requires authentication it answers 530 and the "
-                   "mail bounces";
     std::string what =
         c.rep.kind == RepKind::kNull
             ? "no host or next-hop credentials (per-sender credentials are "
               "never used for <>)"
             : "no credentials: no key of smtp_sasl_password_maps matches the "
               "sender, the host or the next hop";
-    if (c.state == CredentialState::kDependsOnMx) {
-      what +=
-          "; the MX host's name could have its own entry and is not "
-          "known without --resolve";
-    }
     Location at = c.relay_key ? Where(m_->relay, c.relay_key)
                   : c.rep.key.empty()
                       ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
                       : WhereRep(c.rep);
     std::string_view check = fallthrough ? "domain-fallthrough" : base;
-    std::string prefix = at.key.empty() ? "" : Excerpt(at.key) + ": ";
-    Emit(c, sev, check, at,
-         prefix + who + " " + route + " with " + what + " (" + why + ")");
+    HintedText message;
+    message += at.key.empty() ? "" : Excerpt(at.key) + ": ";
+    message += who + " " + route + " with " + what;
+    if (c.note == CredentialNote::kDependsOnMx) {
+      message += "; the MX host's name could have its own entry and is not "
+                 "known ";
+      message.Hint(HintCode::kMxUnknown, kMxUnknownWords);
+    }
+    message += " (";
+    if (c.note == CredentialNote::kAuthDisabled) {
+      message += "smtp_sasl_auth_enable = no, and ";
+      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
+    } else if (named) {
+      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
+    } else if (others) {
+      message += "other senders sent there authenticate";
+    } else {
+      message += "if it requires authentication it answers 530 and the mail "
+                 "bounces";
+    }
+    message += ")";
+    Emit(c, sev, check, at, std::move(message));
   }
   (void)relayhost;
 }
@@ -590,7 +594,7 @@ void Consistency::JudgeTls() {
   std::optional<MapList> policy;
   std::string policy_value = m_->config->Get("smtp_tls_policy_maps");
   if (!policy_value.empty()) {
-    MapListOptions mo;
+    TableContext mo;
     mo.default_database_type = m_->config->Get("default_database_type");
     mo.fold = m_->fold;
     mo.check_utf8 = m_->check_utf8;
@@ -609,8 +613,8 @@ void Consistency::JudgeTls() {
       policy_value = mapped;
       mode = MapListMode::kSources;
     }
-    Result<MapList> l =
-        MapList::Parse("smtp_tls_policy_maps", policy_value, mode, mo);
+    mo.mode = mode;
+    Result<MapList> l = MapList::Parse("smtp_tls_policy_maps", policy_value, mo);
     if (l) policy.emplace(std::move(*l));
   }
   const std::set<std::string_view> kRequired = {
@@ -620,8 +624,8 @@ void Consistency::JudgeTls() {
     std::string source = "smtp_tls_security_level";
     if (policy) {
       for (std::size_t i = 0; i < policy->size(); ++i) {
-        Probe p = policy->Find(i, nexthop, false);
-        if (p.result != ProbeResult::kFound) continue;
+        Answer p = policy->Find(i, nexthop, false);
+        if (p.outcome != Outcome::kFound) continue;
         std::string_view v = p.value;
         effective = Lower(v.substr(0, v.find_first_of(" \t")));
         source = "smtp_tls_policy_maps";
@@ -655,7 +659,7 @@ Status Consistency::Run() {
                 const OpenOptions& oo) -> Result<std::unique_ptr<TableReader>> {
     auto it = m->files.find(spec.ToString());
     if (it == m->files.end()) {
-      return Status::InvalidArgument("not modelled: " + spec.ToString());
+      return Status::Unsupported("not modelled: " + spec.ToString());
     }
     FileTable& t = *it->second;
     if (!t.readable_type) {

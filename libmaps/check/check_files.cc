@@ -77,10 +77,13 @@ void CheckStale(Model* m, FileTable& t) {
     return;
   }
   if (!t.file_exists) {
+    HintedText message;
+    message += name + ": the source exists but " + t.file +
+               " was never built: Postfix cannot open the table (run ";
+    message.Hint(HintCode::kBuildTable, "postmap");
+    message += ")";
     m->Add(t.source, 0, Severity::kError, "stale", name,
-           name + ": the source exists but " + t.file +
-               " was never built: Postfix cannot open the table (run "
-               "postmap or mapctl build)");
+           std::move(message.text), std::move(message.hints));
     return;
   }
   if (!t.source_exists) {
@@ -163,7 +166,7 @@ void CheckFiles(Model* m) {
   }
   for (const TableList* list : {&m->relay, &m->password}) {
     for (const ListTable& t : list->tables) {
-      if (t.kind != MapKind::kPattern && t.kind != MapKind::kOther) continue;
+      if (t.evaluated) continue;
       m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
              "not-checked", t.display,
              t.display +
@@ -177,11 +180,13 @@ void CheckFiles(Model* m) {
     while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
     std::string_view type = item.substr(0, item.find(':'));
     if (type != "hash" && type != "btree") continue;
-    m->Add(r.file, r.line, Severity::kWarning, "berkeley-db", std::string(item),
-           std::string(item) + " (" + r.parameter +
+    HintedText message;
+    message += std::string(item) + " (" + r.parameter +
                "): Berkeley DB tables are going away (Postfix builds without "
-               "it, 3.11's non-bdb migration); convert with: mapctl convert " +
-               std::string(item) + " lmdb:");
+               "it, 3.11's non-bdb migration); ";
+    message.Hint(HintCode::kConvertTable, "convert it to an lmdb: table");
+    m->Add(r.file, r.line, Severity::kWarning, "berkeley-db", std::string(item),
+           std::move(message.text), std::move(message.hints));
   }
 }
 

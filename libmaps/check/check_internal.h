@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "mapctl/check.h"
+#include "mapctl/config.h"
 #include "mapctl/map_list.h"
 #include "mapctl/source.h"
 #include "mapctl/table.h"
+#include "util/ascii.h"
 
 namespace mapctl::check {
 
@@ -119,9 +121,9 @@ struct FileTable {
 // One element of a relay or credential table list.
 struct ListTable {
   std::string display;  // safe to print
-  MapKind kind = MapKind::kFile;
-  FileTable* file = nullptr;                    // kFile
-  std::shared_ptr<MemoryTable> inline_entries;  // kInline
+  bool evaluated = true;  // LookupTable::traits().evaluated
+  FileTable* file = nullptr;                    // a file table
+  std::shared_ptr<MemoryTable> inline_entries;  // inline:
 };
 
 struct TableList {
@@ -141,8 +143,6 @@ struct Model {
   std::map<std::string, std::unique_ptr<FileTable>> files;  // by spec
   TableList relay;
   TableList password;
-  // Lines of main.cf parameters and master.cf -o overrides.
-  std::unordered_map<std::string, std::uint32_t> main_cf_lines;
   struct Reference {
     std::string table;  // "hash:/etc/postfix/x" as written
     std::string file;   // main.cf or master.cf
@@ -157,15 +157,41 @@ struct Model {
   void Add(Finding f) { report->findings.push_back(std::move(f)); }
   void Add(std::string file, std::uint32_t line, Severity severity,
            std::string_view check, std::optional<std::string> key,
-           std::string message) {
+           std::string message, std::vector<MessageHint> hints = {}) {
     if (!Enabled(check)) return;
     Add(Finding{std::move(file), line, severity, std::string(check),
-                std::move(key), std::move(message)});
+                std::move(key), std::move(message), std::move(hints)});
   }
   std::string MainCf() const { return options->main_cf_path; }
+  // The main.cf line that sets `name`; 0 when it is not set there.
   std::uint32_t ParamLine(std::string_view name) const {
-    auto it = main_cf_lines.find(std::string(name));
-    return it == main_cf_lines.end() ? 0 : it->second;
+    return config->Line(name);
+  }
+};
+
+// A message being written, with the spans a caller may reword
+// (MessageHint).
+struct HintedText {
+  std::string text;
+  std::vector<MessageHint> hints;
+
+  HintedText& operator+=(std::string_view s) {
+    text.append(s);
+    return *this;
+  }
+  // Appends `words`, the library's wording of a fact `code` stands for.
+  HintedText& Hint(HintCode code, std::string_view words) {
+    hints.push_back({code, static_cast<std::uint32_t>(text.size()),
+                     static_cast<std::uint32_t>(words.size())});
+    text.append(words);
+    return *this;
+  }
+  // Puts `prefix` in front, moving the spans.
+  void Prepend(std::string_view prefix) {
+    text.insert(0, prefix);
+    for (MessageHint& h : hints) {
+      h.begin += static_cast<std::uint32_t>(prefix.size());
+    }
   }
 };
 
@@ -183,15 +209,6 @@ void CheckValues(Model* m);
 // check_files.cc: stale, missing-table, not-checked, world-readable,
 // group-readable, berkeley-db.
 void CheckFiles(Model* m);
-
-// Helpers shared by the checks.
-bool EqualsNoCase(std::string_view a, std::string_view b);
-std::string Lower(std::string_view s);
-// Whether a relay value is a form smtp(8) accepts (DUNNO only alone).
-bool ValidRelayValue(std::string_view value);
-// Whether a credential-map key names a host or next hop rather than a
-// sender: bracketed, with a port, or a dotted name without '@'.
-bool IsHostKey(std::string_view key);
 
 }  // namespace mapctl::check
 

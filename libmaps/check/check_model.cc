@@ -10,6 +10,7 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "postfix/master_cf.h"
 #include "tables/table_backends.h"
 
 namespace mapctl::check {
@@ -231,27 +232,6 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
   return t;
 }
 
-// main.cf "name = value" lines: the line of each name's last definition.
-void IndexMainCf(std::string_view text,
-                 std::unordered_map<std::string, std::uint32_t>* out) {
-  std::uint32_t line = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == text.npos ? nl : nl - pos);
-    pos = nl == text.npos ? text.size() : nl + 1;
-    ++line;
-    if (l.empty() || l[0] == '#' || l[0] == ' ' || l[0] == '\t') continue;
-    std::size_t eq = l.find('=');
-    if (eq == l.npos) continue;
-    std::string_view name = l.substr(0, eq);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
-      name.remove_suffix(1);
-    }
-    if (!name.empty()) (*out)[std::string(name)] = line;
-  }
-}
-
 void AddReferences(Model* m, std::string_view file, std::uint32_t line,
                    std::string_view parameter, std::string_view value) {
   for (std::string_view item : SplitItems(value)) {
@@ -262,27 +242,14 @@ void AddReferences(Model* m, std::string_view file, std::uint32_t line,
   }
 }
 
-// master.cf: "-o name=value" anywhere in a service's arguments.
+// master.cf: the -o overrides of every service (postfix/master_cf.h, the
+// one master.cf parser).
 void IndexMasterCf(Model* m) {
-  std::string_view text = m->options->master_cf_text;
-  std::uint32_t line = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == text.npos ? nl : nl - pos);
-    pos = nl == text.npos ? text.size() : nl + 1;
-    ++line;
-    if (!l.empty() && l[0] == '#') continue;
-    for (std::size_t o = l.find("-o"); o != l.npos; o = l.find("-o", o + 2)) {
-      std::size_t start = l.find_first_not_of(" \t{", o + 2);
-      if (start == l.npos) break;
-      std::size_t end = l.find_first_of(" \t}", start);
-      std::string_view nv = l.substr(start, end == l.npos ? end : end - start);
-      std::size_t eq = nv.find('=');
-      if (eq == nv.npos) continue;
-      std::string expanded = m->config->ExpandText(nv.substr(eq + 1));
-      AddReferences(m, m->options->master_cf_path, line, nv.substr(0, eq),
-                    expanded);
+  for (const MasterService& service :
+       ParseMasterCf(m->options->master_cf_text)) {
+    for (const MasterOverride& o : service.overrides) {
+      AddReferences(m, m->options->master_cf_path, o.line, o.name,
+                    m->config->ExpandText(o.value));
     }
   }
 }
@@ -315,35 +282,29 @@ Status BuildList(Model* m, std::string_view parameter,
                  const std::optional<std::string>& option, TableList* list) {
   list->parameter = std::string(parameter);
   const bool sources = option.has_value() || m->options->sources_only;
-  MapListOptions mo;
+  TableContext mo;
+  mo.mode = option ? MapListMode::kSources : MapListMode::kMainCf;
   mo.default_database_type = m->config->Get("default_database_type");
   mo.fold = m->fold;
   mo.check_utf8 = m->check_utf8;
   std::string value = option ? *option : m->config->Get(parameter);
-  Result<MapList> parsed =
-      MapList::Parse(parameter, value,
-                     option ? MapListMode::kSources : MapListMode::kMainCf, mo);
+  Result<MapList> parsed = MapList::Parse(parameter, value, mo);
   if (!parsed) return parsed.error();
   list->from_options = sources;
   std::string rewritten;
   for (std::size_t i = 0; i < parsed->size(); ++i) {
-    const MapTable& t = parsed->table(i);
+    const LookupTable& t = parsed->table(i);
     ListTable lt;
-    lt.kind = t.kind();
+    lt.evaluated = t.traits().evaluated;
     lt.display = t.display();
     std::string item = t.name();
-    if (t.kind() == MapKind::kFile) {
-      if (option && t.type() != "texthash") {
+    if (t.spec() != nullptr) {
+      if (option && t.spec()->type != TableType::kTexthash) {
         return Status::InvalidArgument(
-            "--" +
-            std::string(parameter == "smtp_sasl_password_maps" ? "password-maps"
-                                                               : "relay-maps") +
-            ": " + t.name() +
+            std::string(parameter) + ": " + t.name() +
             " is an indexed table; give its source file (a bare path)");
       }
-      Result<TableSpec> spec =
-          ParseTableSpec(t.name(), mo.default_database_type);
-      if (!spec) return spec.error();
+      Result<TableSpec> spec = *t.spec();
       if (sources && !option) {
         std::string src =
             MapSourcePath(t.name(), m->config->config_directory());
@@ -359,24 +320,20 @@ Status BuildList(Model* m, std::string_view parameter,
                         parameter);
       lt.file->credential =
           lt.file->credential || parameter == "smtp_sasl_password_maps";
-    } else if (t.kind() == MapKind::kInline) {
-      std::string_view body = std::string_view(t.name()).substr(7);
-      Result<std::vector<std::pair<std::string, std::string>>> fields =
-          ParseInlineTable(body);
-      if (!fields) return fields.error();
-      // dict_inline: the last of equal keys wins.
-      std::map<std::string, std::string> folded;
-      std::string f;
-      for (auto& [k, v] : *fields) {
-        if (!FoldKey(k, m->fold, &f).ok()) continue;
-        folded[f] = v;
-      }
+    } else if (t.type() == "inline") {
+      // The table's own entries: folded, the last of equal keys kept.
+      std::vector<std::pair<std::string, std::string>> entries;
+      MAPCTL_RETURN_IF_ERROR(parsed->table(i).ForEach(
+          [&](std::string_view k, std::string_view v, std::uint32_t) {
+            entries.emplace_back(k, v);
+            return true;
+          }));
       auto table = std::make_shared<MemoryTable>();
-      for (const auto& [k, v] : folded) {
+      for (const auto& [k, v] : entries) {
         table->bytes.append(k).append(v);
       }
       std::size_t off = 0;
-      for (const auto& [k, v] : folded) {
+      for (const auto& [k, v] : entries) {
         std::string_view all = table->bytes;
         table->entries.push_back(
             {all.substr(off, k.size()), all.substr(off + k.size(), v.size())});
@@ -550,9 +507,8 @@ std::uint32_t KeyIndex::Find(std::string_view key) const {
 }
 
 Status BuildModel(Model* m) {
-  IndexMainCf(m->options->main_cf_text, &m->main_cf_lines);
-  for (const auto& [name, line] : m->main_cf_lines) {
-    AddReferences(m, m->options->main_cf_path, line, name,
+  for (const std::string& name : m->config->DefinedNames()) {
+    AddReferences(m, m->options->main_cf_path, m->config->Line(name), name,
                   m->config->Get(name));
   }
   IndexMasterCf(m);

@@ -7,6 +7,7 @@
 
 #include "check/check_internal.h"
 #include "mapctl/relay.h"
+#include "mapctl/secrets.h"
 
 namespace mapctl::check {
 namespace {
@@ -23,7 +24,7 @@ void CheckRelayValues(Model* m) {
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
       if (good.count(e.value) != 0) continue;
-      if (ValidRelayValue(e.value)) {
+      if (IsValidRelayValue(e.value)) {
         if (good.size() < 4096) good.insert(e.value);
         continue;
       }
@@ -44,21 +45,21 @@ void CheckCredentialValues(Model* m) {
     const MemoryTable* mt = EntriesOf(t);
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
-      std::size_t colon = e.value.find(':');
-      const bool bad = colon == 0 || colon == std::string_view::npos ||
+      const CredentialValue cv = ParseCredentialValue(e.value);
+      const bool bad = cv.malformed || cv.username.empty() ||
                        e.value.find('#') != std::string_view::npos;
       if (!bad) continue;  // the common case: nothing to build
       std::string key(e.key);
       std::string file = t.file ? t.file->FileFor() : m->MainCf();
       std::uint32_t line =
           t.file ? t.file->LineOf(e.key) : m->ParamLine(m->password.parameter);
-      if (colon == std::string_view::npos) {
+      if (cv.malformed) {
         m->Add(file, line, Severity::kError, "bad-value", key,
                Excerpt(key) +
                    ": the credential value is not user:password (no ':'): "
                    "smtp(8) sends it all as the username with an empty "
                    "password");
-      } else if (colon == 0) {
+      } else if (cv.username.empty()) {
         m->Add(file, line, Severity::kError, "bad-value", key,
                Excerpt(key) + ": the credential value has an empty username");
       } else {

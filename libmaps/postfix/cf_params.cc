@@ -2,54 +2,23 @@
 
 #include "postfix/cf_params.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
+
+#include "util/ascii.h"
+#include "util/read_file.h"
 
 namespace mapctl {
 namespace {
 
-bool IsBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-         c == '\f';
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // A line Postfix's readllines() skips: empty, whitespace only, or a comment
 // (first non-blank byte '#').
 bool IsSkipped(std::string_view line) {
-  std::string_view t = TrimBlanks(line);
+  std::string_view t = Trim(line);
   return t.empty() || t.front() == '#';
 }
 
 }  // namespace
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("open " + path, errno);
-  std::string data;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return Status::IoError("read " + path, e);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return data;
-}
 
 std::string CfWhere(std::string_view origin, std::uint32_t line) {
   std::string out(origin);
@@ -59,7 +28,7 @@ std::string CfWhere(std::string_view origin, std::uint32_t line) {
 }
 
 Result<CfParams> CfParams::ReadFile(const std::string& path) {
-  Result<std::string> text = ReadWholeFile(path);
+  Result<std::string> text = mapctl::ReadFile(path);
   if (!text) return text.error();
   return Parse(*text, path);
 }
@@ -77,7 +46,7 @@ Result<CfParams> CfParams::Parse(std::string_view text, std::string origin) {
     pos = end + 1;
     ++lineno;
     if (IsSkipped(line)) continue;
-    if (IsBlank(line.front())) {
+    if (IsAsciiSpace(line.front())) {
       if (logical_line == 0) {
         params.diagnostics_.push_back(
             {Severity::kWarning, DiagnosticKind::kLeadingWhitespace,
@@ -104,13 +73,13 @@ Result<CfParams> CfParams::Parse(std::string_view text, std::string origin) {
 // value with surrounding whitespace removed.
 Status CfParams::AddLine(std::string_view logical, std::uint32_t line) {
   std::size_t name_end = 0;
-  while (name_end < logical.size() && !IsBlank(logical[name_end]) &&
+  while (name_end < logical.size() && !IsAsciiSpace(logical[name_end]) &&
          logical[name_end] != '=') {
     ++name_end;
   }
   std::string_view name = logical.substr(0, name_end);
   std::size_t eq = name_end;
-  while (eq < logical.size() && IsBlank(logical[eq])) ++eq;
+  while (eq < logical.size() && IsAsciiSpace(logical[eq])) ++eq;
   if (name.empty()) {
     return Status::ParseError(CfWhere(origin_, line) +
                               "missing attribute name");
@@ -119,7 +88,7 @@ Status CfParams::AddLine(std::string_view logical, std::uint32_t line) {
     return Status::ParseError(CfWhere(origin_, line) +
                               "missing '=' after attribute name");
   }
-  std::string_view value = TrimBlanks(logical.substr(eq + 1));
+  std::string_view value = Trim(logical.substr(eq + 1));
   auto it = values_.find(name);
   if (it != values_.end()) {
     diagnostics_.push_back(

@@ -72,9 +72,6 @@ class CfParams {
   std::vector<Diagnostic> diagnostics_;
 };
 
-// The whole file. Errors: kIoError "open PATH: ..." / "read PATH: ...".
-Result<std::string> ReadWholeFile(const std::string& path);
-
 // "origin:line: " or "origin: " when `line` is 0: the prefix of every
 // message about a .cf file.
 std::string CfWhere(std::string_view origin, std::uint32_t line);

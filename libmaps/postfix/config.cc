@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <string>
+#include <map>
 #include <unordered_set>
+
+#include "util/ascii.h"
 
 namespace mapctl {
 namespace {
@@ -93,19 +96,8 @@ const char* BuiltinDefault(std::string_view name) {
   return nullptr;
 }
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-         c == '\v';
-}
-
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 // "3.6.1" vs "3.6": component-wise numeric comparison, missing parts are 0
@@ -143,7 +135,7 @@ std::size_t MatchingClose(std::string_view text, std::size_t open) {
 // Reads "{...}" at *pos (after optional whitespace); returns its inside.
 bool TakeBraced(std::string_view text, std::size_t* pos, std::string_view* out) {
   std::size_t p = *pos;
-  while (p < text.size() && IsSpace(text[p])) ++p;
+  while (p < text.size() && IsAsciiSpace(text[p])) ++p;
   if (p >= text.size() || text[p] != '{') return false;
   std::size_t close = MatchingClose(text, p);
   if (close == std::string_view::npos) return false;
@@ -154,10 +146,34 @@ bool TakeBraced(std::string_view text, std::size_t* pos, std::string_view* out) 
 
 }  // namespace
 
+struct MainConfig::Rep {
+  std::string config_dir;
+  std::map<std::string, std::string, std::less<>> values;
+  std::map<std::string, std::uint32_t, std::less<>> lines;  // parsed text
+  mutable std::vector<Diagnostic> diagnostics;
+  mutable std::map<std::string, bool, std::less<>> warned;
+
+  std::string GetRaw(std::string_view name) const;
+  bool IsSet(std::string_view name) const;
+  std::string Get(std::string_view name) const;
+  std::string Expand(std::string_view text, int depth) const;
+};
+
 MainConfig::MainConfig(std::string config_dir)
-    : config_dir_(std::move(config_dir)) {
-  values_["config_directory"] = config_dir_;
+    : rep_(std::make_unique<Rep>()) {
+  rep_->config_dir = std::move(config_dir);
+  rep_->values["config_directory"] = rep_->config_dir;
 }
+
+MainConfig::~MainConfig() = default;
+MainConfig::MainConfig(const MainConfig& other)
+    : rep_(std::make_unique<Rep>(*other.rep_)) {}
+MainConfig& MainConfig::operator=(const MainConfig& other) {
+  if (this != &other) rep_ = std::make_unique<Rep>(*other.rep_);
+  return *this;
+}
+MainConfig::MainConfig(MainConfig&&) noexcept = default;
+MainConfig& MainConfig::operator=(MainConfig&&) noexcept = default;
 
 Result<MainConfig> MainConfig::Load(const std::string& config_dir) {
   std::string path = config_dir + "/main.cf";
@@ -193,7 +209,7 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
     std::string_view l = Trim(logical);
     std::size_t eq = l.find('=');
     if (eq == std::string_view::npos) {
-      config.diagnostics_.push_back(
+      config.rep_->diagnostics.push_back(
           {Severity::kError, DiagnosticKind::kOther, std::string(origin),
            logical_line, "missing '=' after attribute name"});
     } else {
@@ -203,11 +219,12 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
           !std::all_of(name.begin(), name.end(), [](char c) {
             return IsNameChar(c) || c == '-' || c == '.' || c == '/';
           })) {
-        config.diagnostics_.push_back(
+        config.rep_->diagnostics.push_back(
             {Severity::kError, DiagnosticKind::kOther, std::string(origin),
              logical_line, "missing attribute name"});
       } else {
-        config.values_[std::string(name)] = std::string(value);
+        config.rep_->values[std::string(name)] = std::string(value);
+        config.rep_->lines[std::string(name)] = logical_line;
       }
     }
     logical.clear();
@@ -221,9 +238,9 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
     ++line_no;
     std::string_view trimmed = Trim(line);
     if (trimmed.empty() || trimmed.front() == '#') continue;
-    if (IsSpace(line.front())) {
+    if (IsAsciiSpace(line.front())) {
       if (logical.empty()) {
-        config.diagnostics_.push_back(
+        config.rep_->diagnostics.push_back(
             {Severity::kWarning, DiagnosticKind::kLeadingWhitespace,
              std::string(origin), line_no,
              "logical line must not start with whitespace"});
@@ -232,7 +249,7 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
       // Unlike map sources, main.cf continuations join with one space
       // (postconf prints "a,\n    b" as "a, b").
       std::string_view rest = line;
-      while (!rest.empty() && IsSpace(rest.front())) rest.remove_prefix(1);
+      while (!rest.empty() && IsAsciiSpace(rest.front())) rest.remove_prefix(1);
       logical.push_back(' ');
       logical.append(rest);
       continue;
@@ -242,27 +259,26 @@ MainConfig MainConfig::Parse(std::string_view text, std::string config_dir,
     logical_line = line_no;
   }
   flush();
-  config.config_dir_ = config.values_.count("config_directory")
-                           ? config.values_["config_directory"]
-                           : config.config_dir_;
+  Rep& r = *config.rep_;
+  if (r.values.count("config_directory")) {
+    r.config_dir = r.values["config_directory"];
+  }
   return config;
 }
 
-std::string MainConfig::GetRaw(std::string_view name) const {
-  if (auto it = values_.find(name); it != values_.end()) return it->second;
+std::string MainConfig::Rep::GetRaw(std::string_view name) const {
+  if (auto it = values.find(name); it != values.end()) return it->second;
   if (const char* d = BuiltinDefault(name)) return d;
   return {};
 }
 
-bool MainConfig::IsSet(std::string_view name) const {
-  return values_.find(name) != values_.end() && name != "config_directory";
+bool MainConfig::Rep::IsSet(std::string_view name) const {
+  return values.find(name) != values.end() && name != "config_directory";
 }
 
-void MainConfig::Set(std::string name, std::string value) {
-  values_[std::move(name)] = std::move(value);
-}
 
-std::string MainConfig::Get(std::string_view name) const {
+
+std::string MainConfig::Rep::Get(std::string_view name) const {
   if (name == "mydomain" && !IsSet(name)) {
     // Postfix derives mydomain from myhostname minus its first label.
     std::string host = Get("myhostname");
@@ -273,35 +289,33 @@ std::string MainConfig::Get(std::string_view name) const {
 }
 
 bool MainConfig::GetBool(std::string_view name) const {
-  std::string v = Get(name);
-  std::transform(v.begin(), v.end(), v.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  std::string v = Lower(Get(name));
   if (v == "yes") return true;
-  if (v != "no" && !warned_[std::string(name) + "=bool"]) {
-    warned_[std::string(name) + "=bool"] = true;
-    diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
-                            config_dir_ + "/main.cf", 0,
+  if (v != "no" && !rep_->warned[std::string(name) + "=bool"]) {
+    rep_->warned[std::string(name) + "=bool"] = true;
+    rep_->diagnostics.push_back({Severity::kError, DiagnosticKind::kOther,
+                            rep_->config_dir + "/main.cf", 0,
                             "bad boolean configuration: " + std::string(name) +
                                 " = " + v});
   }
   return false;
 }
 
-std::string MainConfig::Expand(std::string_view text, int depth) const {
+std::string MainConfig::Rep::Expand(std::string_view text, int depth) const {
   if (depth > 100) {
-    diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
-                            config_dir_ + "/main.cf", 0,
+    diagnostics.push_back({Severity::kError, DiagnosticKind::kOther,
+                            config_dir + "/main.cf", 0,
                             "parameter expansion is too deep (a loop?)"});
     return {};
   }
   auto lookup = [&](std::string_view name) -> std::string {
     if (name == "mydomain" && !IsSet(name)) return Get(name);
-    if (values_.find(name) == values_.end() && !BuiltinDefault(name) &&
+    if (values.find(name) == values.end() && !BuiltinDefault(name) &&
         !IsKnownParameter(name)) {
-      if (!warned_[std::string(name)]) {
-        warned_[std::string(name)] = true;
-        diagnostics_.push_back({Severity::kWarning, DiagnosticKind::kOther,
-                                config_dir_ + "/main.cf", 0,
+      if (!warned[std::string(name)]) {
+        warned[std::string(name)] = true;
+        diagnostics.push_back({Severity::kWarning, DiagnosticKind::kOther,
+                                config_dir + "/main.cf", 0,
                                 "undefined parameter: " + std::string(name)});
       }
       return {};
@@ -337,8 +351,8 @@ std::string MainConfig::Expand(std::string_view text, int depth) const {
     }
     std::size_t close = MatchingClose(text, i + 1);
     if (close == std::string_view::npos) {
-      diagnostics_.push_back({Severity::kError, DiagnosticKind::kOther,
-                              config_dir_ + "/main.cf", 0,
+      diagnostics.push_back({Severity::kError, DiagnosticKind::kOther,
+                              config_dir + "/main.cf", 0,
                               "unbalanced '" + std::string(1, n) +
                                   "' in parameter value"});
       out.append(text.substr(i));
@@ -347,22 +361,22 @@ std::string MainConfig::Expand(std::string_view text, int depth) const {
     std::string_view inner = text.substr(i + 2, close - i - 2);
     i = close + 1;
     std::size_t p = 0;
-    while (p < inner.size() && IsSpace(inner[p])) ++p;
+    while (p < inner.size() && IsAsciiSpace(inner[p])) ++p;
     if (p < inner.size() && inner[p] == '{') {
       // ${{a} OP {b} ? {x} : {y}}
       std::string_view a, b, x, y;
       std::size_t q = p;
       if (!TakeBraced(inner, &q, &a)) continue;
-      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      while (q < inner.size() && IsAsciiSpace(inner[q])) ++q;
       std::size_t op_start = q;
-      while (q < inner.size() && !IsSpace(inner[q]) && inner[q] != '{') ++q;
+      while (q < inner.size() && !IsAsciiSpace(inner[q]) && inner[q] != '{') ++q;
       std::string_view op = inner.substr(op_start, q - op_start);
       if (!TakeBraced(inner, &q, &b)) continue;
-      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      while (q < inner.size() && IsAsciiSpace(inner[q])) ++q;
       if (q >= inner.size() || inner[q] != '?') continue;
       ++q;
       if (!TakeBraced(inner, &q, &x)) continue;
-      while (q < inner.size() && IsSpace(inner[q])) ++q;
+      while (q < inner.size() && IsAsciiSpace(inner[q])) ++q;
       bool has_else = false;
       if (q < inner.size() && inner[q] == ':') {
         ++q;
@@ -415,7 +429,7 @@ std::string MainConfig::Expand(std::string_view text, int depth) const {
     std::string_view braced;
     if (kind == '?' && TakeBraced(rest, &q, &braced)) {
       when_set = braced;
-      while (q < rest.size() && IsSpace(rest[q])) ++q;
+      while (q < rest.size() && IsAsciiSpace(rest[q])) ++q;
       if (q < rest.size() && rest[q] == ':') {
         ++q;
         two_way = TakeBraced(rest, &q, &when_empty);
@@ -436,6 +450,37 @@ std::string MainConfig::Expand(std::string_view text, int depth) const {
     }
   }
   return out;
+}
+
+std::string MainConfig::Get(std::string_view name) const {
+  return rep_->Get(name);
+}
+std::string MainConfig::ExpandText(std::string_view text) const {
+  return rep_->Expand(text, 0);
+}
+std::string MainConfig::GetRaw(std::string_view name) const {
+  return rep_->GetRaw(name);
+}
+bool MainConfig::IsSet(std::string_view name) const {
+  return rep_->IsSet(name);
+}
+void MainConfig::Set(std::string name, std::string value) {
+  rep_->values[std::move(name)] = std::move(value);
+}
+std::uint32_t MainConfig::Line(std::string_view name) const {
+  auto it = rep_->lines.find(name);
+  return it == rep_->lines.end() ? 0 : it->second;
+}
+std::vector<std::string> MainConfig::DefinedNames() const {
+  std::vector<std::string> out;
+  for (const auto& [name, line] : rep_->lines) out.push_back(name);
+  return out;
+}
+const std::vector<Diagnostic>& MainConfig::diagnostics() const noexcept {
+  return rep_->diagnostics;
+}
+const std::string& MainConfig::config_directory() const noexcept {
+  return rep_->config_dir;
 }
 
 FoldMode KeyFoldMode(const MainConfig& config, bool no_utf8, bool no_fold) {

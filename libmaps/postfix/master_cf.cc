@@ -1,92 +1,100 @@
-// postfix/master_cf.cc - reading master.cf services (master(5)).
+// postfix/master_cf.cc - reading master.cf services (master(5),
+// master/master_ent.c).
 
 #include "postfix/master_cf.h"
+
+#include "util/ascii.h"
 
 namespace mapctl {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-         c == '\v';
-}
+constexpr std::string_view kBlanks = " \t\r\n\v\f";
 
-std::vector<std::string> Words(std::string_view line) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && IsSpace(line[i])) ++i;
-    std::size_t start = i;
-    while (i < line.size() && !IsSpace(line[i])) ++i;
-    if (i > start) words.emplace_back(line.substr(start, i - start));
-  }
-  return words;
-}
+// A logical line and, for each physical line joined into it, where its
+// text starts: the physical line of any word can be told.
+struct LogicalLine {
+  std::string text;
+  std::vector<std::pair<std::size_t, std::uint32_t>> starts;  // offset, line
 
-void AddOverride(std::string_view text, MasterService* service) {
-  std::size_t eq = text.find('=');
-  if (eq == std::string_view::npos) return;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-    while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-    return std::string(s);
-  };
-  service->overrides.emplace_back(trim(text.substr(0, eq)),
-                                  trim(text.substr(eq + 1)));
-}
-
-MasterService ParseService(std::string_view line) {
-  std::vector<std::string> w = Words(line);
-  MasterService s;
-  if (w.size() < 8) return s;
-  s.name = w[0];
-  s.type = w[1];
-  s.command = w[7];
-  for (std::size_t i = 8; i < w.size(); ++i) {
-    if (w[i] != "-o" || i + 1 >= w.size()) continue;
-    if (w[i + 1] == "{") {
-      // -o { name = value with spaces }
-      std::string joined;
-      std::size_t j = i + 2;
-      for (; j < w.size() && w[j] != "}"; ++j) {
-        if (!joined.empty()) joined += ' ';
-        joined += w[j];
-      }
-      AddOverride(joined, &s);
-      i = j;
-    } else {
-      AddOverride(w[i + 1], &s);
-      ++i;
+  std::uint32_t LineAt(std::size_t offset) const {
+    std::uint32_t line = starts.empty() ? 0 : starts.front().second;
+    for (const auto& [at, n] : starts) {
+      if (at > offset) break;
+      line = n;
     }
+    return line;
   }
-  return s;
+};
+
+// "name=value" or "{ name = value }" (the braces and the blanks next to
+// them go, as extpar() removes them). Nothing without a '='.
+void AddOverride(std::string_view word, std::uint32_t line,
+                 MasterService* service) {
+  if (BalancedBraces(word) == word.size() && word.size() >= 2) {
+    word = Trim(word.substr(1, word.size() - 2));
+  }
+  std::size_t eq = word.find('=');
+  if (eq == std::string_view::npos) return;
+  service->overrides.push_back({std::string(Trim(word.substr(0, eq))),
+                                std::string(Trim(word.substr(eq + 1))), line});
+}
+
+void ParseService(const LogicalLine& logical,
+                  std::vector<MasterService>* services) {
+  std::string_view rest = logical.text;
+  std::vector<std::pair<std::string_view, std::uint32_t>> words;
+  std::string_view word;
+  auto add = [&]() {
+    const std::size_t offset = word.data() - logical.text.data();
+    words.emplace_back(word, logical.LineAt(offset));
+  };
+  // The eight fields are plain words (get_str_ent() uses mystrtok); only
+  // the command's arguments keep a {...} group whole (mystrtokq).
+  while (words.size() < 8) {
+    const std::size_t start = rest.find_first_not_of(kBlanks);
+    if (start == std::string_view::npos) return;
+    rest.remove_prefix(start);
+    word = rest.substr(0, rest.find_first_of(kBlanks));
+    rest.remove_prefix(word.size());
+    add();
+  }
+  while (NextListItem(&rest, &word, kBlanks)) add();
+  MasterService s;
+  s.name = std::string(words[0].first);
+  s.type = std::string(words[1].first);
+  s.command = std::string(words[7].first);
+  s.line = words[0].second;
+  for (std::size_t i = 8; i + 1 < words.size(); ++i) {
+    if (words[i].first != "-o") continue;
+    AddOverride(words[i + 1].first, words[i].second, &s);
+    ++i;
+  }
+  services->push_back(std::move(s));
 }
 
 }  // namespace
 
 std::vector<MasterService> ParseMasterCf(std::string_view text) {
   std::vector<MasterService> services;
-  std::string logical;
+  LogicalLine logical;
   auto flush = [&]() {
-    if (!logical.empty()) {
-      MasterService s = ParseService(logical);
-      if (!s.name.empty()) services.push_back(std::move(s));
-    }
-    logical.clear();
+    if (!logical.text.empty()) ParseService(logical, &services);
+    logical.text.clear();
+    logical.starts.clear();
   };
+  std::uint32_t line_no = 0;
   while (!text.empty()) {
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++line_no;
     std::size_t first = 0;
-    while (first < line.size() && IsSpace(line[first])) ++first;
+    while (first < line.size() && IsAsciiSpace(line[first])) ++first;
     if (first == line.size() || line[first] == '#') continue;
-    if (first > 0) {
-      logical += ' ';
-      logical.append(line.substr(first));
-    } else {
-      flush();
-      logical.assign(line);
-    }
+    if (first == 0) flush();
+    if (!logical.text.empty()) logical.text += ' ';
+    logical.starts.emplace_back(logical.text.size(), line_no);
+    logical.text.append(line.substr(first));
   }
   flush();
   return services;

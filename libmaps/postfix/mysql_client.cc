@@ -58,18 +58,13 @@ class MysqlClient : public SqlClient {
 
   Status Connect(std::vector<std::string>* failures) override {
     if (db_ != nullptr) return Status::Ok();
-    while (const SqlHost* h = hosts_.Next()) {
-      if (Open(*h)) {
-        current_ = h;
-        return Status::Ok();
-      }
-      failures->push_back(
-          "connect to mysql server " + h->display + ": " +
-          MessageText(db_ ? mysql_error(db_) : "out of memory"));
-      Drop();
-      hosts_.ConnectFailed(h);
-    }
-    return Status(ErrorCode::kIoError, "no host left to try");
+    return hosts_.ConnectFirst(
+        "mysql",
+        [this](const SqlHost& h) -> std::optional<std::string> {
+          if (Open(h)) return std::nullopt;
+          return MessageText(db_ ? mysql_error(db_) : "out of memory");
+        },
+        [this] { Drop(); }, &current_, failures);
   }
 
   Status Escape(std::string_view text, std::string* out) override {

@@ -5,12 +5,8 @@
 
 #include "postfix/pattern_table.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "mapctl/fold.h"
+#include "util/read_file.h"
 
 namespace mapctl::pattern {
 
@@ -18,28 +14,9 @@ namespace {
 
 // The whole file, as Postfix's VSTREAM would read it: a directory reads
 // as empty (read() fails with EISDIR, which a VSTREAM takes for EOF).
-Result<std::string> ReadRuleFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("open " + path, errno);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n > 0) {
-      text.append(buf, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EISDIR) {
-      Status s = Status::IoError("read " + path, errno);
-      close(fd);
-      return s;
-    }
-    break;
-  }
-  close(fd);
-  return text;
-}
+constexpr ReadFileOptions kRuleFile{
+    .limit = std::numeric_limits<std::size_t>::max(),
+    .directory_is_empty = true};
 
 Result<const Engine*> EngineFor(PatternType type) {
   if (type == PatternType::kPcre) return PcreEngine();
@@ -83,7 +60,7 @@ Result<std::unique_ptr<PatternTable>> PatternTable::Open(
     return table;
   }
   std::string path(name);
-  Result<std::string> text = ReadRuleFile(path);
+  Result<std::string> text = ReadFile(path, kRuleFile);
   if (!text) return text.error();
   return FromText(type, std::move(path), *text, options);
 }

@@ -47,20 +47,17 @@ class PgsqlClient : public SqlClient {
 
   Status Connect(std::vector<std::string>* failures) override {
     if (conn_ != nullptr) return Status::Ok();
-    while (const SqlHost* h = hosts_.Next()) {
-      conn_ = Open(*h);
-      if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
-        PQsetNoticeProcessor(conn_, &PgsqlClient::Notice, this);
-        current_ = h;
-        return Status::Ok();
-      }
-      failures->push_back(
-          "connect to pgsql server " + h->display + ": " +
-          MessageText(conn_ ? PQerrorMessage(conn_) : "out of memory"));
-      Drop();
-      hosts_.ConnectFailed(h);
-    }
-    return Status(ErrorCode::kIoError, "no host left to try");
+    return hosts_.ConnectFirst(
+        "pgsql",
+        [this](const SqlHost& h) -> std::optional<std::string> {
+          conn_ = Open(h);
+          if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
+            PQsetNoticeProcessor(conn_, &PgsqlClient::Notice, this);
+            return std::nullopt;
+          }
+          return MessageText(conn_ ? PQerrorMessage(conn_) : "out of memory");
+        },
+        [this] { Drop(); }, &current_, failures);
   }
 
   Status Escape(std::string_view text, std::string* out) override {

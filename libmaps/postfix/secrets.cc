@@ -1,4 +1,5 @@
-// postfix/secrets.cc - credential tables and password masking.
+// postfix/secrets.cc - which tables hold SASL credentials, as main.cf and
+// master.cf name them.
 
 #include "mapctl/secrets.h"
 
@@ -10,6 +11,8 @@
 #include <filesystem>
 
 #include "mapctl/relay.h"
+#include "postfix/master_cf.h"
+#include "util/ascii.h"
 
 namespace mapctl {
 namespace {
@@ -17,30 +20,15 @@ namespace {
 constexpr std::array<std::string_view, 2> kPasswordParameters = {
     "smtp_sasl_password_maps", "lmtp_sasl_password_maps"};
 
-// Table names in a parameter value: separated by commas or whitespace,
-// except inside inline:{...} braces.
-std::vector<std::string> SplitTableNames(std::string_view value) {
-  std::vector<std::string> out;
-  std::string current;
-  int depth = 0;
-  for (char c : value) {
-    if (c == '{') ++depth;
-    if (c == '}' && depth > 0) --depth;
-    bool separator = depth == 0 && (c == ',' || c == ' ' || c == '\t' ||
-                                    c == '\n' || c == '\r');
-    if (separator) {
-      if (!current.empty()) out.push_back(std::move(current));
-      current.clear();
-    } else {
-      current.push_back(c);
-    }
+bool IsPasswordParameter(std::string_view name) {
+  for (std::string_view p : kPasswordParameters) {
+    if (name == p) return true;
   }
-  if (!current.empty()) out.push_back(std::move(current));
-  return out;
+  return false;
 }
 
 void AddPaths(std::string_view value, std::vector<std::string>* out) {
-  for (const std::string& name : SplitTableNames(value)) {
+  for (std::string_view name : SplitList(value)) {
     std::string_view n = name;
     if (n.substr(0, 6) == "proxy:") n.remove_prefix(6);
     std::size_t colon = n.find(':');
@@ -55,14 +43,6 @@ void AddPaths(std::string_view value, std::vector<std::string>* out) {
 }
 
 }  // namespace
-
-std::string MaskCredential(std::string_view value) {
-  std::size_t colon = value.find(':');
-  if (colon == std::string_view::npos) return "****";
-  std::string out(value.substr(0, colon));
-  out += ":****";
-  return out;
-}
 
 std::string CanonicalTablePath(std::string_view table_name) {
   std::string_view n = table_name;
@@ -93,27 +73,39 @@ std::vector<std::string> CredentialTablePaths(const MainConfig& config,
   for (std::string_view param : kPasswordParameters) {
     AddPaths(config.Get(param), &out);
   }
-  // master.cf: "-o name=value" (or "-o name = value" inside { }) anywhere
-  // in a service's arguments.
-  std::size_t pos = 0;
-  while ((pos = master_cf.find("-o", pos)) != std::string_view::npos) {
-    pos += 2;
-    std::size_t start = master_cf.find_first_not_of(" \t\n{", pos);
-    if (start == std::string_view::npos) break;
-    for (std::string_view param : kPasswordParameters) {
-      if (master_cf.substr(start, param.size()) != param) continue;
-      std::size_t eq = master_cf.find_first_not_of(" \t", start + param.size());
-      if (eq == std::string_view::npos || master_cf[eq] != '=') continue;
-      std::size_t vstart = master_cf.find_first_not_of(" \t", eq + 1);
-      if (vstart == std::string_view::npos) continue;
-      std::size_t vend = master_cf.find_first_of(" \t\n}", vstart);
-      AddPaths(config.ExpandText(master_cf.substr(
-                   vstart, vend == std::string_view::npos ? vend
-                                                          : vend - vstart)),
-               &out);
+  for (const MasterService& service : ParseMasterCf(master_cf)) {
+    for (const MasterOverride& o : service.overrides) {
+      if (IsPasswordParameter(o.name)) {
+        AddPaths(config.ExpandText(o.value), &out);
+      }
     }
   }
   return out;
+}
+
+CredentialTables::CredentialTables(const MainConfig& config,
+                                   std::string_view master_cf_text)
+    : paths_(CredentialTablePaths(config, master_cf_text)) {}
+
+bool CredentialTables::Names(std::string_view table) const {
+  const std::string canon =
+      CanonicalTablePath(table.find(':') == std::string_view::npos
+                             ? "file:" + std::string(table)
+                             : std::string(table));
+  for (const std::string& p : paths_) {
+    if (p == canon) return true;
+  }
+  return false;
+}
+
+Result<bool> HoldsCredentialValues(EntryStream& entries) {
+  std::string_view key, value;
+  for (;;) {
+    Result<bool> more = entries.Next(&key, &value);
+    if (!more) return more.error();
+    if (!*more) return false;
+    if (!LooksLikeRelayValue(value)) return true;
+  }
 }
 
 }  // namespace mapctl

@@ -104,6 +104,29 @@ class HostSet {
   // is left.
   const SqlHost* Next();
   void ConnectFailed(const SqlHost* host);
+
+  // Tries the hosts in order (Next()) until `open(host)` connects one,
+  // which becomes *current. `open` returns nothing on success, else the
+  // cause; `drop()` then releases the failed attempt and the host waits
+  // (ConnectFailed). Each failure goes to *failures as "connect to TYPE
+  // server HOST: CAUSE". Errors: as SqlClient::Connect().
+  template <typename Open, typename Drop>
+  Status ConnectFirst(std::string_view type, Open open, Drop drop,
+                      const SqlHost** current,
+                      std::vector<std::string>* failures) {
+    while (const SqlHost* h = Next()) {
+      std::optional<std::string> cause = open(*h);
+      if (!cause) {
+        *current = h;
+        return Status::Ok();
+      }
+      failures->push_back("connect to " + std::string(type) + " server " +
+                          h->display + ": " + *cause);
+      drop();
+      ConnectFailed(h);
+    }
+    return Status(ErrorCode::kIoError, "no host left to try");
+  }
   void QueryFailed(const SqlHost* host);
 
  private:

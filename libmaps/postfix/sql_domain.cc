@@ -3,6 +3,7 @@
 #include "postfix/sql_domain.h"
 
 #include "postfix/cf_params.h"
+#include "util/read_file.h"
 
 namespace mapctl::sql {
 namespace {
@@ -46,7 +47,7 @@ Status DomainList::Add(std::string_view text, bool admit,
       if (depth > 10) {
         return Status::InvalidArgument("domain: files nested too deeply");
       }
-      Result<std::string> body = ReadWholeFile(std::string(item));
+      Result<std::string> body = ReadFile(std::string(item));
       if (!body) {
         return Status::IoError("open file " + std::string(item),
                                body.error().sys_errno());

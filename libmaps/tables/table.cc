@@ -181,7 +181,7 @@ Status VerifyTable(const TableSpec& spec, std::vector<std::string>* problems) {
   }
   return Status::Unsupported("cannot verify " + spec.ToString() +
                              ": texthash is a source file, not an indexed "
-                             "table (check it with mapctl build --strict)");
+                             "table");
 }
 
 std::string_view StoredText(std::string_view raw) noexcept {

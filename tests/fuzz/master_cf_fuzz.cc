@@ -85,7 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
           "a service without a name, type or command");
     Check(!HasSpace(s.name) && !HasSpace(s.type) && !HasSpace(s.command),
           "whitespace inside a service's name, type or command");
-    for (const auto& [name, value] : s.overrides) {
+    for (const mapctl::MasterOverride& o : s.overrides) {
+      const std::string& name = o.name;
+      const std::string& value = o.value;
       Check(name.empty() ||
                 (!HasSpace(name.substr(0, 1)) &&
                  !HasSpace(name.substr(name.size() - 1))),

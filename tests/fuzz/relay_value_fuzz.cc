@@ -10,7 +10,7 @@
 //   the same value) sees as the same destinations;
 // - a parsed next hop's host is a non-empty piece of its text, and a
 //   bracketed one starts with '[';
-// - IsRelayValue() holds only for lists whose every element parses;
+// - LooksLikeRelayValue() holds only for lists whose every element parses;
 // - MaskCredential() keeps the username and nothing after it, and
 //   nothing at all of a value without ':'.
 
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     Check(!hop->bracketed || p.front() == '[',
           "a bracketed next hop without '['");
   }
-  if (mapctl::IsRelayValue(value) && !(parts.size() == 1 && all_parse)) {
+  if (mapctl::LooksLikeRelayValue(value) && !(parts.size() == 1 && all_parse)) {
     bool dunno = parts.size() == 1 && parts[0].size() == 5;
     Check(all_parse || dunno, "a relay value with a bad destination");
   }

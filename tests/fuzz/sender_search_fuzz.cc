@@ -133,12 +133,12 @@ void CheckTried(const mapctl::SenderResolution& r,
               static_cast<std::size_t>(t.destination) < r.destinations.size(),
           "a query for a destination that does not exist");
   }
-  if (r.relay.outcome == mapctl::SearchOutcome::kDone &&
+  if (mapctl::Concluded(r.relay.outcome) &&
       r.relay.source == mapctl::RelaySource::kSenderDependent) {
     Check(r.relay.match.has_value(), "a sender-dependent relay from nowhere");
   }
   for (const mapctl::Destination& d : r.destinations) {
-    if (d.credentials && d.state == mapctl::CredentialState::kFound) {
+    if (d.credentials && d.outcome == mapctl::Outcome::kFound) {
       const mapctl::Credentials& c = *d.credentials;
       Check(c.table_index < resolver.password_maps().size(),
             "credentials from a table not in the list");

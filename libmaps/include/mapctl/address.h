@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,36 +143,32 @@ class MAPCTL_EXPORT LocalDomainMatcher {
   // interface addresses ("inet_interfaces = all" needs the machine).
   using OwnAddressFn = std::function<bool(std::string_view ip)>;
 
-  LocalDomainMatcher() = default;
+  // Nothing is local.
+  LocalDomainMatcher();
   // myorigin: resolved value; mydestination, inet_interfaces,
   // proxy_interfaces: expanded parameter values.
   LocalDomainMatcher(std::string myorigin, std::string_view mydestination,
                      std::string_view inet_interfaces,
                      std::string_view proxy_interfaces,
                      OwnAddressFn own_address = nullptr);
+  ~LocalDomainMatcher();
+  // Copies share the (immutable) settings.
+  LocalDomainMatcher(const LocalDomainMatcher&);
+  LocalDomainMatcher& operator=(const LocalDomainMatcher&);
 
+  // Thread-safe when own_address is.
   bool IsLocal(std::string_view domain) const;
 
   // mydestination entries that were not evaluated (type:table, /file).
-  const std::vector<std::string>& unevaluated() const noexcept {
-    return unevaluated_;
-  }
-  bool has_unevaluated() const noexcept { return !unevaluated_.empty(); }
+  const std::vector<std::string>& unevaluated() const noexcept;
+  bool has_unevaluated() const noexcept;
   // Whether an IP literal's locality depends on own_address and none was
   // given ("all" interfaces): such literals count as remote.
-  bool interfaces_unknown() const noexcept { return interfaces_unknown_; }
+  bool interfaces_unknown() const noexcept;
 
  private:
-  bool MatchesInterfaces(std::string_view ip) const;
-
-  std::string myorigin_;
-  std::vector<std::string> names_;  // "!" kept as first byte for negation
-  std::vector<std::string> unevaluated_;
-  std::vector<std::string> interface_addrs_;  // normalized IP text
-  bool loopback_only_ = false;
-  bool all_interfaces_ = false;
-  bool interfaces_unknown_ = false;
-  OwnAddressFn own_address_;
+  struct Rep;
+  std::shared_ptr<const Rep> rep_;
 };
 
 // ------------------------------------------------------------- query keys
@@ -204,27 +201,26 @@ struct MAPCTL_EXPORT SenderKeyOptions {
 // keeps their buffers, so a batch of senders allocates little.
 class MAPCTL_EXPORT SenderKeys {
  public:
+  SenderKeys();
+  ~SenderKeys();
+  SenderKeys(SenderKeys&&) noexcept;
+  SenderKeys& operator=(SenderKeys&&) noexcept;
+
   // The keys Postfix's default strategy (FULL, NOEXT, LOCALPART_IF_LOCAL,
   // AT_DOMAIN; external form first, then the internal form when it
   // differs) tries for the internal address `address`, in order. The empty
   // address gives no keys (maps_find never looks one up).
   void Build(std::string_view address, const SenderKeyOptions& options);
 
-  std::size_t size() const noexcept { return size_; }
-  const QueryKey& operator[](std::size_t i) const { return keys_[i]; }
+  std::size_t size() const noexcept;
+  // REQUIRES: i < size(). Valid until the next Build().
+  const QueryKey& operator[](std::size_t i) const;
   // Set by Build: the extension that NOEXT keys drop ("" when none).
-  const std::string& extension() const noexcept { return extension_; }
+  const std::string& extension() const noexcept;
 
  private:
-  QueryKey& Next();
-  void AddBothForms(std::string_view internal, KeyStep step, bool partial,
-                    bool bare_localpart);
-
-  std::vector<QueryKey> keys_;
-  std::size_t size_ = 0;
-  std::string base_;
-  std::string extension_;
-  std::string scratch_;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
 };
 
 }  // namespace mapctl

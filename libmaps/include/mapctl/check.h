@@ -26,9 +26,28 @@
 
 namespace mapctl {
 
+// A span of a Finding's message where the caller may put its own words.
+// The library states the fact in Postfix's terms ("named as requiring
+// authentication", "run postmap"); a caller that supplied the fact
+// through one of its options, or has its own command for the remedy, may
+// replace message[begin, begin + size) with words that name them.
+enum class HintCode : std::uint8_t {
+  kAuthRequired,  // the next hop is in CheckOptions::auth_required
+  kMxUnknown,     // MX host names are not looked up (no resolve_mx)
+  kBuildTable,    // how to build the table from its source
+  kConvertTable,  // how to move a Berkeley DB table (Finding::key) to lmdb
+};
+
+struct MessageHint {
+  HintCode code = HintCode::kAuthRequired;
+  std::uint32_t begin = 0;
+  std::uint32_t size = 0;
+};
+
 // One problem found. `message` never holds a credential value or the
 // text of an inline: credential table; a relay value is quoted only when
-// it parses as a relay form.
+// it parses as a relay form; it names Postfix parameters and files, never
+// a caller's options (see hints).
 struct Finding {
   std::string file;        // a source, a table file, main.cf or master.cf
   std::uint32_t line = 0;  // 0: no line
@@ -36,6 +55,7 @@ struct Finding {
   std::string check;               // a name from CheckNames()
   std::optional<std::string> key;  // the map key (or table) concerned
   std::string message;
+  std::vector<MessageHint> hints;  // in message order, not overlapping
 };
 
 // The stable names of the checks, in docs/checks.md order.
@@ -46,19 +66,18 @@ struct CheckOptions {
   // from their sources, and the checks about deployed files (stale,
   // world-readable, group-readable) are off.
   bool sources_only = false;
-  // Sources-only: the --relay-maps / --password-maps table lists (bare
-  // paths are sources; texthash:, inline: and pattern types allowed, an
-  // indexed type is kInvalidArgument). Unset: main.cf's parameter, each
-  // file table read from its source as MapSourcePath() says.
+  // Sources-only: the relay and credential table lists (bare paths are
+  // sources; texthash:, inline: and pattern types allowed, an indexed type
+  // is kInvalidArgument). Unset: main.cf's parameter, each file table read
+  // from its source as MapSourcePath() says.
   std::optional<std::string> relay_maps;
   std::optional<std::string> password_maps;
-  // Next hops known to require AUTH, as written in the maps
-  // (--auth-required): evidence for the relay-credentials rule.
+  // Next hops known to require AUTH, as written in the maps: evidence
+  // for the relay-credentials rule.
   std::vector<std::string> auth_required;
   // master.cf text (for -o overrides); empty when there is none.
   std::string master_cf_text;
-  // main.cf text, to give findings about parameters a line number.
-  std::string main_cf_text;
+  // Findings about parameters carry the line MainConfig::Line() gives.
   std::string main_cf_path;    // as findings name it
   std::string master_cf_path;  // as findings name it
   // Checks that are not run.
@@ -66,7 +85,7 @@ struct CheckOptions {
   // As for `query sender`. own_address is called from several threads
   // when the senders are resolved in parallel (see `threads`).
   LocalDomainMatcher::OwnAddressFn own_address;
-  MxResolver resolve_mx;  // --resolve; unset: MX hosts are unknown
+  MxResolver resolve_mx;  // unset: MX hosts are unknown
   // Threads that load the tables and resolve the representative senders.
   // 0: one per core, and senders are resolved in parallel only when there
   // are enough of them to pay; 1: everything on the calling thread. The

@@ -11,7 +11,8 @@
 #ifndef MAPCTL_CONFIG_H_
 #define MAPCTL_CONFIG_H_
 
-#include <map>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,11 @@ class MAPCTL_EXPORT MainConfig {
  public:
   // Only Postfix 3.7's built-in defaults; config_directory = `dir`.
   explicit MainConfig(std::string config_dir = "/etc/postfix");
+  ~MainConfig();
+  MainConfig(const MainConfig&);
+  MainConfig& operator=(const MainConfig&);
+  MainConfig(MainConfig&&) noexcept;
+  MainConfig& operator=(MainConfig&&) noexcept;
 
   // Reads CONFIG_DIR/main.cf. Errors: the file is missing or unreadable
   // ("open DIR/main.cf: No such file or directory").
@@ -43,31 +49,31 @@ class MAPCTL_EXPORT MainConfig {
   std::string Get(std::string_view name) const;
   // Expands $name forms in `text` as if it were a parameter value (for
   // master.cf -o values).
-  std::string ExpandText(std::string_view text) const {
-    return Expand(text, 0);
-  }
+  std::string ExpandText(std::string_view text) const;
   // The raw text, before expansion; empty when not defined at all.
   std::string GetRaw(std::string_view name) const;
   // yes/no parameters ("yes", "true", "1" are true, case-insensitively).
   bool GetBool(std::string_view name) const;
   // Whether main.cf (or Set) defines `name`, as opposed to the default.
   bool IsSet(std::string_view name) const;
-  // Overrides a parameter (main.cf's value or the default).
+  // Overrides a parameter (main.cf's value or the default). The line of
+  // main.cf's definition, if any, stays what Line() reports.
   void Set(std::string name, std::string value);
 
+  // The line of the parsed text that defines `name` (the first line of
+  // its last definition, as Postfix keeps the last); 0 when the text does
+  // not define it.
+  std::uint32_t Line(std::string_view name) const;
+  // The parameters the parsed text defines, in name order.
+  std::vector<std::string> DefinedNames() const;
+
   // Malformed lines, unknown $names met while expanding (once each).
-  const std::vector<Diagnostic>& diagnostics() const noexcept {
-    return diagnostics_;
-  }
-  const std::string& config_directory() const noexcept { return config_dir_; }
+  const std::vector<Diagnostic>& diagnostics() const noexcept;
+  const std::string& config_directory() const noexcept;
 
  private:
-  std::string Expand(std::string_view text, int depth) const;
-
-  std::string config_dir_;
-  std::map<std::string, std::string, std::less<>> values_;
-  mutable std::vector<Diagnostic> diagnostics_;
-  mutable std::map<std::string, bool, std::less<>> warned_;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
 };
 
 // The folding mode Postfix uses for fixed-key tables under this config:

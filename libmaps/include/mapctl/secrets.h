@@ -1,10 +1,13 @@
-// mapctl/secrets.h - recognising credential tables and masking passwords.
+// mapctl/secrets.h - SASL credential values, and which tables hold them.
 //
-// smtp_sasl_password_maps values are "username:password" (smtp(8) splits
-// at the first ':'). mapctl prints them masked unless asked, and decides
-// whether a table is a credential table the way an admin would: main.cf
-// or a master.cf -o override names it as smtp_sasl_password_maps or
-// lmtp_sasl_password_maps.
+// smtp_sasl_password_maps values are "username:password": smtp(8) splits
+// them at the first ':' (smtp/smtp_sasl_glue.c). mapctl prints them
+// masked unless asked. Whether a table is a credential table is decided
+// the way an admin would: main.cf or a master.cf -o override names it as
+// smtp_sasl_password_maps or lmtp_sasl_password_maps; a table nothing
+// names is treated as one unless every value reads as a relay value
+// (fail closed). diff, query sender and check use these functions and no
+// other rule.
 
 #ifndef MAPCTL_SECRETS_H_
 #define MAPCTL_SECRETS_H_
@@ -14,19 +17,34 @@
 #include <vector>
 
 #include "mapctl/config.h"
+#include "mapctl/diff.h"
 #include "mapctl/export.h"
+#include "mapctl/status.h"
 
 namespace mapctl {
 
-// "user:password" -> "user:****". A value without ':' is malformed:
-// smtp(8) sends all of it as the username with an empty password
-// (smtp_sasl_glue.c splits at the first ':'), and it is most likely a
-// password whose ':' was mistyped, so it masks as "****" whole.
+// A credential value split as smtp(8) splits it. The views point into the
+// parsed value.
+struct CredentialValue {
+  std::string_view username;
+  std::string_view password;
+  // No ':' at all: smtp(8) sends everything as the username with an empty
+  // password. Most likely "user:password" with the ':' mistyped, so the
+  // username is a secret too.
+  bool malformed = false;
+};
+
+// The one "user:password" parser: split at the first ':'.
+MAPCTL_EXPORT CredentialValue ParseCredentialValue(
+    std::string_view value) noexcept;
+
+// "user:password" -> "user:****"; a malformed value (no ':') -> "****",
+// none of it shown.
 MAPCTL_EXPORT std::string MaskCredential(std::string_view value);
 
 // Whether `value` has no ':' (MaskCredential() shows none of it).
 inline bool IsMalformedCredential(std::string_view value) {
-  return value.find(':') == std::string_view::npos;
+  return ParseCredentialValue(value).malformed;
 }
 
 // What a masked malformed value is printed with.
@@ -40,10 +58,31 @@ inline constexpr std::string_view kMalformedCredentialNote =
 MAPCTL_EXPORT std::string CanonicalTablePath(std::string_view table_name);
 
 // CanonicalTablePath() of every table that main.cf's or master.cf's (-o)
-// smtp_sasl_password_maps and lmtp_sasl_password_maps name. Pattern and
-// inline tables name no file and are left out.
+// smtp_sasl_password_maps and lmtp_sasl_password_maps name. Tables that
+// name no file (inline:, static:, pattern types) are left out, and so are
+// commented-out master.cf lines.
 MAPCTL_EXPORT std::vector<std::string> CredentialTablePaths(
     const MainConfig& config, std::string_view master_cf_text);
+
+// The credential tables a configuration names (CredentialTablePaths()).
+class MAPCTL_EXPORT CredentialTables {
+ public:
+  CredentialTables(const MainConfig& config, std::string_view master_cf_text);
+
+  // Whether `table` ("type:path", or a bare path: a source) is one of
+  // them, compared by CanonicalTablePath().
+  bool Names(std::string_view table) const;
+  const std::vector<std::string>& paths() const noexcept { return paths_; }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+// For a table nothing names: whether its values must be masked anyway,
+// because one of them does not read as a relay value (LooksLikeRelayValue
+// in relay.h). Reads the stream to its end or to the first such value.
+// Errors come from the stream.
+MAPCTL_EXPORT Result<bool> HoldsCredentialValues(EntryStream& entries);
 
 }  // namespace mapctl
 

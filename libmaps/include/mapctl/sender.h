@@ -9,7 +9,8 @@
 // (smtp/smtp_sasl_glue.c): the sender (smtp_sender_dependent_
 // authentication), then the server's host name, then the next-hop
 // destination as written. Every table query is recorded so a caller can
-// explain the answer without deriving anything again.
+// explain the answer without deriving anything again. Outcomes are the
+// Outcome family of lookup_table.h.
 
 #ifndef MAPCTL_SENDER_H_
 #define MAPCTL_SENDER_H_
@@ -21,11 +22,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "mapctl/address.h"
 #include "mapctl/export.h"
+#include "mapctl/lookup_table.h"
 #include "mapctl/map_list.h"
 #include "mapctl/status.h"
 
@@ -37,16 +38,6 @@ enum class SearchKind : std::uint8_t { kRelay, kCredentials };
 // "relay", "credentials".
 MAPCTL_EXPORT std::string_view SearchKindName(SearchKind k) noexcept;
 
-enum class TryResult : std::uint8_t {
-  kFound,
-  kNotFound,
-  kDunno,        // relay search: the value was DUNNO
-  kError,        // the table failed or held an empty value
-  kUnsupported,  // the table cannot be evaluated; the search stopped
-};
-// "found", "not found", "dunno", "error", "unsupported".
-MAPCTL_EXPORT std::string_view TryResultName(TryResult r) noexcept;
-
 // Where a credential key came from (smtp_sasl_glue.c order).
 enum class MatchedBy : std::uint8_t { kSender, kHost, kNexthop };
 // "sender", "host", "nexthop".
@@ -56,12 +47,13 @@ MAPCTL_EXPORT std::string_view MatchedByName(MatchedBy m) noexcept;
 struct TriedKey {
   SearchKind search = SearchKind::kRelay;
   int destination = -1;  // index into destinations; -1: not per destination
-  std::string table;     // MapTable::display(): safe to print
+  std::string table;     // LookupTable::display(): safe to print
   std::size_t table_index = 0;  // into the search's MapList
   std::string key;
   KeyStep step = KeyStep::kFull;        // sender keys only
   MatchedBy kind = MatchedBy::kSender;  // credential keys: which group
-  TryResult result = TryResult::kNotFound;
+  // kFound, kNotFound, kDunno (relay search), kError, kNotEvaluated.
+  Outcome result = Outcome::kNotFound;
 };
 
 // A table and key that matched.
@@ -79,37 +71,34 @@ enum class RelaySource : std::uint8_t {
 // "sender_dependent_relayhost_maps", "relayhost", "recipient_domain".
 MAPCTL_EXPORT std::string_view RelaySourceName(RelaySource s) noexcept;
 
-// How far a search got.
-enum class SearchOutcome : std::uint8_t {
-  kDone,         // the answer is known
-  kUnsupported,  // a table that cannot be evaluated was reached
-  kError,        // a table failed: Postfix would defer the mail
-};
-
 struct RelayDecision {
-  SearchOutcome outcome = SearchOutcome::kDone;
-  Status status;      // kUnsupported / kError: why
+  // Of the sender_dependent_relayhost_maps search: kFound (the maps gave
+  // the relay), kDunno (DUNNO ended it), kNotFound (no entry, or no maps:
+  // relayhost or the recipient's domain), kError (a table failed:
+  // Postfix would defer the mail), kNotEvaluated (a table mapctl cannot
+  // evaluate was reached). Concluded(outcome): value and source are set.
+  Outcome outcome = Outcome::kNotFound;
+  Status status;      // kError, kNotEvaluated: why
   std::string value;  // the relay value (a list of destinations)
   RelaySource source = RelaySource::kRecipientDomain;
   std::optional<TableMatch> match;  // kSenderDependent: where it was found
   std::optional<TableMatch> dunno;  // a DUNNO that ended the map search
 };
 
-enum class CredentialState : std::uint8_t {
-  kFound,
-  kNone,          // no key matched: smtp(8) sends no AUTH
-  kDependsOnMx,   // the MX host name decides and is not known here
-  kAuthDisabled,  // smtp_sasl_auth_enable = no
-  kUnsupported,   // a table that cannot be evaluated was reached
-  kError,         // a table failed: Postfix would defer the mail
+// What qualifies a destination's credential outcome.
+enum class CredentialNote : std::uint8_t {
+  kNone,
+  // An MX-routed destination whose MX host name is not known here: the
+  // host key was not asked, so the outcome is the next-hop key's alone
+  // (used unless the MX host name has its own entry).
+  kDependsOnMx,
+  // smtp_sasl_auth_enable = no: nothing was asked (outcome kSkipped).
+  kAuthDisabled,
 };
-// "found", "none", "depends_on_mx", "auth_disabled", "unsupported",
-// "error".
-MAPCTL_EXPORT std::string_view CredentialStateName(CredentialState s) noexcept;
 
 struct Credentials {
-  // smtp_sasl_glue.c splits the value at the first ':'; a value without
-  // one is all username, with an empty password (`malformed`).
+  // ParseCredentialValue() (secrets.h) of the value: split at the first
+  // ':'; a value without one is all username (`malformed`).
   std::string username;
   std::string password;    // secret: print only when asked to
   std::string table;       // display form (inline:/static: masked)
@@ -132,11 +121,14 @@ struct Destination {
   std::string port;        // as written, "" for the default
   bool mx_lookup = false;  // unbracketed name: MX routing
   std::optional<std::string> host;  // the server name the host key uses
-  CredentialState state = CredentialState::kNone;
-  // kFound: what smtp(8) sends. kDependsOnMx: the next-hop key's match, if
-  // any (used unless the MX host name has its own entry).
+  // kFound: `credentials` is what smtp(8) sends (with kDependsOnMx: what
+  // it sends unless the MX host name has its own entry). kNotFound: no
+  // key matched, smtp(8) sends no AUTH. kSkipped: see note. kError,
+  // kNotEvaluated: the search stopped (status).
+  Outcome outcome = Outcome::kNotFound;
+  CredentialNote note = CredentialNote::kNone;
   std::optional<Credentials> credentials;
-  Status status;  // kUnsupported / kError: why
+  Status status;  // kError, kNotEvaluated: why
 };
 
 struct Warning {
@@ -156,15 +148,14 @@ struct SenderResolution {
 };
 
 // Returns the host names an MX-routed destination leads to, best first
-// (the host smtp(8) would connect to first). Errors become state
-// kDependsOnMx.
+// (the host smtp(8) would connect to first). Errors leave the
+// destination kDependsOnMx.
 using MxResolver =
     std::function<Result<std::vector<std::string>>(std::string_view domain)>;
 
 struct SenderResolverOptions {
-  // Replace the parameters' table lists (mapctl's --relay-maps and
-  // --sasl-maps, read as source files: MapListMode::kSources). Unset:
-  // the main.cf parameters, in main.cf mode.
+  // Replace the parameters' table lists (read as source files:
+  // MapListMode::kSources). Unset: the main.cf parameters, in main.cf mode.
   std::optional<std::string> relay_maps;
   std::optional<std::string> password_maps;
   // Reads myorigin = /file; ReadTextFile when empty.
@@ -178,17 +169,18 @@ struct SenderResolverOptions {
   // smtp(8)? do their -o overrides change what this model reads?).
   std::string master_cf;
   // Opens file tables; OpenTable() when empty (tests inject fakes).
-  std::function<Result<std::unique_ptr<TableReader>>(const TableSpec&,
-                                                     const OpenOptions&)>
-      open;
+  TableOpener open;
 };
 
 // Resolves senders against one configuration. Tables are opened lazily
 // and read in units that last until EndBatch(); call it after a batch of
-// Resolve() calls and before waiting on the user. Not thread-safe.
+// Resolve() calls and before waiting on the user. Not thread-safe: use
+// one resolver per thread.
 class MAPCTL_EXPORT SenderResolver {
  public:
-  ~SenderResolver();
+  virtual ~SenderResolver();
+  SenderResolver(const SenderResolver&) = delete;
+  SenderResolver& operator=(const SenderResolver&) = delete;
 
   // Errors: a bad table list, an unreadable myorigin file.
   static Result<std::unique_ptr<SenderResolver>> Create(
@@ -199,67 +191,27 @@ class MAPCTL_EXPORT SenderResolver {
   // *out is overwritten; reusing one object across calls keeps its
   // buffers. Errors (kInvalidArgument): the address cannot be parsed.
   // Table failures are not errors here: they are recorded in the result.
-  Status Resolve(std::string_view address, std::string_view recipient,
-                 SenderResolution* out);
+  virtual Status Resolve(std::string_view address, std::string_view recipient,
+                         SenderResolution* out) = 0;
 
-  void EndBatch();
+  virtual void EndBatch() = 0;
 
   // Configuration warnings that do not depend on the sender (also copied
-  // into every resolution).
-  const std::vector<Warning>& config_warnings() const noexcept {
-    return config_warnings_;
-  }
-  const MapList& relay_maps() const noexcept { return relay_maps_; }
-  const MapList& password_maps() const noexcept { return password_maps_; }
+  // into every resolution, first).
+  virtual const std::vector<Warning>& config_warnings() const noexcept = 0;
+  virtual const MapList& relay_maps() const noexcept = 0;
+  virtual const MapList& password_maps() const noexcept = 0;
 
   // The placeholder recipient domain used when none is given.
   static constexpr std::string_view kDefaultRecipientDomain =
       "recipient.invalid";
 
- private:
+ protected:
   SenderResolver() = default;
-
-  void ResolveRelay(SenderResolution* out);
-  void ResolveCredentials(SenderResolution* out);
-  std::size_t AddTry(SenderResolution* out, std::size_t* n);
-  // out->destinations = ParseDestinations(value), reusing its elements'
-  // buffers and the parses of recent values (a check resolves a million
-  // senders whose relay values mostly repeat).
-  void SetDestinations(std::string_view value, std::vector<Destination>* out);
-  void Recycle(std::optional<Credentials>* c);
-  void Recycle(std::optional<TableMatch>* m);
-
-  AddressRewriteOptions rewrite_;
-  LocalDomainMatcher local_;
-  SenderKeyOptions key_options_;
-  MapList relay_maps_;
-  MapList password_maps_;
-  std::string relayhost_;
-  std::string empty_relay_key_;
-  bool sasl_enabled_ = false;
-  bool sender_auth_ = false;
-  bool dns_disabled_ = false;
-  MxResolver resolve_mx_;
-  std::vector<Warning> config_warnings_;
-  SenderKeys keys_;
-  std::size_t tried_size_ = 0;
-  // Buffers of earlier results, reused (see SetDestinations).
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>()(s);
-    }
-  };
-  std::unordered_map<std::string, std::vector<Destination>, StringHash,
-                     std::equal_to<>>
-      parsed_;
-  std::vector<Credentials> spare_credentials_;
-  std::vector<TableMatch> spare_matches_;
 };
 
-// Splits a relay value into destinations (commas and whitespace; smtp(8)
-// since 3.5) and parses each: "[host]:port", "host:port", "[host]",
-// "host", "[ipv6:addr]:port".
+// The destinations of a relay value (SplitDestinations and SplitNextHop
+// of relay.h), credentials not yet looked up.
 MAPCTL_EXPORT std::vector<Destination> ParseDestinations(
     std::string_view value);
 

@@ -1,0 +1,61 @@
+// postfix/table_types.h - the factories behind OpenLookupTable(), one per file
+// (internal). lookup_table.cc maps each Postfix type name to one of them.
+
+#ifndef MAPCTL_LIBMAPS_POSTFIX_TABLE_TYPES_H_
+#define MAPCTL_LIBMAPS_POSTFIX_TABLE_TYPES_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mapctl/lookup_table.h"
+
+namespace mapctl {
+
+// A table name split for its factory: "proxy:" already removed and the
+// bare-path rule applied. `text` is "type:body".
+struct TableName {
+  std::string_view type;
+  std::string_view body;  // never empty
+  std::string_view text;
+};
+
+using TableFactory = Result<std::unique_ptr<LookupTable>> (*)(
+    const TableName& name, const TableContext& context);
+
+// indexed_table.cc: lmdb, cdb, hash, btree, texthash (TableReader +
+// TableLookup).
+Result<std::unique_ptr<LookupTable>> OpenIndexedTable(const TableName& name,
+                                                      const TableContext& context);
+// inline_table.cc: inline:{...} (util/dict_inline.c).
+Result<std::unique_ptr<LookupTable>> OpenInlineTable(const TableName& name,
+                                                     const TableContext& context);
+// static_table.cc: static:VALUE (util/dict_static.c).
+Result<std::unique_ptr<LookupTable>> OpenStaticTable(const TableName& name,
+                                                     const TableContext& context);
+// composite_table.cc: unionmap:{...} (util/dict_union.c), pipemap:{...}
+// (util/dict_pipe.c).
+Result<std::unique_ptr<LookupTable>> OpenUnionTable(const TableName& name,
+                                                    const TableContext& context);
+Result<std::unique_ptr<LookupTable>> OpenPipeTable(const TableName& name,
+                                                   const TableContext& context);
+// not_evaluated_table.cc: Postfix types mapctl cannot answer for.
+Result<std::unique_ptr<LookupTable>> OpenNotEvaluatedTable(
+    const TableName& name, const TableContext& context);
+
+// inline_table.cc: the fields of an inline:{...} body ("{ {k = v}, k2=v2
+// }") in order, unfolded. Errors name the problem as Postfix does
+// ("missing '=' after attribute name", "empty table").
+Result<std::vector<std::pair<std::string, std::string>>> ParseInlineTable(
+    std::string_view body);
+
+// lookup_table.cc: what only the registry may set on a table.
+struct TableRegistry {
+  static void SetProxied(LookupTable& table) { table.proxied_ = true; }
+};
+
+}  // namespace mapctl
+
+#endif  // MAPCTL_LIBMAPS_POSTFIX_TABLE_TYPES_H_

@@ -146,5 +146,25 @@ TEST(MainConfigTest, LoopingExpansionStops) {
   EXPECT_FALSE(c.diagnostics().empty());
 }
 
+// F1 (docs/fuzzing.md): an unset mydomain comes from myhostname; a
+// myhostname that uses $mydomain used to restart the depth count at every
+// turn and overflow the stack.
+TEST(MainConfigTest, MyhostnameThatUsesMydomainStopsAtTheDepthLimit) {
+  MainConfig c = Parse("myhostname = host.$mydomain\n");
+  c.Get("myorigin");
+  c.Get("mydomain");
+  EXPECT_FALSE(c.diagnostics().empty());
+}
+
+// F2: past the depth limit every pending level stops; a value that uses
+// itself twice would otherwise take 2^100 steps.
+TEST(MainConfigTest, ValueThatUsesItselfTwiceStopsAtOnce) {
+  MainConfig c = Parse("a = $a$a\nmyorigin = $a\n");
+  EXPECT_EQ(c.Get("myorigin"), "");
+  EXPECT_FALSE(c.diagnostics().empty());
+  // The next expansion starts afresh.
+  EXPECT_EQ(c.ExpandText("x$$y"), "x$y");
+}
+
 }  // namespace
 }  // namespace mapctl

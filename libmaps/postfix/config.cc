@@ -156,7 +156,19 @@ struct MainConfig::Rep {
   std::string GetRaw(std::string_view name) const;
   bool IsSet(std::string_view name) const;
   std::string Get(std::string_view name) const;
+  // mydomain's default: myhostname minus its first label, expanded one
+  // level deeper than the reference to mydomain, so that a myhostname
+  // that uses $mydomain ends at the depth limit instead of recursing
+  // without end (docs/fuzzing.md, F1).
+  std::string DefaultMydomain(int depth) const;
+  // Starts an expansion from the top (Get, ExpandText).
+  std::string ExpandTop(std::string_view text) const;
   std::string Expand(std::string_view text, int depth) const;
+
+  // Set when an expansion passes the depth limit: every pending level of
+  // it stops too. A value that uses itself twice ("a = $a$a") would
+  // otherwise take 2^100 steps (F2); Postfix stops there as well.
+  mutable bool expansion_failed = false;
 };
 
 MainConfig::MainConfig(std::string config_dir)
@@ -280,12 +292,22 @@ bool MainConfig::Rep::IsSet(std::string_view name) const {
 
 std::string MainConfig::Rep::Get(std::string_view name) const {
   if (name == "mydomain" && !IsSet(name)) {
-    // Postfix derives mydomain from myhostname minus its first label.
-    std::string host = Get("myhostname");
-    std::size_t dot = host.find('.');
-    return dot == std::string::npos ? "localdomain" : host.substr(dot + 1);
+    expansion_failed = false;
+    return DefaultMydomain(0);
   }
-  return Expand(GetRaw(name), 0);
+  return ExpandTop(GetRaw(name));
+}
+
+std::string MainConfig::Rep::DefaultMydomain(int depth) const {
+  // Postfix derives mydomain from myhostname minus its first label.
+  std::string host = Expand(GetRaw("myhostname"), depth + 1);
+  std::size_t dot = host.find('.');
+  return dot == std::string::npos ? "localdomain" : host.substr(dot + 1);
+}
+
+std::string MainConfig::Rep::ExpandTop(std::string_view text) const {
+  expansion_failed = false;
+  return Expand(text, 0);
 }
 
 bool MainConfig::GetBool(std::string_view name) const {
@@ -302,14 +324,16 @@ bool MainConfig::GetBool(std::string_view name) const {
 }
 
 std::string MainConfig::Rep::Expand(std::string_view text, int depth) const {
+  if (expansion_failed) return {};
   if (depth > 100) {
+    expansion_failed = true;
     diagnostics.push_back({Severity::kError, DiagnosticKind::kOther,
                             config_dir + "/main.cf", 0,
                             "parameter expansion is too deep (a loop?)"});
     return {};
   }
   auto lookup = [&](std::string_view name) -> std::string {
-    if (name == "mydomain" && !IsSet(name)) return Get(name);
+    if (name == "mydomain" && !IsSet(name)) return DefaultMydomain(depth);
     if (values.find(name) == values.end() && !BuiltinDefault(name) &&
         !IsKnownParameter(name)) {
       if (!warned[std::string(name)]) {
@@ -456,7 +480,7 @@ std::string MainConfig::Get(std::string_view name) const {
   return rep_->Get(name);
 }
 std::string MainConfig::ExpandText(std::string_view text) const {
-  return rep_->Expand(text, 0);
+  return rep_->ExpandTop(text);
 }
 std::string MainConfig::GetRaw(std::string_view name) const {
   return rep_->GetRaw(name);

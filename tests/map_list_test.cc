@@ -40,7 +40,7 @@ TEST(MapListTest, ParsesMainCfListWithProxyAndInline) {
   Result<MapList> l =
       MapList::Parse("p",
                      "lmdb:/etc/postfix/a, proxy:lmdb:/b texthash:/c /d "
-                     "inline:{ {k1 = v 1}, K2=v2 } pcre:/e", FakeOptions(&tables));
+                     "inline:{ {k1 = v 1}, K2=v2 } cidr:/e", FakeOptions(&tables));
   ASSERT_TRUE(l) << l.error().ToString();
   ASSERT_EQ(l->size(), 6u);
   EXPECT_EQ(l->table(0).name(), "lmdb:/etc/postfix/a");
@@ -50,7 +50,7 @@ TEST(MapListTest, ParsesMainCfListWithProxyAndInline) {
   EXPECT_EQ(l->table(3).name(), "hash:/d");  // default_database_type
   EXPECT_EQ(l->table(4).type(), "inline");
   EXPECT_EQ(l->table(4).display(), "inline:{ 2 entries }");
-  EXPECT_EQ(l->table(5).type(), "pcre");
+  EXPECT_EQ(l->table(5).type(), "cidr");
   EXPECT_FALSE(l->table(5).traits().evaluated);
   EXPECT_FALSE(l->table(5).traits().fixed_keys);
 

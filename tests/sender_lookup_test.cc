@@ -266,7 +266,7 @@ TEST_F(SenderLookupTest, AuthDisabledAndInlineTablesAreMasked) {
 
 TEST_F(SenderLookupTest, UnsupportedAndBrokenTablesStopTheSearch) {
   config_.Set("sender_dependent_relayhost_maps",
-              "pcre:/relay.pcre lmdb:/relay");
+              "cidr:/relay.cidr lmdb:/relay");
   SenderResolution r = Resolve("bob@example.com");
   EXPECT_EQ(r.relay.outcome, Outcome::kNotEvaluated);
   EXPECT_TRUE(r.destinations.empty());

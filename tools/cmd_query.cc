@@ -18,15 +18,42 @@
 namespace mapctl::cli {
 namespace {
 
+// A table's warning as query prints it: postmap's words, behind the rule's
+// FILE:LINE when it has one ("mapctl: FILE:LINE: warning: TEXT").
+Diagnostic PlainWarning(std::string text) {
+  return Diagnostic{Severity::kWarning, DiagnosticKind::kOther, "", 0,
+                    std::move(text)};
+}
+
+Diagnostic WarningLine(const TableWarning& w) {
+  // Only postmap's "TYPE map FILE, line N: " prefix moves to FILE:LINE;
+  // other prefixes ("pcre:FILE: ") stay in the text, as postmap has them.
+  const std::string& text = w.postfix_text;
+  const std::string& msg = w.postfix_message;
+  const bool rule_prefix =
+      w.diagnostic.line != 0 && !msg.empty() && text.size() > msg.size() &&
+      text.compare(text.size() - msg.size(), msg.size(), msg) == 0 &&
+      text.find(" map ") != std::string::npos &&
+      text.rfind(", line ", text.size() - msg.size()) != std::string::npos;
+  if (!rule_prefix) return PlainWarning(text);
+  return Diagnostic{Severity::kWarning, DiagnosticKind::kOther,
+                    w.diagnostic.file, w.diagnostic.line, w.postfix_message};
+}
+
 class Querier {
  public:
-  Querier(const QueryArgs& args, std::unique_ptr<LookupTable> table)
-      : args_(args), table_(std::move(table)) {}
+  Querier(const QueryArgs& args, std::unique_ptr<LookupTable> table,
+          bool utf8)
+      : args_(args), table_(std::move(table)), utf8_(utf8) {}
 
   // Looks every key up in one read unit and appends the output lines.
   // `bare` prints the value alone (a single key on the command line).
   Status LookUp(const std::vector<std::string_view>& keys, bool bare,
                 std::string* out) {
+    if (!keys.empty() && !opened_) {
+      opened_ = true;
+      MAPCTL_RETURN_IF_ERROR(Open());
+    }
     for (std::string_view key : keys) {
       Answer a = table_->Find(key);
       if (!Concluded(a.outcome)) {
@@ -34,35 +61,51 @@ class Querier {
         return a.error;
       }
       if (a.invalid_key) {
-        pending_warnings_.push_back(table_->name() + ": non-UTF-8 key \"" +
-                                    Printable(Excerpt(key)) +
-                                    "\": malformed UTF-8 or invalid codepoint");
+        pending_warnings_.push_back(PlainWarning(
+            table_->name() + ": non-UTF-8 key \"" + Printable(Excerpt(key)) +
+            "\": malformed UTF-8 or invalid codepoint"));
       }
       for (const TableWarning& w : a.warnings) {
-        pending_warnings_.push_back(w.postfix_text);
+        pending_warnings_.push_back(WarningLine(w));
       }
       if (a.outcome != Outcome::kFound) continue;
       found_ = true;
       std::string_view v = a.value;
       if (v.empty()) {
-        pending_warnings_.push_back("table " + table_->name() + ": key " +
-                                    Printable(Excerpt(key)) +
-                                    ": empty string result is not allowed");
+        pending_warnings_.push_back(PlainWarning(
+            "table " + table_->name() + ": key " + KeyText(key) +
+            ": empty string result is not allowed"));
+        pending_warnings_.push_back(
+            PlainWarning("table " + table_->name() +
+                         " should return NO RESULT in case of NOT FOUND"));
       }
       if (bare && !args_.json) {
         out->append(v);
         out->push_back('\n');
       } else {
-        AppendKeyValue(out, key, v, args_.json);
+        // postmap prints the key as the C string it looked up.
+        AppendKeyValue(out, key.substr(0, key.find('\0')), v, args_.json);
       }
     }
     table_->EndBatch();
     return Status::Ok();
   }
 
+  // Warnings met opening the table (a pattern table's bad rules), before
+  // any lookup's, as postmap prints them. Errors are those Find() reports.
+  // Like postmap, at the first key: no key, no table opened.
+  Status Open() {
+    MAPCTL_RETURN_IF_ERROR(table_->Open());
+    for (const TableWarning& w : table_->warnings()) {
+      pending_warnings_.push_back(WarningLine(w));
+    }
+    FlushWarnings();
+    return Status::Ok();
+  }
+
   // Warnings gathered while the unit was held, printed after it ended.
   void FlushWarnings() {
-    for (const std::string& w : pending_warnings_) ReportWarning(w);
+    for (const Diagnostic& w : pending_warnings_) ReportDiagnostic(w);
     pending_warnings_.clear();
   }
 
@@ -71,7 +114,21 @@ class Querier {
  private:
   const QueryArgs& args_;
   std::unique_ptr<LookupTable> table_;
-  std::vector<std::string> pending_warnings_;
+  bool utf8_;
+  // A key as postmap's messages show it: without smtputf8, every byte
+  // that is not ASCII is '?'.
+  std::string KeyText(std::string_view key) const {
+    std::string text = Excerpt(key);
+    if (!utf8_) {
+      for (char& c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+      }
+    }
+    return Printable(text);
+  }
+
+  std::vector<Diagnostic> pending_warnings_;
+  bool opened_ = false;
   bool found_ = false;
 };
 
@@ -134,13 +191,14 @@ int RunQuery(const QueryArgs& args) {
     ReportError(config.error());
     return kExitTrouble;
   }
+  const ReadSettings settings = ReadSettingsFor(args.flags, *config);
   Result<std::unique_ptr<LookupTable>> table =
-      OpenQueryTable(args.table, *config, ReadSettingsFor(args.flags, *config));
+      OpenQueryTable(args.table, *config, settings);
   if (!table) {
     ReportError(table.error());
     return kExitTrouble;
   }
-  Querier querier(args, std::move(table).value());
+  Querier querier(args, std::move(table).value(), settings.check_utf8);
 
   if (args.keys.size() == 1 && args.keys[0] == "-") return QueryStdin(querier);
 

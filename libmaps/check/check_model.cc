@@ -295,7 +295,13 @@ Status BuildList(Model* m, std::string_view parameter,
   for (std::size_t i = 0; i < parsed->size(); ++i) {
     const LookupTable& t = parsed->table(i);
     ListTable lt;
-    lt.evaluated = t.traits().evaluated;
+    // query and query sender evaluate pattern and SQL tables; check does
+    // not yet gather its representative senders through them, so they
+    // stay "not-checked" rather than silently passed.
+    const std::string& type = t.type();
+    lt.evaluated = t.traits().evaluated && type != "regexp" &&
+                   type != "pcre" && type != "sqlite" && type != "pgsql" &&
+                   type != "mysql";
     lt.display = t.display();
     std::string item = t.name();
     if (t.spec() != nullptr) {

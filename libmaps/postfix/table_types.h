@@ -41,6 +41,20 @@ Result<std::unique_ptr<LookupTable>> OpenUnionTable(const TableName& name,
                                                     const TableContext& context);
 Result<std::unique_ptr<LookupTable>> OpenPipeTable(const TableName& name,
                                                    const TableContext& context);
+// pattern_lookup_table.cc: regexp: (util/dict_regexp.c) and pcre:
+// (util/dict_pcre.c), through libc's regcomp and PCRE2 as Postfix.
+Result<std::unique_ptr<LookupTable>> OpenRegexpTable(const TableName& name,
+                                                     const TableContext& context);
+Result<std::unique_ptr<LookupTable>> OpenPcreTable(const TableName& name,
+                                                   const TableContext& context);
+// sql_lookup_table.cc: sqlite:, pgsql:, mysql: through the databases' own
+// client libraries (global/dict_sqlite.c, dict_pgsql.c, dict_mysql.c).
+Result<std::unique_ptr<LookupTable>> OpenSqliteTable(const TableName& name,
+                                                     const TableContext& context);
+Result<std::unique_ptr<LookupTable>> OpenPgsqlTable(const TableName& name,
+                                                    const TableContext& context);
+Result<std::unique_ptr<LookupTable>> OpenMysqlTable(const TableName& name,
+                                                    const TableContext& context);
 // not_evaluated_table.cc: Postfix types mapctl cannot answer for.
 Result<std::unique_ptr<LookupTable>> OpenNotEvaluatedTable(
     const TableName& name, const TableContext& context);

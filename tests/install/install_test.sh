@@ -74,7 +74,7 @@ out=$(LD_LIBRARY_PATH=$libdir "$stage/library/a.out" "$stage/conf" \
   { echo "library.md's program failed: $out"; exit 1; }
 want='table: [relay.example.net]:587
 relay: [relay.example.net]:587 (sender_dependent_relayhost_maps)
-credentials for [relay.example.net]:587: none'
+credentials for [relay.example.net]:587: not found'
 [ "$out" = "$want" ] ||
   { printf "library.md's program printed:\n%s\nnot:\n%s\n" "$out" "$want"; exit 1; }
 

@@ -84,6 +84,10 @@ struct TableWarning {
   // What postmap logs after "postmap: warning: " (may quote values: for
   // `query TABLE KEY`, which prints values anyway).
   std::string postfix_text;
+  // postfix_text without postmap's "pcre map FILE, line N: " prefix, for a
+  // printer that puts diagnostic's FILE:LINE in front instead; empty when
+  // postfix_text has no such prefix.
+  std::string postfix_message;
 };
 
 // One answer of LookupTable::Find().

@@ -1,0 +1,155 @@
+// postfix/sql_lookup_table.cc - sqlite:, pgsql: and mysql: tables as a
+// LookupTable: the .cf read and the client connected on first use, one
+// connection for the table's life, the query that ran in `detail`.
+//
+// SQL tables are fixed-key tables (dict_sqlite.c, dict_pgsql.c and
+// dict_mysql.c set DICT_FLAG_FIXED): the sender search asks them the same
+// partial keys as an indexed table. They cannot be listed.
+
+#include "postfix/sql_table.h"
+#include "postfix/table_types.h"
+
+namespace mapctl {
+namespace {
+
+// `domain = type:table` items, opened through the table registry with
+// this table's context (Postfix opens them with dict_open as well).
+sql::DomainTableOpener DomainOpener(TableContext context) {
+  return [context](std::string_view name) -> Result<sql::DomainTableLookup> {
+    Result<std::unique_ptr<LookupTable>> opened =
+        OpenLookupTable(name, context);
+    if (!opened) return opened.error();
+    std::shared_ptr<LookupTable> table(std::move(opened).value());
+    if (Status s = table->Open(); !s.ok()) return s;
+    return sql::DomainTableLookup(
+        [table](std::string_view key) -> Result<bool> {
+          Answer a = table->Find(key);
+          table->EndBatch();
+          if (a.outcome == Outcome::kError ||
+              a.outcome == Outcome::kNotEvaluated) {
+            return a.error;
+          }
+          return a.outcome == Outcome::kFound;
+        });
+  };
+}
+
+class SqlLookupTable final : public LookupTable {
+ public:
+  SqlLookupTable(const TableName& name, sql::SqlType type,
+                 const TableContext& context)
+      : LookupTable(std::string(name.type), std::string(name.text),
+                    std::string(name.text),
+                    TableTraits{/*fixed_keys=*/true, /*enumerable=*/false,
+                                /*has_lines=*/false, /*evaluated=*/true}),
+        sql_type_(type),
+        path_(name.body) {
+    options_.fold = context.fold;
+    options_.check_utf8 = context.check_utf8;
+    // The domain list folds as smtputf8_enable says; postmap -f does not
+    // change it.
+    options_.domain_fold =
+        context.fold == FoldMode::kNone
+            ? (context.check_utf8 ? FoldMode::kUtf8 : FoldMode::kAscii)
+            : context.fold;
+    options_.open_domain_table = DomainOpener(context);
+    options_.client.timeout = context.timeout;
+  }
+
+  Status Open() override {
+    if (open_tried_) return open_error_;
+    open_tried_ = true;
+    if (path_.empty() || (path_[0] != '/' && path_[0] != '.')) {
+      // "mysql:NAME" reads NAME_hosts, NAME_query, ... from main.cf.
+      open_error_ = Status::Unsupported(
+          name() + ": the main.cf parameter form of " + type() +
+          " tables cannot be evaluated by mapctl (name a .cf file)");
+      return open_error_;
+    }
+    std::vector<Diagnostic> diagnostics;
+    Result<std::unique_ptr<sql::SqlTable>> t =
+        sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+    for (Diagnostic& d : diagnostics) {
+      std::string text = d.message;
+      load_warnings_.push_back(
+          TableWarning{std::move(d), std::move(text), std::string()});
+    }
+    if (!t) {
+      open_error_ = std::move(t).error();
+      return open_error_;
+    }
+    table_ = std::move(*t);
+    return Status::Ok();
+  }
+
+  const std::vector<TableWarning>& warnings() const noexcept override {
+    return load_warnings_;
+  }
+
+  Answer Find(std::string_view key) override {
+    Answer a;
+    if (!table_) {
+      if (Status s = Open(); !s.ok()) {
+        a.outcome = s.code() == ErrorCode::kUnsupported ? Outcome::kNotEvaluated
+                                                        : Outcome::kError;
+        a.error = std::move(s);
+        return a;
+      }
+    }
+    last_ = table_->Lookup(key);
+    for (const std::string& w : last_.warnings) {
+      a.warnings.push_back(TableWarning{
+          Diagnostic{Severity::kWarning, DiagnosticKind::kOther, path_, 0,
+                     sql::MessageText(w)},
+          w, std::string()});
+    }
+    a.detail = last_.query;
+    switch (last_.outcome) {
+      case sql::SqlOutcome::kFound:
+        a.outcome = Outcome::kFound;
+        a.value = last_.value;
+        break;
+      case sql::SqlOutcome::kNotFound:
+        a.outcome = Outcome::kNotFound;
+        break;
+      case sql::SqlOutcome::kError:
+        a.outcome = Outcome::kError;
+        a.error = last_.error;
+        break;
+    }
+    return a;
+  }
+
+ private:
+  sql::SqlType sql_type_;
+  std::string path_;
+  sql::SqlTableOptions options_;
+  std::unique_ptr<sql::SqlTable> table_;
+  sql::SqlAnswer last_;  // Answer::value points into it
+  std::vector<TableWarning> load_warnings_;
+  Status open_error_;
+  bool open_tried_ = false;
+};
+
+template <sql::SqlType kType>
+Result<std::unique_ptr<LookupTable>> OpenSql(const TableName& name,
+                                             const TableContext& context) {
+  return std::unique_ptr<LookupTable>(new SqlLookupTable(name, kType, context));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LookupTable>> OpenSqliteTable(
+    const TableName& name, const TableContext& context) {
+  return OpenSql<sql::SqlType::kSqlite>(name, context);
+}
+Result<std::unique_ptr<LookupTable>> OpenPgsqlTable(
+    const TableName& name, const TableContext& context) {
+  return OpenSql<sql::SqlType::kPgsql>(name, context);
+}
+Result<std::unique_ptr<LookupTable>> OpenMysqlTable(
+    const TableName& name, const TableContext& context) {
+  return OpenSql<sql::SqlType::kMysql>(name, context);
+}
+
+}  // namespace mapctl

@@ -162,7 +162,6 @@ Result<std::unique_ptr<LookupTable>> OpenQueryTable(
     return both_invalid ? spec.error() : table.error();
   }
   if (!(*table)->traits().evaluated) return (*table)->NotEvaluatedReason();
-  MAPCTL_RETURN_IF_ERROR((*table)->Open());
   return table;
 }
 

@@ -57,6 +57,11 @@ class Querier {
     for (std::string_view key : keys) {
       Answer a = table_->Find(key);
       if (!Concluded(a.outcome)) {
+        // postmap logs the lookup's warnings (a non-UTF-8 value) before
+        // it dies.
+        for (const TableWarning& w : a.warnings) {
+          pending_warnings_.push_back(WarningLine(w));
+        }
         table_->EndBatch();
         return a.error;
       }
@@ -105,7 +110,16 @@ class Querier {
 
   // Warnings gathered while the unit was held, printed after it ended.
   void FlushWarnings() {
-    for (const Diagnostic& w : pending_warnings_) ReportDiagnostic(w);
+    for (Diagnostic& w : pending_warnings_) {
+      // Without smtputf8, postmap shows every byte that is not ASCII as
+      // '?' (a rule's text in a warning too).
+      if (!utf8_) {
+        for (char& c : w.message) {
+          if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+        }
+      }
+      ReportDiagnostic(w);
+    }
     pending_warnings_.clear();
   }
 
@@ -164,6 +178,8 @@ int QueryStdin(Querier& querier) {
       Status s = querier.LookUp(keys, false, &out);
       querier.FlushWarnings();
       if (!s.ok()) {
+        // The answers before the failing key are out, as postmap's are.
+        (void)WriteStdout(out);
         ReportError(s);
         return kExitTrouble;
       }
@@ -207,6 +223,7 @@ int RunQuery(const QueryArgs& args) {
   Status s = querier.LookUp(keys, keys.size() == 1, &out);
   querier.FlushWarnings();
   if (!s.ok()) {
+    (void)WriteStdout(out);
     ReportError(s);
     return kExitTrouble;
   }

@@ -20,7 +20,15 @@ sql::DomainTableOpener DomainOpener(TableContext context) {
         OpenLookupTable(name, context);
     if (!opened) return opened.error();
     std::shared_ptr<LookupTable> table(std::move(opened).value());
-    if (Status s = table->Open(); !s.ok()) return s;
+    if (Status s = table->Open(); !s.ok()) {
+      // Postfix's wording for any table it cannot open; texthash's
+      // reader says "open FILE".
+      std::string m = s.message();
+      if (m.rfind("open database ", 0) != 0 && m.rfind("open ", 0) == 0) {
+        m.insert(5, "database ");
+      }
+      return Status(s.code(), std::move(m));
+    }
     return sql::DomainTableLookup(
         [table](std::string_view key) -> Result<bool> {
           Answer a = table->Find(key);

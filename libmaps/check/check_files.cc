@@ -170,7 +170,7 @@ void CheckFiles(Model* m) {
       m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
              "not-checked", t.display,
              t.display +
-                 ": mapctl cannot evaluate this table type: not "
+                 ": check does not evaluate this table type: not "
                  "checked; senders whose lookups reach it are not "
                  "evaluated");
     }

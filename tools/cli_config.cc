@@ -140,7 +140,25 @@ Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
     }
     text.remove_prefix(kProxy.size());
   }
-  return ParseTableSpec(text, config.Get("default_database_type"));
+  Result<TableSpec> spec =
+      ParseTableSpec(text, config.Get("default_database_type"));
+  if (!spec && !for_reading) {
+    // Types Postfix reads but cannot create from a source, worded as
+    // postmap refuses them.
+    static constexpr std::string_view kNoBulkCreate[] = {
+        "regexp", "pcre",     "cidr",      "static",  "inline", "sqlite",
+        "pgsql",  "mysql",    "ldap",      "memcache", "tcp",   "socketmap",
+        "unionmap", "pipemap", "randmap", "environ", "fail"};
+    const std::string_view type = text.substr(0, text.find(':'));
+    for (std::string_view t : kNoBulkCreate) {
+      if (type == t && type.size() < text.size()) {
+        return Status::Unsupported("unsupported dictionary type: " +
+                                   std::string(type) +
+                                   " does not support bulk-mode creation");
+      }
+    }
+  }
+  return spec;
 }
 
 Result<std::unique_ptr<LookupTable>> OpenQueryTable(

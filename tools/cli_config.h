@@ -58,8 +58,9 @@ struct ReadSettings {
 ReadSettings ReadSettingsFor(const TableFlags& flags, const MainConfig& config);
 
 // The table of `query TABLE KEY`: any type the library's table interface
-// evaluates, opened at its first key (as postmap -q opens it). TableArgument()'s rules and words for the names
-// it refuses; a type mapctl cannot evaluate is refused with its reason.
+// evaluates, opened at its first key (as postmap -q opens it).
+// TableArgument()'s rules and words for the names it refuses; a type
+// mapctl cannot evaluate is refused with its reason.
 // `config` must outlive the table.
 Result<std::unique_ptr<LookupTable>> OpenQueryTable(
     std::string_view text, const MainConfig& config,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli_commands.h"
+#include "cli_help.h"
 #include "commands.h"
 #include "report.h"
 
@@ -29,6 +30,17 @@ int main(int argc, char** argv) {
       AddConvertCommand(app), AddVerifyCommand(app)};
 
   std::vector<std::string> words(argv + 1, argv + argc);
+  // `mapctl help [COMMAND...]` is `mapctl [COMMAND...] --help`.
+  if (!words.empty() && words[0] == "help") {
+    words.erase(words.begin());
+    words.push_back("--help");
+  }
+  if (!words.empty() && !words[0].empty() && words[0][0] != '-' &&
+      !IsCommandName(commands, words[0])) {
+    ReportError(UnknownCommandMessage(commands, words[0]));
+    ReportInfo("try 'mapctl --help'");
+    return kExitTrouble;
+  }
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
     if (words[i] == "query" && words[i + 1] == "sender") {
       words[i] = "query-sender";
@@ -48,8 +60,15 @@ int main(int argc, char** argv) {
   std::reverse(words.begin(), words.end());  // CLI11 parses from the back
   try {
     app.parse(words);
+  } catch (const CLI::CallForHelp&) {
+    PrintHelp(app, commands);
+    return kExitOk;
+  } catch (const CLI::ExtrasError& e) {
+    ReportError(UnknownOptionMessage(commands, e.what()));
+    ReportInfo("try 'mapctl --help'");
+    return kExitTrouble;
   } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; CLI11's own codes (105, 106, ...) are 2.
+    // --version exits 0; CLI11's own codes (105, 106, ...) are 2.
     return app.exit(e) == 0 ? kExitOk : kExitTrouble;
   }
 

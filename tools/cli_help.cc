@@ -100,6 +100,31 @@ std::string UnknownOptionMessage(const std::vector<Command>& commands,
   return msg;
 }
 
+void MoveSubcommandWord(std::vector<std::string>& words,
+                        std::string_view first, std::string_view second,
+                        const CLI::App& sub) {
+  if (words.empty() || words[0] != first) return;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--") return;
+    if (w.size() < 2 || w[0] != '-') {
+      if (w == second && i > 1) {
+        words.erase(words.begin() + static_cast<std::ptrdiff_t>(i));
+        words.insert(words.begin() + 1, std::string(second));
+      }
+      return;
+    }
+    // An option of `sub` that takes a value, given apart ("-c DIR"),
+    // swallows the next word.
+    const bool is_long = w.compare(0, 2, "--") == 0;
+    if (is_long && w.find('=') != std::string::npos) continue;
+    const CLI::Option* o = sub.get_option_no_throw(is_long ? w : w.substr(0, 2));
+    if (o == nullptr) return;  // not an option of `sub`: leave it be
+    const bool value_attached = !is_long && w.size() > 2;
+    if (o->get_type_size() > 0 && !value_attached) ++i;
+  }
+}
+
 void PrintHelp(const CLI::App& app, const std::vector<Command>& commands) {
   std::string text;
   for (const Command& c : commands) {

@@ -23,6 +23,11 @@ std::string UnknownCommandMessage(const std::vector<Command>& commands,
 // --strict?)`.
 std::string UnknownOptionMessage(const std::vector<Command>& commands,
                                  std::string_view what);
+// When `words` start with `first`, then only options of `sub` (with their
+// values), then `second`: moves `second` right after `first`.
+void MoveSubcommandWord(std::vector<std::string>& words,
+                        std::string_view first, std::string_view second,
+                        const CLI::App& sub);
 // The usage of the subcommand asked for (or of mapctl), on stdout.
 void PrintHelp(const CLI::App& app, const std::vector<Command>& commands);
 

@@ -198,8 +198,9 @@ int QueryStdin(Querier& querier) {
 int RunQuery(const QueryArgs& args) {
   if (args.table == "sender") {
     ReportError(
-        "query sender: sender lookups are not in this build yet; a table "
-        "file named \"sender\" is written ./sender or lmdb:sender");
+        "query: \"sender\" here names the sender search (query sender "
+        "ADDRESS); a table file named \"sender\" is written ./sender or "
+        "lmdb:sender");
     return kExitTrouble;
   }
   Result<MainConfig> config = LoadPostmapConfig(args.flags);

@@ -41,6 +41,18 @@ int main(int argc, char** argv) {
     ReportInfo("try 'mapctl --help'");
     return kExitTrouble;
   }
+  // "--name=" gives the empty value; CLI11 would take the next word.
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i].size() > 3 && words[i].compare(0, 2, "--") == 0 &&
+        words[i].back() == '=') {
+      words[i].pop_back();
+      words.insert(words.begin() + static_cast<std::ptrdiff_t>(i) + 1, "");
+      ++i;
+    }
+  }
+  // Options may stand between the subcommand words: "query -c DIR sender
+  // ADDR" is "query sender -c DIR ADDR".
+  MoveSubcommandWord(words, "query", "sender", *commands[2].app);
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
     if (words[i] == "query" && words[i + 1] == "sender") {
       words[i] = "query-sender";

@@ -10,6 +10,11 @@
 namespace mapctl::cli {
 namespace {
 
+// ", rule at line N" for a match in a table with lines (a pattern table).
+std::string RuleLine(std::uint32_t line) {
+  return line == 0 ? std::string() : ", rule at line " + std::to_string(line);
+}
+
 // The value as the table holds it, whole or masked (MaskCredential: a
 // value without ':' is most likely a password whose ':' was mistyped, so
 // none of it shows).
@@ -191,7 +196,7 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
       if (c.malformed) Line(out, "", std::string(kMalformedCredentialNote));
       std::string from = "from smtp_sasl_password_maps " + c.table + ", key \"" +
                          c.key + "\" (" + std::string(MatchedByName(c.matched_by)) +
-                         " key)";
+                         " key)" + RuleLine(c.line);
       Line(out, "", from);
       if (c.to_default_relay) {
         Line(out, "", "note: the sender's credentials go to the default relay (" +
@@ -251,7 +256,8 @@ void AppendSenderReport(const SenderResolution& r,
       case RelaySource::kSenderDependent:
         Line(out, "", "from sender_dependent_relayhost_maps " +
                           r.relay.match->table + ", key \"" +
-                          r.relay.match->key + "\"");
+                          r.relay.match->key + "\"" +
+                          RuleLine(r.relay.match->line));
         break;
       case RelaySource::kRelayhost:
         Line(out, "", "from relayhost");

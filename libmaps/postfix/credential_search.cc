@@ -43,8 +43,9 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
     }
     return Answer{};
   };
-  auto make = [&](std::optional<Credentials>* slot, std::string_view value,
+  auto make = [&](std::optional<Credentials>* slot, const Answer& a,
                   std::size_t t, std::string_view key, MatchedBy by) {
+    const std::string_view value = a.value;
     Credentials& c = NewCredentials(slot);
     const CredentialValue v = ParseCredentialValue(value);
     c.username.assign(v.username);
@@ -55,6 +56,7 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
     c.table_index = t;
     c.key.assign(key);
     c.matched_by = by;
+    c.line = a.where ? a.where->line : 0;
     c.to_default_relay = by == MatchedBy::kSender && to_default;
   };
   auto fail = [](Destination& d, const Answer& a) {
@@ -75,7 +77,7 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
       for (Destination& d : out->destinations) {
         if (a.outcome == Outcome::kFound) {
           d.outcome = Outcome::kFound;
-          make(&d.credentials, a.value, t, key.key, MatchedBy::kSender);
+          make(&d.credentials, a, t, key.key, MatchedBy::kSender);
         } else {
           fail(d, a);
         }
@@ -101,7 +103,7 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
           search(*d.host, false, KeyStep::kFull, MatchedBy::kHost, di, &t);
       if (a.outcome == Outcome::kFound) {
         d.outcome = Outcome::kFound;
-        make(&d.credentials, a.value, t, *d.host, MatchedBy::kHost);
+        make(&d.credentials, a, t, *d.host, MatchedBy::kHost);
         continue;
       }
       if (a.outcome != Outcome::kNotFound) {
@@ -112,7 +114,7 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
     Answer a =
         search(d.nexthop, false, KeyStep::kFull, MatchedBy::kNexthop, di, &t);
     if (a.outcome == Outcome::kFound) {
-      make(&d.credentials, a.value, t, d.nexthop, MatchedBy::kNexthop);
+      make(&d.credentials, a, t, d.nexthop, MatchedBy::kNexthop);
     } else if (a.outcome != Outcome::kNotFound) {
       fail(d, a);
       continue;

@@ -54,6 +54,7 @@ void SenderResolverImpl::ResolveRelay(SenderResolution* out) {
         m.table.assign(tk.table);
         m.table_index = t;
         m.key.assign(key.key);
+        m.line = a.where ? a.where->line : 0;
         if (dunno) {
           tk.result = Outcome::kDunno;
           relay.outcome = Outcome::kDunno;

@@ -61,6 +61,8 @@ struct TableMatch {
   std::string table;  // display form
   std::size_t table_index = 0;
   std::string key;
+  // The rule that matched, for tables with lines (regexp:, pcre:); 0 else.
+  std::uint32_t line = 0;
 };
 
 enum class RelaySource : std::uint8_t {
@@ -106,6 +108,8 @@ struct Credentials {
   std::size_t table_index = 0;
   std::string key;
   MatchedBy matched_by = MatchedBy::kSender;
+  // The rule that matched, for tables with lines (regexp:, pcre:); 0 else.
+  std::uint32_t line = 0;
   // The sender's credentials go to a relay that did not come from the
   // sender map (relayhost or the recipient's domain).
   bool to_default_relay = false;

@@ -43,15 +43,7 @@ class IndexedTable final : public LookupTable {
   Answer Find(std::string_view key) override {
     Answer a;
     if (!reader_) {
-      if (Status s = Open(); !s.ok()) {
-        // A type this build cannot read (hash without Berkeley DB) is not
-        // evaluated; anything else is the table failing.
-        a.outcome = s.code() == ErrorCode::kUnsupported
-                        ? Outcome::kNotEvaluated
-                        : Outcome::kError;
-        a.error = std::move(s);
-        return a;
-      }
+      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
     }
     if (!unit_) {
       Result<std::unique_ptr<ReadUnit>> u = reader_->Begin();

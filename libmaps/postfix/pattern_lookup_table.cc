@@ -55,15 +55,10 @@ class PatternLookupTable final : public LookupTable {
   }
 
   Answer Find(std::string_view key) override {
-    Answer a;
     if (!table_) {
-      if (Status s = Open(); !s.ok()) {
-        a.outcome = s.code() == ErrorCode::kUnsupported ? Outcome::kNotEvaluated
-                                                        : Outcome::kError;
-        a.error = std::move(s);
-        return a;
-      }
+      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
     }
+    Answer a;
     pattern::PatternAnswer p = table_->Find(key);
     for (const pattern::PatternWarning& w : p.warnings) {
       a.warnings.push_back(ToTableWarning(w));

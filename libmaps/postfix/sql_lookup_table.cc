@@ -95,15 +95,10 @@ class SqlLookupTable final : public LookupTable {
   }
 
   Answer Find(std::string_view key) override {
-    Answer a;
     if (!table_) {
-      if (Status s = Open(); !s.ok()) {
-        a.outcome = s.code() == ErrorCode::kUnsupported ? Outcome::kNotEvaluated
-                                                        : Outcome::kError;
-        a.error = std::move(s);
-        return a;
-      }
+      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
     }
+    Answer a;
     last_ = table_->Lookup(key);
     for (const std::string& w : last_.warnings) {
       a.warnings.push_back(TableWarning{

@@ -47,6 +47,9 @@ TEST(NextHopTest, BadFormsGiveNoNextHopButStillTheirPieces) {
   EXPECT_FALSE(ParseNextHop("[a.example]x"));
   EXPECT_FALSE(ParseNextHop("host.example:"));
   EXPECT_FALSE(ParseNextHop("[a.example]:0"));
+  // Found by relay_value_fuzz: the prefix alone leaves no host at all.
+  EXPECT_FALSE(ParseNextHop("[ipv6:]:587"));
+  EXPECT_FALSE(ParseNextHop("[IPv6:]"));
   EXPECT_FALSE(ParseNextHop("user@host.example"));
   EXPECT_EQ(SplitNextHop("[unclosed.example").host, "unclosed.example");
 }

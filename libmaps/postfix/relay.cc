@@ -47,6 +47,8 @@ NextHop SplitNextHop(std::string_view text) {
                                                                 : close - 1);
     hop.valid = close != text.npos && close > 1;
     if (StartsWithIgnoreCase(inside, "ipv6:")) inside.remove_prefix(5);
+    // "[ipv6:]" names no address: smtp(8) would look up a host "ipv6:".
+    hop.valid = hop.valid && !inside.empty();
     hop.host = inside;
     if (close != text.npos) {
       std::string_view rest = text.substr(close + 1);

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "known_findings.h"
 #include "mapctl/address.h"
 #include "mapctl/config.h"
 
@@ -62,11 +61,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   std::vector<std::string_view> part = mapctl::fuzz::Sections(input, 2);
   mapctl::MainConfig config =
       mapctl::MainConfig::Parse(part[0], "/fuzz-config", "main.cf");
-  if (mapctl::fuzz::SkipKnown() &&
-      (mapctl::fuzz::ReachesConfigFindings(config, part[0]) ||
-       mapctl::fuzz::ExpansionCost(config, 100000).OfText(part[1]) > 100000)) {
-    return 0;
-  }
 
   std::vector<std::string> names(std::begin(kReadByMapctl),
                                  std::end(kReadByMapctl));

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "known_findings.h"
 #include "mapctl/config.h"
 #include "mapctl/secrets.h"
 #include "postfix/master_cf.h"
@@ -95,10 +94,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       if (!balanced || (name != "smtp_sasl_password_maps" &&
                         name != "lmtp_sasl_password_maps")) {
         continue;
-      }
-      if (mapctl::fuzz::SkipKnown() &&
-          (HasSpace(value) || value.find_first_of("{}") != std::string::npos || text.find_first_of("#\r\f\v") != std::string_view::npos)) {
-        continue;  // F3
       }
       for (const std::string& table : FileTableNames(config.ExpandText(value))) {
         std::string path = mapctl::CanonicalTablePath(table);

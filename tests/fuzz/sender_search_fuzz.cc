@@ -33,7 +33,6 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "known_findings.h"
 #include "mapctl/config.h"
 #include "mapctl/sender.h"
 #include "mapctl/source.h"
@@ -158,11 +157,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   main_cf.append(part[0]);
   mapctl::MainConfig config =
       mapctl::MainConfig::Parse(main_cf, "/fuzz-config", "main.cf");
-  if (mapctl::fuzz::SkipKnown() &&
-      (mapctl::fuzz::ReachesConfigFindings(config, main_cf) ||
-       mapctl::fuzz::ExpansionCost(config, 100000).OfText(part[1]) > 100000)) {
-    return 0;
-  }
   const MemoryData relay = Load(part[3]);
   const MemoryData sasl = Load(part[4]);
 

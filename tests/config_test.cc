@@ -87,6 +87,37 @@ TEST(MainConfigTest, ConditionalForms) {
   EXPECT_EQ(c.Get("h"), "older");
 }
 
+TEST(MainConfigTest, CompatibilityLevelsCompareAsPostconfReadsThem) {
+  // Observed with postconf 3.7: blanks and '+' before a part are taken,
+  // minor and patch go up to 1023, the major up to 2^43 - 1.
+  auto less = [](const char* a, const char* b) {
+    return Parse(std::string("x = ${{") + a + "} <level {" + b +
+                 "} ? {yes} : {no}}\n")
+        .Get("x");
+  };
+  EXPECT_EQ(less("3.6", "3.6.1"), "yes");
+  EXPECT_EQ(less("03.06", "3.6"), "no");
+  EXPECT_EQ(less("3.6", " +3.7"), "yes");
+  EXPECT_EQ(less("3.6", "3.1023"), "yes");
+  EXPECT_EQ(less("3.6", "8796093022207"), "yes");
+}
+
+TEST(MainConfigTest, MalformedCompatibilityLevelStopsTheExpansion) {
+  // Found by main_cf_fuzz: a 20-digit level overflowed a long. Postfix
+  // warns "malformed compatibility level syntax" and stops.
+  for (const char* level :
+       {"3.x", "3.", "", "3.6.1.2", "3.1024", "3.0.1024", "-3", "3 ",
+        "8796093022208", "66666666666666666666666666"}) {
+    MainConfig c = Parse(std::string("a = z\nx = $a${{3.6} <level {") +
+                         level + "} ? {yes} : {no}}\n");
+    EXPECT_EQ(c.Get("x"), "") << level;
+    ASSERT_EQ(c.diagnostics().size(), 1u) << level;
+    EXPECT_NE(c.diagnostics()[0].message.find("malformed compatibility level"),
+              std::string::npos);
+    EXPECT_EQ(c.Get("a"), "z");
+  }
+}
+
 TEST(MainConfigTest, UnknownNameExpandsEmptyWithOneWarning) {
   MainConfig c = Parse("a = x${no_such_parameter_here}y $no_such_parameter_here\n");
   EXPECT_EQ(c.Get("a"), "xy ");

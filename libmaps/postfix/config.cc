@@ -10,8 +10,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <string>
 #include <map>
+#include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "util/ascii.h"
@@ -100,24 +101,34 @@ bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-// "3.6.1" vs "3.6": component-wise numeric comparison, missing parts are 0
-// (postconf(5) "compatibility_level" comparisons).
-int CompareLevels(std::string_view a, std::string_view b) {
-  while (!a.empty() || !b.empty()) {
-    auto take = [](std::string_view& s) {
-      long v = 0;
-      while (!s.empty() && s.front() != '.') {
-        if (std::isdigit(static_cast<unsigned char>(s.front())))
-          v = v * 10 + (s.front() - '0');
-        s.remove_prefix(1);
-      }
-      if (!s.empty()) s.remove_prefix(1);
-      return v;
-    };
-    long x = take(a), y = take(b);
-    if (x != y) return x < y ? -1 : 1;
+// A compatibility level as one number, so that levels compare as numbers
+// do: major, minor and patch in fields of 10 bits below the major, as
+// postconf(1) reads them (observed with Postfix 3.7: each part is a
+// decimal that may follow blanks and a '+', minor and patch are at most
+// 1023, "3." or "3.x" or a fourth part is malformed, and so is a major
+// past 2^43). Empty when malformed.
+std::optional<long long> ParseCompatLevel(std::string_view text) {
+  constexpr long long kMaxMajor = (1LL << 43) - 1;
+  long long level = 0;
+  for (int part = 0; part < 3; ++part) {
+    while (!text.empty() && IsAsciiSpace(text.front())) text.remove_prefix(1);
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    const long long limit = part == 0 ? kMaxMajor : 1023;
+    long long v = 0;
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+      v = v * 10 + (text[digits] - '0');
+      if (v > limit) return std::nullopt;
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    text.remove_prefix(digits);
+    level += v << (part == 0 ? 20 : part == 1 ? 10 : 0);
+    if (text.empty()) return level;
+    if (text.front() != '.') return std::nullopt;
+    text.remove_prefix(1);
   }
-  return 0;
+  return std::nullopt;
 }
 
 // Finds the '}' or ')' closing the group that starts at text[open].
@@ -413,7 +424,18 @@ std::string MainConfig::Rep::Expand(std::string_view text, int depth) const {
       } else if (op == "!=") {
         result = ea != eb;
       } else if (op.size() > 5 && op.substr(op.size() - 5) == "level") {
-        int cmp = CompareLevels(ea, eb);
+        std::optional<long long> la = ParseCompatLevel(ea);
+        std::optional<long long> lb = ParseCompatLevel(eb);
+        if (!la || !lb) {
+          // Postfix stops the whole expansion ("macro processing error").
+          expansion_failed = true;
+          diagnostics.push_back({Severity::kError, DiagnosticKind::kOther,
+                                 config_dir + "/main.cf", 0,
+                                 "malformed compatibility level syntax: \"" +
+                                     Excerpt(la ? eb : ea) + "\""});
+          return {};
+        }
+        int cmp = *la < *lb ? -1 : *la > *lb ? 1 : 0;
         std::string_view rel = op.substr(0, op.size() - 5);
         result = rel == "<"    ? cmp < 0
                  : rel == "<=" ? cmp <= 0

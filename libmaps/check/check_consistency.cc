@@ -1,96 +1,16 @@
-// check/check_consistency.cc - does each sender's relay get the credentials it
-// needs (spec §7, §8.1)? Every key of the relay and credential maps gets a
-// representative sender, resolved with SenderResolver exactly as `query
-// sender` resolves it; findings come from those resolutions, never from
-// the shape of the keys.
+// check/check_consistency.cc - gathers the evidence of the relay and
+// credential checks: a representative sender per key, each resolved
+// (on several threads for large maps) as `query sender` resolves it.
 
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <thread>
-#include <unordered_set>
 
-#include "check/check_internal.h"
+#include "check/consistency.h"
 #include "mapctl/relay.h"
 
 namespace mapctl::check {
 namespace {
-
-enum class RepKind { kAddress, kAtDomain, kBare, kNull };
-
-// Where a key is written: a source line, or main.cf for inline tables.
-struct Location {
-  std::string file;
-  std::uint32_t line = 0;
-  std::string key;
-};
-
-// A representative sender: a key of one of the lists (a view into the
-// model), or the null sender.
-struct Rep {
-  RepKind kind = RepKind::kAddress;
-  bool credential = false;  // a key of the credential list
-  std::uint32_t table = 0;
-  std::string_view key;  // empty for a null sender no key names
-  std::string_view domain() const { return key.substr(1); }  // kAtDomain
-};
-
-// Next hops compare without regard to ASCII case (tables fold keys).
-using NoCaseLess = LessIgnoreCase;
-
-// A key of table `table` of a list; located (source line) only when a
-// finding names it.
-struct KeyRef {
-  std::size_t table = 0;
-  std::string key;
-};
-
-// A destination that got no credentials, or the sender's credentials on
-// the default relay: judged once all evidence is in.
-struct Candidate {
-  Rep rep;
-  std::string nexthop;
-  Outcome outcome = Outcome::kNotFound;  // of the credential search
-  CredentialNote note = CredentialNote::kNone;
-  RelaySource source = RelaySource::kRecipientDomain;
-  std::optional<KeyRef> relay_key;  // the relay-map entry that routed it
-  bool dunno = false;
-  std::optional<KeyRef> dunno_key;
-  std::string username;                  // sender credentials
-  std::optional<KeyRef> credential_key;  // in the credential list
-};
-
-struct Sent {
-  std::size_t table = 0;
-  std::string key;
-};
-
-// What one thread reuses from sender to sender.
-struct Scratch {
-  SenderResolution res;
-  std::string sender;
-  std::unordered_set<std::string> valid_relays;  // values that parsed
-};
-
-// The evidence a run of resolutions gathers; runs on different threads
-// each fill their own, merged in sender order.
-struct Evidence {
-  std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
-  std::vector<std::size_t> relay_usernames;      // hashes
-  std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
-  std::vector<Candidate> candidates;
-  std::map<std::string, std::size_t> not_evaluated;
-  // Sender-specific resolver warnings: the rep and the message.
-  std::vector<std::pair<Rep, std::string>> scope;
-  bool too_long = false;  // a query the memory reader cannot answer
-};
-
-// The library's words for the facts a caller may name its own way
-// (HintCode): the next hop is given as requiring AUTH; MX host names are
-// not looked up.
-constexpr std::string_view kAuthRequiredWords =
-    "the setup names it as requiring authentication";
-constexpr std::string_view kMxUnknownWords = "without MX lookups";
 
 // Settings outside the relay model that change the relay for every sender
 // (query sender prints them; here they stop checks 1-3).
@@ -119,52 +39,8 @@ std::string ParameterOf(std::string_view code) {
   return code == "inet_interfaces" ? "inet_interfaces" : std::string(code);
 }
 
-class Consistency {
- public:
-  explicit Consistency(Model* m) : m_(m) {}
-  Status Run();
 
- private:
-  void CollectKeys(const TableList& list, bool credential);
-  bool EarlierHas(const TableList& list, std::size_t table,
-                  std::string_view key) const;
-  bool RelayHas(std::string_view key);
-  Location Where(const TableList& list, std::size_t table,
-                 std::string_view key) const;
-  Location WhereRep(const Rep& rep) const;
-  void SenderOf(const Rep& rep, std::string* out) const;
-  void Evaluate(const Rep& rep, SenderResolver& resolver, Scratch& scratch,
-                Evidence* ev) const;
-  void Merge(Evidence& ev);
-  bool ResolveInParallel(const SenderResolverOptions& so);
-  Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
-    return Where(list, k->table, k->key);
-  }
-  void Judge();
-  void JudgeTls();
-  std::string FallThroughNames(std::string_view domain) const;
-  void Emit(const Candidate& c, Severity severity, std::string_view check,
-            const Location& at, HintedText message);
-
-  Model* m_;
-  std::unique_ptr<SenderResolver> resolver_;
-  SenderResolution res_;
-  std::vector<Rep> reps_;
-  std::vector<std::size_t> relay_cursor_;
-  std::string local_;  // the local part no key uses, for @domain keys
-  std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
-  std::set<std::string, NoCaseLess> host_keys_;  // relay hosts, next hops
-  bool null_keyed_ = false;
-  // Evidence gathered from every resolution.
-  std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
-  std::vector<std::size_t> relay_usernames_;      // hashes, sorted after
-  std::map<std::string, Sent, std::less<>> sent_credentials_;
-  bool default_has_own_credentials_ = false;
-  std::vector<Candidate> candidates_;
-  std::map<std::string, std::size_t> not_evaluated_;
-  std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>>
-      emitted_;
-};
+}  // namespace
 
 Location Consistency::Where(const TableList& list, std::size_t table,
                             std::string_view key) const {
@@ -261,36 +137,6 @@ void Consistency::SenderOf(const Rep& rep, std::string* out) const {
   }
 }
 
-std::string Consistency::FallThroughNames(std::string_view domain) const {
-  std::vector<std::string_view> names;
-  for (const TableList* list : {&m_->relay, &m_->password}) {
-    for (const ListTable& t : list->tables) {
-      const MemoryTable* mt =
-          t.file != nullptr ? t.file->view() : t.inline_entries.get();
-      if (mt == nullptr) continue;
-      for (const KeyEntry& e : mt->entries) {
-        std::size_t at = e.key.rfind('@');
-        if (at != std::string_view::npos && at > 0 &&
-            EqualsIgnoreCase(e.key.substr(at + 1), domain)) {
-          names.push_back(e.key);
-        }
-      }
-    }
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::string d = Excerpt(domain);
-  if (names.empty()) return "every sender of " + d;
-  std::string out = "senders of " + d + " other than ";
-  for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
-    if (i > 0) out += ", ";
-    out += Excerpt(names[i]);
-  }
-  if (names.size() > 5) {
-    out += " and " + std::to_string(names.size() - 5) + " more";
-  }
-  return out + " (keyed individually)";
-}
 
 void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
                            Scratch& scratch, Evidence* ev) const {
@@ -465,184 +311,6 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
   return true;
 }
 
-void Consistency::Emit(const Candidate& c, Severity severity,
-                       std::string_view check, const Location& at,
-                       HintedText message) {
-  if (!emitted_.emplace(at.file, at.line, std::string(check), c.nexthop)
-           .second) {
-    return;
-  }
-  m_->Add(at.file, at.line, severity, check,
-          at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
-          std::move(message.text), std::move(message.hints));
-}
-
-void Consistency::Judge() {
-  std::set<std::string, NoCaseLess> required(m_->options->auth_required.begin(),
-                                             m_->options->auth_required.end());
-  bool usernames_sorted = false;  // only check 2 needs them
-  const std::string relayhost = m_->config->Get("relayhost");
-  for (const Candidate& c : candidates_) {
-    const std::string hop = "\"" + Excerpt(c.nexthop) + "\"";
-    const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
-    std::string sender;
-    SenderOf(c.rep, &sender);
-    const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
-                            : c.rep.kind == RepKind::kNull
-                                ? std::string("the null sender <>")
-                                : "sender " + Excerpt(sender);
-    std::string route =
-        c.source == RelaySource::kSenderDependent ? "goes to " + hop
-        : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
-                                              : "goes to the recipient's MX";
-    if (c.dunno) route += " (DUNNO in sender_dependent_relayhost_maps)";
-
-    if (c.credential_key) {
-      // Check 2: the sender's own credentials on the default relay.
-      if (!m_->Enabled("default-relay-credentials")) continue;
-      if (!usernames_sorted) {
-        std::sort(relay_usernames_.begin(), relay_usernames_.end());
-        usernames_sorted = true;
-      }
-      // Usernames are compared by hash: a collision could only turn this
-      // warning into an error.
-      const bool shared =
-          std::binary_search(relay_usernames_.begin(), relay_usernames_.end(),
-                             std::hash<std::string_view>()(c.username));
-      const bool err = shared || default_has_own_credentials_;
-      std::string why =
-          shared ? "; the same username authenticates to a "
-                   "sender_dependent_relayhost_maps destination"
-          : default_has_own_credentials_
-              ? "; the default relay has its own credentials, which these "
-                "replace"
-              : "; add a relay entry for the sender, or remove the "
-                "credentials";
-      std::string_view check =
-          fallthrough ? "domain-fallthrough" : "default-relay-credentials";
-      HintedText message;
-      message += Excerpt(c.credential_key->key) + ": " + who + " " + route +
-               " with the sender's credentials (no relay entry sends it to "
-               "the relay they belong to)" +
-               why;
-      Emit(c, err ? Severity::kError : Severity::kWarning, check,
-           Where(m_->password, c.credential_key), std::move(message));
-      continue;
-    }
-
-    // Checks 1 and 3: a relay and no credentials for it.
-    std::string_view base =
-        c.rep.kind == RepKind::kNull ? "null-sender" : "relay-credentials";
-    if (!m_->Enabled(base)) continue;
-    const bool named = required.count(c.nexthop) != 0;
-    const bool others = needs_auth_.count(c.nexthop) != 0;
-    const bool evidence = named || others;
-    if (c.note == CredentialNote::kAuthDisabled && !named) continue;
-    if (c.source != RelaySource::kSenderDependent && !evidence) continue;
-    if (c.rep.kind == RepKind::kNull && !null_keyed_ && !evidence) continue;
-    Severity sev = evidence && c.note != CredentialNote::kDependsOnMx
-                       ? Severity::kError
-                       : Severity::kWarning;
-    std::string what =
-        c.rep.kind == RepKind::kNull
-            ? "no host or next-hop credentials (per-sender credentials are "
-              "never used for <>)"
-            : "no credentials: no key of smtp_sasl_password_maps matches the "
-              "sender, the host or the next hop";
-    Location at = c.relay_key ? Where(m_->relay, c.relay_key)
-                  : c.rep.key.empty()
-                      ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
-                      : WhereRep(c.rep);
-    std::string_view check = fallthrough ? "domain-fallthrough" : base;
-    HintedText message;
-    message += at.key.empty() ? "" : Excerpt(at.key) + ": ";
-    message += who + " " + route + " with " + what;
-    if (c.note == CredentialNote::kDependsOnMx) {
-      message += "; the MX host's name could have its own entry and is not "
-                 "known ";
-      message.Hint(HintCode::kMxUnknown, kMxUnknownWords);
-    }
-    message += " (";
-    if (c.note == CredentialNote::kAuthDisabled) {
-      message += "smtp_sasl_auth_enable = no, and ";
-      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
-    } else if (named) {
-      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
-    } else if (others) {
-      message += "other senders sent there authenticate";
-    } else {
-      message += "if it requires authentication it answers 530 and the mail "
-                 "bounces";
-    }
-    message += ")";
-    Emit(c, sev, check, at, std::move(message));
-  }
-  (void)relayhost;
-}
-
-// Check 11: credentials that may travel without TLS, per next hop.
-void Consistency::JudgeTls() {
-  if (!m_->Enabled("plaintext-auth") || sent_credentials_.empty()) return;
-  std::string options = Lower(m_->config->Get("smtp_sasl_security_options"));
-  if (options.find("noplaintext") != std::string::npos) return;
-  std::string level = Lower(m_->config->Get("smtp_tls_security_level"));
-  if (level.empty()) {
-    level = m_->config->GetBool("smtp_enforce_tls") ? "encrypt"
-            : m_->config->GetBool("smtp_use_tls")   ? "may"
-                                                    : "none";
-  }
-  std::optional<MapList> policy;
-  std::string policy_value = m_->config->Get("smtp_tls_policy_maps");
-  if (!policy_value.empty()) {
-    TableContext mo;
-    mo.default_database_type = m_->config->Get("default_database_type");
-    mo.fold = m_->fold;
-    mo.check_utf8 = m_->check_utf8;
-    MapListMode mode = MapListMode::kMainCf;
-    if (m_->options->sources_only) {
-      std::string mapped;
-      for (std::string_view item : SplitDestinations(policy_value)) {
-        std::string_view type = item.substr(0, item.find(':'));
-        bool file = item.find(':') != item.npos &&
-                    (type == "lmdb" || type == "cdb" || type == "hash" ||
-                     type == "btree" || type == "texthash");
-        mapped += (file ? MapSourcePath(item, m_->config->config_directory())
-                        : std::string(item)) +
-                  " ";
-      }
-      policy_value = mapped;
-      mode = MapListMode::kSources;
-    }
-    mo.mode = mode;
-    Result<MapList> l = MapList::Parse("smtp_tls_policy_maps", policy_value, mo);
-    if (l) policy.emplace(std::move(*l));
-  }
-  const std::set<std::string_view> kRequired = {
-      "encrypt", "dane-only", "fingerprint", "verify", "secure"};
-  for (const auto& [nexthop, sent] : sent_credentials_) {
-    std::string effective = level;
-    std::string source = "smtp_tls_security_level";
-    if (policy) {
-      for (std::size_t i = 0; i < policy->size(); ++i) {
-        Answer p = policy->Find(i, nexthop, false);
-        if (p.outcome != Outcome::kFound) continue;
-        std::string_view v = p.value;
-        effective = Lower(v.substr(0, v.find_first_of(" \t")));
-        source = "smtp_tls_policy_maps";
-        break;
-      }
-      policy->EndBatch();
-    }
-    if (kRequired.count(effective) != 0) continue;
-    Location at = Where(m_->password, sent.table, sent.key);
-    m_->Add(at.file, at.line, Severity::kWarning, "plaintext-auth", at.key,
-            Excerpt(at.key) + ": credentials for \"" + Excerpt(nexthop) +
-                "\" can be sent without TLS: its TLS level is " +
-                (effective.empty() ? "none" : effective) + " (" + source +
-                ") and smtp_sasl_security_options allows plaintext "
-                "mechanisms");
-  }
-}
 
 Status Consistency::Run() {
   if (m_->relay.tables.empty() && m_->password.tables.empty()) {
@@ -784,7 +452,6 @@ Status Consistency::Run() {
   return Status::Ok();
 }
 
-}  // namespace
 
 Status CheckConsistency(Model* m) {
   // auth-disabled (check 10): credential maps smtp(8) will not use.

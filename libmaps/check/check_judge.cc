@@ -1,0 +1,170 @@
+// check/check_judge.cc - turns the gathered evidence into findings:
+// relay-credentials, default-relay-credentials, null-sender and
+// domain-fallthrough, each worded with why and how to fix it.
+
+#include <algorithm>
+
+#include "check/consistency.h"
+
+namespace mapctl::check {
+namespace {
+
+// The library's words for the facts a caller may name its own way
+// (HintCode): the next hop is given as requiring AUTH; MX host names are
+// not looked up.
+constexpr std::string_view kAuthRequiredWords =
+    "the setup names it as requiring authentication";
+constexpr std::string_view kMxUnknownWords = "without MX lookups";
+
+}  // namespace
+
+std::string Consistency::FallThroughNames(std::string_view domain) const {
+  std::vector<std::string_view> names;
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      const MemoryTable* mt =
+          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      if (mt == nullptr) continue;
+      for (const KeyEntry& e : mt->entries) {
+        std::size_t at = e.key.rfind('@');
+        if (at != std::string_view::npos && at > 0 &&
+            EqualsIgnoreCase(e.key.substr(at + 1), domain)) {
+          names.push_back(e.key);
+        }
+      }
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string d = Excerpt(domain);
+  if (names.empty()) return "every sender of " + d;
+  std::string out = "senders of " + d + " other than ";
+  for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
+    if (i > 0) out += ", ";
+    out += Excerpt(names[i]);
+  }
+  if (names.size() > 5) {
+    out += " and " + std::to_string(names.size() - 5) + " more";
+  }
+  return out + " (keyed individually)";
+}
+
+
+void Consistency::Emit(const Candidate& c, Severity severity,
+                       std::string_view check, const Location& at,
+                       HintedText message) {
+  if (!emitted_.emplace(at.file, at.line, std::string(check), c.nexthop)
+           .second) {
+    return;
+  }
+  m_->Add(at.file, at.line, severity, check,
+          at.key.empty() ? std::nullopt : std::optional<std::string>(at.key),
+          std::move(message.text), std::move(message.hints));
+}
+
+void Consistency::Judge() {
+  std::set<std::string, NoCaseLess> required(m_->options->auth_required.begin(),
+                                             m_->options->auth_required.end());
+  bool usernames_sorted = false;  // only check 2 needs them
+  const std::string relayhost = m_->config->Get("relayhost");
+  for (const Candidate& c : candidates_) {
+    const std::string hop = "\"" + Excerpt(c.nexthop) + "\"";
+    const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
+    std::string sender;
+    SenderOf(c.rep, &sender);
+    const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
+                            : c.rep.kind == RepKind::kNull
+                                ? std::string("the null sender <>")
+                                : "sender " + Excerpt(sender);
+    std::string route =
+        c.source == RelaySource::kSenderDependent ? "goes to " + hop
+        : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
+                                              : "goes to the recipient's MX";
+    if (c.dunno) route += " (DUNNO in sender_dependent_relayhost_maps)";
+
+    if (c.credential_key) {
+      // Check 2: the sender's own credentials on the default relay.
+      if (!m_->Enabled("default-relay-credentials")) continue;
+      if (!usernames_sorted) {
+        std::sort(relay_usernames_.begin(), relay_usernames_.end());
+        usernames_sorted = true;
+      }
+      // Usernames are compared by hash: a collision could only turn this
+      // warning into an error.
+      const bool shared =
+          std::binary_search(relay_usernames_.begin(), relay_usernames_.end(),
+                             std::hash<std::string_view>()(c.username));
+      const bool err = shared || default_has_own_credentials_;
+      std::string why =
+          shared ? "; the same username authenticates to a "
+                   "sender_dependent_relayhost_maps destination"
+          : default_has_own_credentials_
+              ? "; the default relay has its own credentials, which these "
+                "replace"
+              : "; add a relay entry for the sender, or remove the "
+                "credentials";
+      std::string_view check =
+          fallthrough ? "domain-fallthrough" : "default-relay-credentials";
+      HintedText message;
+      message += Excerpt(c.credential_key->key) + ": " + who + " " + route +
+               " with the sender's credentials (no relay entry sends it to "
+               "the relay they belong to)" +
+               why;
+      Emit(c, err ? Severity::kError : Severity::kWarning, check,
+           Where(m_->password, c.credential_key), std::move(message));
+      continue;
+    }
+
+    // Checks 1 and 3: a relay and no credentials for it.
+    std::string_view base =
+        c.rep.kind == RepKind::kNull ? "null-sender" : "relay-credentials";
+    if (!m_->Enabled(base)) continue;
+    const bool named = required.count(c.nexthop) != 0;
+    const bool others = needs_auth_.count(c.nexthop) != 0;
+    const bool evidence = named || others;
+    if (c.note == CredentialNote::kAuthDisabled && !named) continue;
+    if (c.source != RelaySource::kSenderDependent && !evidence) continue;
+    if (c.rep.kind == RepKind::kNull && !null_keyed_ && !evidence) continue;
+    Severity sev = evidence && c.note != CredentialNote::kDependsOnMx
+                       ? Severity::kError
+                       : Severity::kWarning;
+    std::string what =
+        c.rep.kind == RepKind::kNull
+            ? "no host or next-hop credentials (per-sender credentials are "
+              "never used for <>)"
+            : "no credentials: no key of smtp_sasl_password_maps matches the "
+              "sender, the host or the next hop";
+    Location at = c.relay_key ? Where(m_->relay, c.relay_key)
+                  : c.rep.key.empty()
+                      ? Location{m_->MainCf(), m_->ParamLine("relayhost"), ""}
+                      : WhereRep(c.rep);
+    std::string_view check = fallthrough ? "domain-fallthrough" : base;
+    HintedText message;
+    message += at.key.empty() ? "" : Excerpt(at.key) + ": ";
+    message += who + " " + route + " with " + what;
+    if (c.note == CredentialNote::kDependsOnMx) {
+      message += "; the MX host's name could have its own entry and is not "
+                 "known ";
+      message.Hint(HintCode::kMxUnknown, kMxUnknownWords);
+    }
+    message += " (";
+    if (c.note == CredentialNote::kAuthDisabled) {
+      message += "smtp_sasl_auth_enable = no, and ";
+      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
+    } else if (named) {
+      message.Hint(HintCode::kAuthRequired, kAuthRequiredWords);
+    } else if (others) {
+      message += "other senders sent there authenticate";
+    } else {
+      message += "if it requires authentication it answers 530 and the mail "
+                 "bounces";
+    }
+    message += ")";
+    Emit(c, sev, check, at, std::move(message));
+  }
+  (void)relayhost;
+}
+
+// Check 11: credentials that may travel without TLS, per next hop.
+
+}  // namespace mapctl::check

@@ -1,0 +1,146 @@
+// check/consistency.h - the types of the relay and credential checks
+// (spec §7, §8.1), shared by the files that gather evidence
+// (check_consistency.cc), judge it (check_judge.cc) and look at TLS
+// (check_tls.cc). Every key of the relay and credential maps gets a
+// representative sender, resolved with SenderResolver exactly as `query
+// sender` resolves it; findings come from those resolutions, never from
+// the shape of the keys.
+
+#ifndef MAPCTL_LIBMAPS_CHECK_CONSISTENCY_H_
+#define MAPCTL_LIBMAPS_CHECK_CONSISTENCY_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
+#include <vector>
+
+#include "check/check_internal.h"
+#include "mapctl/sender.h"
+
+namespace mapctl::check {
+
+enum class RepKind { kAddress, kAtDomain, kBare, kNull };
+
+// Where a key is written: a source line, or main.cf for inline tables.
+struct Location {
+  std::string file;
+  std::uint32_t line = 0;
+  std::string key;
+};
+
+// A representative sender: a key of one of the lists (a view into the
+// model), or the null sender.
+struct Rep {
+  RepKind kind = RepKind::kAddress;
+  bool credential = false;  // a key of the credential list
+  std::uint32_t table = 0;
+  std::string_view key;  // empty for a null sender no key names
+  std::string_view domain() const { return key.substr(1); }  // kAtDomain
+};
+
+// Next hops compare without regard to ASCII case (tables fold keys).
+using NoCaseLess = LessIgnoreCase;
+
+// A key of table `table` of a list; located (source line) only when a
+// finding names it.
+struct KeyRef {
+  std::size_t table = 0;
+  std::string key;
+};
+
+// A destination that got no credentials, or the sender's credentials on
+// the default relay: judged once all evidence is in.
+struct Candidate {
+  Rep rep;
+  std::string nexthop;
+  Outcome outcome = Outcome::kNotFound;  // of the credential search
+  CredentialNote note = CredentialNote::kNone;
+  RelaySource source = RelaySource::kRecipientDomain;
+  std::optional<KeyRef> relay_key;  // the relay-map entry that routed it
+  bool dunno = false;
+  std::optional<KeyRef> dunno_key;
+  std::string username;                  // sender credentials
+  std::optional<KeyRef> credential_key;  // in the credential list
+};
+
+struct Sent {
+  std::size_t table = 0;
+  std::string key;
+};
+
+// What one thread reuses from sender to sender.
+struct Scratch {
+  SenderResolution res;
+  std::string sender;
+  std::unordered_set<std::string> valid_relays;  // values that parsed
+};
+
+// The evidence a run of resolutions gathers; runs on different threads
+// each fill their own, merged in sender order.
+struct Evidence {
+  std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
+  std::vector<std::size_t> relay_usernames;      // hashes
+  std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::size_t> not_evaluated;
+  // Sender-specific resolver warnings: the rep and the message.
+  std::vector<std::pair<Rep, std::string>> scope;
+  bool too_long = false;  // a query the memory reader cannot answer
+};
+
+class Consistency {
+ public:
+  explicit Consistency(Model* m) : m_(m) {}
+  Status Run();
+
+ private:
+  void CollectKeys(const TableList& list, bool credential);
+  bool EarlierHas(const TableList& list, std::size_t table,
+                  std::string_view key) const;
+  bool RelayHas(std::string_view key);
+  Location Where(const TableList& list, std::size_t table,
+                 std::string_view key) const;
+  Location WhereRep(const Rep& rep) const;
+  void SenderOf(const Rep& rep, std::string* out) const;
+  void Evaluate(const Rep& rep, SenderResolver& resolver, Scratch& scratch,
+                Evidence* ev) const;
+  void Merge(Evidence& ev);
+  bool ResolveInParallel(const SenderResolverOptions& so);
+  Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
+    return Where(list, k->table, k->key);
+  }
+  void Judge();
+  void JudgeTls();
+  std::string FallThroughNames(std::string_view domain) const;
+  void Emit(const Candidate& c, Severity severity, std::string_view check,
+            const Location& at, HintedText message);
+
+  Model* m_;
+  std::unique_ptr<SenderResolver> resolver_;
+  SenderResolution res_;
+  std::vector<Rep> reps_;
+  std::vector<std::size_t> relay_cursor_;
+  std::string local_;  // the local part no key uses, for @domain keys
+  std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
+  std::set<std::string, NoCaseLess> host_keys_;  // relay hosts, next hops
+  bool null_keyed_ = false;
+  // Evidence gathered from every resolution.
+  std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
+  std::vector<std::size_t> relay_usernames_;      // hashes, sorted after
+  std::map<std::string, Sent, std::less<>> sent_credentials_;
+  bool default_has_own_credentials_ = false;
+  std::vector<Candidate> candidates_;
+  std::map<std::string, std::size_t> not_evaluated_;
+  std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>>
+      emitted_;
+};
+
+}  // namespace mapctl::check
+
+#endif  // MAPCTL_LIBMAPS_CHECK_CONSISTENCY_H_

@@ -271,6 +271,31 @@ TEST_F(CheckTest, MissingTable) {
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]->line, 2u);
   EXPECT_EQ(hits[0]->severity, Severity::kError);
+  // The founding article's mix-up: the file beside it is named.
+  EXPECT_NE(hits[0]->message.find("did you mean sasl_passwd?"),
+            std::string::npos)
+      << hits[0]->message;
+}
+
+TEST_F(CheckTest, MissingTableSuggestsOnlyACloseName) {
+  Write("virtual", "a@example.com b@example.com\n");
+  Write("sender_relay.lmdb~", "");
+  Write("sender_relay.bak", "");
+  CheckReport r = MainCf(
+      "sender_dependent_relayhost_maps = lmdb:$config_directory/sender_relay\n");
+  auto hits = Named(r.findings, "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->message.find("did you mean"), std::string::npos)
+      << hits[0]->message;
+  // A built table counts under its source's name.
+  Write("sender_relays.lmdb", "");
+  r = MainCf(
+      "sender_dependent_relayhost_maps = lmdb:$config_directory/sender_relay\n");
+  hits = Named(r.findings, "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0]->message.find("did you mean sender_relays?"),
+            std::string::npos)
+      << hits[0]->message;
 }
 
 TEST_F(CheckTest, NotCheckedTypes) {
@@ -354,6 +379,83 @@ TEST_F(CheckTest, AuthDisabled) {
   EXPECT_EQ(Named(Sources("", pw), "auth-disabled").size(), 1u);
   config_.Set("smtp_sasl_auth_enable", "no");
   EXPECT_EQ(Named(Sources("", pw), "auth-disabled").size(), 1u);
+}
+
+// The founding article's mistake: per-sender credentials while
+// smtp_sender_dependent_authentication = no. Postfix sends no AUTH to the
+// relay the sender map names and the relay answers 530.
+TEST_F(CheckTest, SenderCredentialsIgnoredBySenderDependentAuthAreABounce) {
+  std::string relay =
+      Write("relay", "patches@example.com [email-smtp.example.com]:587\n");
+  std::string pw = Write("pw", "patches@example.com AKIA:secret\n");
+  config_.Set("smtp_sender_dependent_authentication", "no");
+  std::vector<Finding> f = Sources(relay, pw);
+  auto hits = Named(f, "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(hits[0]->file, relay);
+  EXPECT_EQ(hits[0]->line, 1u);
+  EXPECT_NE(hits[0]->message.find(pw + ":1"), std::string::npos);
+  EXPECT_NE(hits[0]->message.find("530"), std::string::npos);
+  EXPECT_NE(hits[0]->message.find("smtp_sender_dependent_authentication = yes"),
+            std::string::npos);
+  EXPECT_EQ(hits[0]->message.find("secret"), std::string::npos);
+  // A next-hop entry for the relay is used either way: no bounce.
+  std::string pw2 = Write("pw2",
+                          "patches@example.com AKIA:secret\n"
+                          "[email-smtp.example.com]:587 AKIA:secret\n");
+  EXPECT_TRUE(Named(Sources(relay, pw2), "relay-credentials").empty());
+  // Another sender's ignored entry (mail to its recipients' MX) says
+  // nothing about this relay: a warning, as without any evidence.
+  std::string other = Write("pw3", "nobody@example.com n:secret\n");
+  hits = Named(Sources(relay, other), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+}
+
+TEST_F(CheckTest, SenderCredentialsOnRelayhostIgnoredAreABounce) {
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  config_.Set("smtp_sender_dependent_authentication", "no");
+  auto hits = Named(Sources("", pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_NE(hits[0]->message.find("relayhost"), std::string::npos);
+  // Without a relayhost the sender's mail goes to the recipient's MX.
+  config_.Set("relayhost", "");
+  EXPECT_TRUE(Named(Sources("", pw), "relay-credentials").empty());
+}
+
+TEST_F(CheckTest, CredentialsWithSaslAuthDisabledAreABounce) {
+  std::string relay = Write("relay", "alice@example.com [smtp.a.example]:587\n");
+  std::string pw = Write("pw",
+                         "alice@example.com alice:secret\n"
+                         "[smtp.example.net]:587 relay:secret\n");
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  config_.Set("smtp_sasl_auth_enable", "no");
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 2u);  // alice, and everyone else on relayhost
+  for (const auto& h : hits) {
+    EXPECT_EQ(h->severity, Severity::kError);
+    EXPECT_NE(h->message.find("smtp_sasl_auth_enable = yes"), std::string::npos);
+  }
+  config_.Set("smtp_sasl_auth_enable", "yes");
+  EXPECT_TRUE(Named(Sources(relay, pw), "relay-credentials").empty());
+}
+
+TEST_F(CheckTest, NullSenderCredentialsAreABounceOnARelay) {
+  std::string pw = Write("pw", "<> bounces:secret\n");
+  config_.Set("relayhost", "[smtp.example.net]:587");
+  auto hits = Named(Sources("", pw), "null-sender");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);  // main.cf: relayhost
+  EXPECT_NE(hits[0]->message.find("530"), std::string::npos);
+  EXPECT_EQ(hits[1]->severity, Severity::kWarning);  // the dead entry
+  // To the recipient's MX, the entry is only dead.
+  config_.Set("relayhost", "");
+  hits = Named(Sources("", pw), "null-sender");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kWarning);
 }
 
 TEST_F(CheckTest, PlaintextAuth) {

@@ -40,6 +40,33 @@ std::string ParameterOf(std::string_view code) {
 }
 
 
+// How the resolvers open the tables of the model: the built file as
+// Postfix reads it, or (`in_memory`) the copy the model holds, which
+// several threads may read at once; a source stands in for a table never
+// built. `too_long`: see MemoryReader.
+decltype(SenderResolverOptions::open) OpenFromModel(Model* m, bool in_memory,
+                                                    bool* too_long) {
+  return [m, in_memory, too_long](const TableSpec& spec, const OpenOptions& oo)
+             -> Result<std::unique_ptr<TableReader>> {
+    auto it = m->files.find(spec.ToString());
+    if (it == m->files.end()) {
+      return Status::Unsupported("not modelled: " + spec.ToString());
+    }
+    FileTable& t = *it->second;
+    if (!t.readable_type) {
+      return Status::Unsupported(spec.ToString() +
+                                 ": mapctl cannot read this table type");
+    }
+    if (t.built) {
+      if (!in_memory) return OpenTable(spec, oo);
+      return MemoryReader(spec, t.built, too_long);
+    }
+    if (t.from_source) return MemoryReader(spec, t.from_source, too_long);
+    return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
+                           ENOENT);
+  };
+}
+
 }  // namespace
 
 Location Consistency::Where(const TableList& list, std::size_t table,
@@ -211,8 +238,7 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
         c.credential_key = KeyRef{cr.table_index, cr.key};
         ev->candidates.push_back(std::move(c));
       }
-    } else if (d.note != CredentialNote::kAuthDisabled ||
-               !m_->options->auth_required.empty()) {
+    } else {
       ev->candidates.push_back(candidate());
     }
   }
@@ -256,27 +282,9 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
   std::vector<Evidence> evidence(slices);
   std::vector<std::unique_ptr<SenderResolver>> resolvers(workers);
   std::unique_ptr<bool[]> too_long(new bool[workers]());
-  Model* m = m_;
   for (std::size_t w = 0; w < workers; ++w) {
     SenderResolverOptions so = base;
-    bool* flag = &too_long[w];
-    so.open = [m, flag](
-                  const TableSpec& spec,
-                  const OpenOptions&) -> Result<std::unique_ptr<TableReader>> {
-      auto it = m->files.find(spec.ToString());
-      if (it == m->files.end()) {
-        return Status::Unsupported("not modelled: " + spec.ToString());
-      }
-      FileTable& t = *it->second;
-      if (!t.readable_type) {
-        return Status::Unsupported(spec.ToString() +
-                                   ": mapctl cannot read this table type");
-      }
-      if (t.built) return MemoryReader(spec, t.built, flag);
-      if (t.from_source) return MemoryReader(spec, t.from_source, flag);
-      return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
-                             ENOENT);
-    };
+    so.open = OpenFromModel(m_, true, &too_long[w]);
     Result<std::unique_ptr<SenderResolver>> r =
         SenderResolver::Create(*m_->config, so);
     if (!r) return false;
@@ -312,6 +320,83 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
 }
 
 
+// What the admin wrote but smtp(8) does not send: each destination left
+// without credentials is resolved again as if smtp_sasl_auth_enable and
+// smtp_sender_dependent_authentication were "yes". Credentials found then
+// are the admin's own statement that the relay requires AUTH (the
+// founding article's mistake: per-sender credentials with sender-dependent
+// authentication off). Mail sent directly to the recipient's MX needs no
+// AUTH, so those destinations are left alone.
+void Consistency::FindIgnoredCredentials(const SenderResolverOptions& base) {
+  if (m_->password.tables.empty()) return;
+  if (m_->config->GetBool("smtp_sasl_auth_enable") &&
+      m_->config->GetBool("smtp_sender_dependent_authentication")) {
+    return;
+  }
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      if (t.file != nullptr && t.file->built && !t.file->built->same_answers) {
+        return;  // the copies in memory could answer otherwise
+      }
+    }
+  }
+  MainConfig config = *m_->config;
+  config.Set("smtp_sasl_auth_enable", "yes");
+  config.Set("smtp_sender_dependent_authentication", "yes");
+  SenderResolverOptions so = base;
+  bool too_long = false;
+  so.open = OpenFromModel(m_, true, &too_long);
+  Result<std::unique_ptr<SenderResolver>> r = SenderResolver::Create(config, so);
+  if (!r) return;
+  SenderResolver& intended = **r;
+  SenderResolution res;
+  std::string sender, resolved;
+  bool have = false;
+  std::size_t n = 0;
+  for (Candidate& c : candidates_) {
+    if (c.credential_key || c.source == RelaySource::kRecipientDomain) {
+      continue;
+    }
+    SenderOf(c.rep, &sender);
+    if (sender != resolved) {  // a sender's destinations come together
+      resolved = sender;
+      too_long = false;
+      have = intended.Resolve(sender, "", &res).ok() && !too_long;
+      if (++n % 1000 == 0) intended.EndBatch();
+    }
+    if (!have) continue;
+    for (const Destination& d : res.destinations) {
+      if (d.outcome != Outcome::kFound || !d.credentials ||
+          !EqualsIgnoreCase(d.nexthop, c.nexthop)) {
+        continue;
+      }
+      c.ignored = KeyRef{d.credentials->table_index, d.credentials->key};
+      c.ignored_by = d.credentials->matched_by;
+      break;
+    }
+  }
+  // With AUTH off, relayhost's own entry is not sent for anyone: every
+  // sender without a relay entry bounces there.
+  if (!m_->config->GetBool("smtp_sasl_auth_enable") &&
+      intended.Resolve(local_ + "@nosuchdomain.invalid", "", &res).ok() &&
+      !too_long && res.relay.source == RelaySource::kRelayhost) {
+    for (const Destination& d : res.destinations) {
+      if (d.outcome != Outcome::kFound || !d.credentials ||
+          d.credentials->matched_by == MatchedBy::kSender) {
+        continue;
+      }
+      Candidate c;
+      c.nexthop = d.nexthop;
+      c.source = RelaySource::kRelayhost;
+      c.note = CredentialNote::kAuthDisabled;
+      c.ignored = KeyRef{d.credentials->table_index, d.credentials->key};
+      c.ignored_by = d.credentials->matched_by;
+      candidates_.push_back(std::move(c));
+    }
+  }
+  intended.EndBatch();
+}
+
 Status Consistency::Run() {
   if (m_->relay.tables.empty() && m_->password.tables.empty()) {
     return Status::Ok();
@@ -322,25 +407,9 @@ Status Consistency::Run() {
   so.own_address = m_->options->own_address;
   so.resolve_mx = m_->options->resolve_mx;
   so.master_cf = m_->options->master_cf_text;
-  Model* m = m_;
-  so.open = [m](const TableSpec& spec,
-                const OpenOptions& oo) -> Result<std::unique_ptr<TableReader>> {
-    auto it = m->files.find(spec.ToString());
-    if (it == m->files.end()) {
-      return Status::Unsupported("not modelled: " + spec.ToString());
-    }
-    FileTable& t = *it->second;
-    if (!t.readable_type) {
-      return Status::Unsupported(spec.ToString() +
-                                 ": mapctl cannot read this table type");
-    }
-    // Built tables are read as Postfix reads them; keys are resolved in
-    // key order, so the B-tree pages stay in cache.
-    if (t.built) return OpenTable(spec, oo);
-    if (t.from_source) return MemoryReader(spec, t.from_source);
-    return Status::IoError("open " + (t.file.empty() ? t.source : t.file),
-                           ENOENT);
-  };
+  // Built tables are read as Postfix reads them; keys are resolved in key
+  // order, so the B-tree pages stay in cache.
+  so.open = OpenFromModel(m_, false, nullptr);
   Result<std::unique_ptr<SenderResolver>> r =
       SenderResolver::Create(*m_->config, so);
   if (!r) return r.error();
@@ -433,6 +502,7 @@ Status Consistency::Run() {
       if (mt == nullptr) continue;
       for (const KeyEntry& e : mt->entries) {
         if (e.key != k) continue;
+        if (!null_credential_) null_credential_ = KeyRef{i, std::string(k)};
         Location at = Where(m_->password, i, k);
         m_->Add(at.file, at.line, Severity::kWarning, "null-sender", at.key,
                 Excerpt(at.key) +
@@ -442,6 +512,7 @@ Status Consistency::Run() {
     }
   }
 
+  FindIgnoredCredentials(so);
   Judge();
   JudgeTls();
   for (const auto& [why, count] : not_evaluated_) {

@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
@@ -48,6 +51,74 @@ std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
   return {t.source.empty() ? t.file : t.source, 0};
 }
 
+// Edits (insert, delete, replace a byte, ASCII case ignored) from a to b.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const bool same = AsciiLower(a[i - 1]) == AsciiLower(b[j - 1]);
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A file beside a missing table whose name is close to it: the founding
+// article's main.cf named sasl_passwd next to a file called sender_passwd.
+// A built table's suffix is dropped; Postfix's own files, hidden files and
+// backups are no candidates. Close: at most half the name's length in
+// edits, or the same last "_word" of at least four letters.
+std::string NearMiss(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path missing(path);
+  const std::string name = missing.filename().string();
+  auto last_word = [](std::string_view n) {
+    const std::size_t u = n.rfind('_');
+    return u == n.npos ? std::string_view() : n.substr(u + 1);
+  };
+  std::error_code ec;
+  fs::directory_iterator it(missing.parent_path(), ec);
+  std::string best;
+  std::size_t best_distance = SIZE_MAX;
+  std::size_t seen = 0;
+  for (; !ec && it != fs::directory_iterator() && seen < 1000;
+       it.increment(ec), ++seen) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string n = it->path().filename().string();
+    for (std::string_view suffix : {".lmdb", ".cdb", ".db"}) {
+      if (n.size() > suffix.size() &&
+          n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        n.resize(n.size() - suffix.size());
+        break;
+      }
+    }
+    if (n == name || n.empty() || n[0] == '.' || n.back() == '~' ||
+        n == "main.cf" || n == "master.cf" || n.find('.') != n.npos) {
+      continue;
+    }
+    const std::size_t d = EditDistance(name, n);
+    const std::string_view w = last_word(name);
+    const bool close = d * 2 <= std::max(name.size(), n.size()) ||
+                       (w.size() >= 4 && w == last_word(n));
+    if (close && (d < best_distance || (d == best_distance && n < best))) {
+      best = n;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+std::string NearMissHint(const std::string& path) {
+  const std::string near = NearMiss(path);
+  if (near.empty()) return " (is the name in main.cf right?)";
+  return " (did you mean " + near + "? it is in the same directory)";
+}
+
 std::string Mode(std::uint32_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
@@ -70,7 +141,7 @@ void CheckStale(Model* m, FileTable& t) {
                (t.file.empty() ? ": the source " + t.source + " does not exist"
                                : ": neither the source " + t.source +
                                      " nor the table " + t.file + " exists") +
-               " (is the name in main.cf right?)");
+               NearMissHint(t.source.empty() ? t.file : t.source));
     return;
   }
   if (t.file.empty() || m->options->sources_only || !m->Enabled("stale")) {

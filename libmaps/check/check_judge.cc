@@ -72,10 +72,11 @@ void Consistency::Judge() {
     const bool fallthrough = c.rep.kind == RepKind::kAtDomain;
     std::string sender;
     SenderOf(c.rep, &sender);
-    const std::string who = fallthrough ? FallThroughNames(c.rep.domain())
-                            : c.rep.kind == RepKind::kNull
-                                ? std::string("the null sender <>")
-                                : "sender " + Excerpt(sender);
+    const std::string who =
+        fallthrough ? FallThroughNames(c.rep.domain())
+        : c.rep.kind == RepKind::kNull ? std::string("the null sender <>")
+        : sender.empty() ? std::string("every sender without a relay entry")
+                         : "sender " + Excerpt(sender);
     std::string route =
         c.source == RelaySource::kSenderDependent ? "goes to " + hop
         : c.source == RelaySource::kRelayhost     ? "goes to relayhost " + hop
@@ -121,8 +122,17 @@ void Consistency::Judge() {
     if (!m_->Enabled(base)) continue;
     const bool named = required.count(c.nexthop) != 0;
     const bool others = needs_auth_.count(c.nexthop) != 0;
-    const bool evidence = named || others;
-    if (c.note == CredentialNote::kAuthDisabled && !named) continue;
+    const bool ignored = c.ignored.has_value();
+    // A "<>" credential entry says the admin meant the null sender's
+    // relay to get credentials; it never does (smtp(8) skips the sender
+    // step for <>).
+    const bool null_meant = c.rep.kind == RepKind::kNull &&
+                            null_credential_.has_value() &&
+                            c.source != RelaySource::kRecipientDomain;
+    const bool evidence = named || others || ignored || null_meant;
+    if (c.note == CredentialNote::kAuthDisabled && !named && !ignored) {
+      continue;
+    }
     if (c.source != RelaySource::kSenderDependent && !evidence) continue;
     if (c.rep.kind == RepKind::kNull && !null_keyed_ && !evidence) continue;
     Severity sev = evidence && c.note != CredentialNote::kDependsOnMx
@@ -146,6 +156,38 @@ void Consistency::Judge() {
       message += "; the MX host's name could have its own entry and is not "
                  "known ";
       message.Hint(HintCode::kMxUnknown, kMxUnknownWords);
+    }
+    if (ignored || null_meant) {
+      // The bounce Postfix would cause, why, and the fix, in one line.
+      const Location entry = ignored ? Where(m_->password, c.ignored)
+                                     : Where(m_->password, null_credential_);
+      const std::string where =
+          entry.file + (entry.line ? ":" + std::to_string(entry.line) : "");
+      HintedText bounce;
+      bounce += at.key.empty() ? "" : Excerpt(at.key) + ": ";
+      bounce += who + " " + route + " with no credentials: ";
+      if (!ignored) {
+        bounce += "the entry for <> (" + where +
+                  ") is never used, smtp(8) does no sender lookup for <>; "
+                  "the relay answers 530 and the mail bounces (give the "
+                  "relay a next-hop entry, " + hop + ", instead)";
+      } else if (c.note == CredentialNote::kAuthDisabled) {
+        bounce += "smtp_sasl_auth_enable = no, so smtp(8) never sends the "
+                  "entry written for " +
+                  std::string(c.ignored_by == MatchedBy::kSender ? "it"
+                                                                 : "the relay") +
+                  " (" + where + ", key \"" + Excerpt(c.ignored->key) +
+                  "\"); the relay answers 530 and the mail bounces (set "
+                  "smtp_sasl_auth_enable = yes)";
+      } else {
+        bounce += "its entry (" + where + ", key \"" +
+                  Excerpt(c.ignored->key) +
+                  "\") is ignored while smtp_sender_dependent_authentication "
+                  "= no; the relay answers 530 and the mail bounces (set "
+                  "smtp_sender_dependent_authentication = yes)";
+      }
+      Emit(c, Severity::kError, check, at, std::move(bounce));
+      continue;
     }
     message += " (";
     if (c.note == CredentialNote::kAuthDisabled) {

@@ -67,6 +67,12 @@ struct Candidate {
   std::optional<KeyRef> dunno_key;
   std::string username;                  // sender credentials
   std::optional<KeyRef> credential_key;  // in the credential list
+  // The credentials the admin wrote for this sender and destination,
+  // which smtp(8) does not send because smtp_sasl_auth_enable or
+  // smtp_sender_dependent_authentication is "no": the evidence that the
+  // relay requires AUTH.
+  std::optional<KeyRef> ignored;
+  MatchedBy ignored_by = MatchedBy::kSender;
 };
 
 struct Sent {
@@ -112,6 +118,7 @@ class Consistency {
                 Evidence* ev) const;
   void Merge(Evidence& ev);
   bool ResolveInParallel(const SenderResolverOptions& so);
+  void FindIgnoredCredentials(const SenderResolverOptions& so);
   Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
     return Where(list, k->table, k->key);
   }
@@ -130,6 +137,9 @@ class Consistency {
   std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
   std::set<std::string, NoCaseLess> host_keys_;  // relay hosts, next hops
   bool null_keyed_ = false;
+  // The first "<>" key of the credential list: never used, and evidence
+  // that the null sender's relay requires AUTH.
+  std::optional<KeyRef> null_credential_;
   // Evidence gathered from every resolution.
   std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
   std::vector<std::size_t> relay_usernames_;      // hashes, sorted after

@@ -161,6 +161,43 @@ Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
   return spec;
 }
 
+namespace {
+
+std::string_view WithoutProxy(std::string_view text) {
+  constexpr std::string_view kProxy = "proxy:";
+  if (text.substr(0, kProxy.size()) == kProxy) text.remove_prefix(kProxy.size());
+  return text;
+}
+
+}  // namespace
+
+bool IsLookupOnlyTable(std::string_view argument) {
+  argument = WithoutProxy(argument);
+  const std::size_t colon = argument.find(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view type = argument.substr(0, colon);
+  for (std::string_view t : {"regexp", "pcre", "sqlite", "pgsql", "mysql"}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+Status RefuseUpdate(std::string_view argument) {
+  argument = WithoutProxy(argument);
+  const std::size_t colon = argument.find(':');
+  std::string name(argument);
+  if (colon != std::string_view::npos && colon + 1 < argument.size() &&
+      argument[colon + 1] == '{') {
+    name = std::string(argument.substr(0, colon)) + ":{...}";
+  }
+  return Status::Unsupported(name + " map requires O_RDONLY access mode");
+}
+
+Status RefuseSequence(std::string_view display) {
+  return Status::Unsupported("table " + std::string(display) +
+                             ": sequence operation is not supported");
+}
+
 Result<std::unique_ptr<LookupTable>> OpenQueryTable(
     std::string_view text, const MainConfig& config,
     const ReadSettings& settings) {

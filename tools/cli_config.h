@@ -49,6 +49,19 @@ int ForEachTable(
 Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
                                 bool for_reading);
 
+// Tables postmap opens for lookups only, and how it refuses the rest:
+// regexp:, pcre: and the SQL types (sqlite:, pgsql:, mysql:). `argument`
+// as for TableArgument() (a leading "proxy:" ignored).
+bool IsLookupOnlyTable(std::string_view argument);
+// postmap -d: "TYPE:NAME map requires O_RDONLY access mode", refused
+// before the table is opened (util/dict_open.c). An inline table is named
+// "TYPE:{...}": its text holds results, maybe passwords.
+Status RefuseUpdate(std::string_view argument);
+// postmap -s, after the table opened: "table TYPE:NAME: sequence
+// operation is not supported" (util/dict.c's dict_seq_notsup), with
+// `display` the table's printable name.
+Status RefuseSequence(std::string_view display);
+
 // The folding and NUL options the flags and main.cf give for reading.
 struct ReadSettings {
   FoldMode fold;

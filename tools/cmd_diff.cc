@@ -14,7 +14,9 @@
 
 #include "cli_config.h"
 #include "commands.h"
+#include "diff_rules.h"
 #include "mapctl/diff.h"
+#include "mapctl/pattern_rules.h"
 #include "mapctl/secrets.h"
 #include "output.h"
 #include "report.h"
@@ -29,6 +31,8 @@ struct Side {
   std::optional<ParsedMap> parsed;
   std::unique_ptr<TableReader> reader;
   std::unique_ptr<EntryStream> stream;
+  // A regexp: or pcre: table: its rules (the stream gives their results).
+  std::unique_ptr<std::vector<PatternRuleText>> rules;
 };
 
 Result<Side> OpenSide(const DiffArgs& args, const MainConfig& config,
@@ -37,6 +41,14 @@ Result<Side> OpenSide(const DiffArgs& args, const MainConfig& config,
   side.argument = argument;
   FoldMode fold = KeyFoldMode(config, args.flags.no_utf8, args.flags.no_fold);
   bool check_utf8 = ChecksUtf8(config, args.flags.no_utf8);
+  if (IsPatternTableName(argument)) {
+    Result<std::vector<PatternRuleText>> rules = ReadPatternRules(argument);
+    if (!rules) return rules.error();
+    side.rules = std::make_unique<std::vector<PatternRuleText>>(
+        std::move(rules).value());
+    side.stream = StreamPatternResults(*side.rules);
+    return side;
+  }
   if (argument.find(':') == std::string::npos) {
     ParseOptions parse;
     parse.origin = argument;
@@ -137,6 +149,10 @@ int RunDiff(const DiffArgs& args) {
   if (!new_side) {
     ReportError(new_side.error());
     return kExitTrouble;
+  }
+
+  if (old_side->rules || new_side->rules) {
+    return DiffRules(args, old_side->rules.get(), new_side->rules.get(), mask);
   }
 
   std::string out;

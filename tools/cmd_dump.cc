@@ -18,8 +18,30 @@ namespace {
 
 constexpr std::size_t kChunkEntries = 4096;
 
+// postmap -s opens a lookup-only table (so its load warnings, or a
+// missing file, come first) and then refuses to list it.
+int RefuseDump(const DumpArgs& args, const MainConfig& config,
+               const std::string& argument) {
+  Result<std::unique_ptr<LookupTable>> table =
+      OpenQueryTable(argument, config, ReadSettingsFor(args.flags, config));
+  if (!table) {
+    ReportError(table.error());
+    return kExitTrouble;
+  }
+  if (Status s = (*table)->Open(); !s.ok()) {
+    ReportError(s);
+    return kExitTrouble;
+  }
+  for (const TableWarning& w : (*table)->warnings()) {
+    ReportDiagnostic(PostmapWarning(w));
+  }
+  ReportError(RefuseSequence((*table)->display()));
+  return kExitTrouble;
+}
+
 int DumpOne(const DumpArgs& args, const MainConfig& config,
             const std::string& argument) {
+  if (IsLookupOnlyTable(argument)) return RefuseDump(args, config, argument);
   Result<TableSpec> spec = TableArgument(argument, config, true);
   if (!spec) {
     ReportError(spec.error());

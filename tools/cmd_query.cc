@@ -18,26 +18,9 @@
 namespace mapctl::cli {
 namespace {
 
-// A table's warning as query prints it: postmap's words, behind the rule's
-// FILE:LINE when it has one ("mapctl: FILE:LINE: warning: TEXT").
 Diagnostic PlainWarning(std::string text) {
   return Diagnostic{Severity::kWarning, DiagnosticKind::kOther, "", 0,
                     std::move(text)};
-}
-
-Diagnostic WarningLine(const TableWarning& w) {
-  // Only postmap's "TYPE map FILE, line N: " prefix moves to FILE:LINE;
-  // other prefixes ("pcre:FILE: ") stay in the text, as postmap has them.
-  const std::string& text = w.postfix_text;
-  const std::string& msg = w.postfix_message;
-  const bool rule_prefix =
-      w.diagnostic.line != 0 && !msg.empty() && text.size() > msg.size() &&
-      text.compare(text.size() - msg.size(), msg.size(), msg) == 0 &&
-      text.find(" map ") != std::string::npos &&
-      text.rfind(", line ", text.size() - msg.size()) != std::string::npos;
-  if (!rule_prefix) return PlainWarning(text);
-  return Diagnostic{Severity::kWarning, DiagnosticKind::kOther,
-                    w.diagnostic.file, w.diagnostic.line, w.postfix_message};
 }
 
 class Querier {
@@ -60,7 +43,7 @@ class Querier {
         // postmap logs the lookup's warnings (a non-UTF-8 value) before
         // it dies.
         for (const TableWarning& w : a.warnings) {
-          pending_warnings_.push_back(WarningLine(w));
+          pending_warnings_.push_back(PostmapWarning(w));
         }
         table_->EndBatch();
         return a.error;
@@ -71,7 +54,7 @@ class Querier {
             "\": malformed UTF-8 or invalid codepoint"));
       }
       for (const TableWarning& w : a.warnings) {
-        pending_warnings_.push_back(WarningLine(w));
+        pending_warnings_.push_back(PostmapWarning(w));
       }
       if (a.outcome != Outcome::kFound) continue;
       found_ = true;
@@ -102,7 +85,7 @@ class Querier {
   Status Open() {
     MAPCTL_RETURN_IF_ERROR(table_->Open());
     for (const TableWarning& w : table_->warnings()) {
-      pending_warnings_.push_back(WarningLine(w));
+      pending_warnings_.push_back(PostmapWarning(w));
     }
     FlushWarnings();
     return Status::Ok();

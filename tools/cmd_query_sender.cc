@@ -15,6 +15,7 @@
 
 #include "cli_config.h"
 #include "commands.h"
+#include "mapctl/map_list.h"
 #include "mapctl/sender.h"
 #include "output.h"
 #include "report.h"
@@ -54,6 +55,29 @@ int RunQuerySender(const SenderArgs& args) {
   report.show_secrets = args.show_secrets;
   report.assumptions = &setup->assumptions;
 
+  // Load warnings of the tables opened so far (a pattern table's skipped
+  // rules: the relay map opened with no_regsub drops those using $n),
+  // once each, as Postfix's daemon logs them when it opens the table.
+  // Tables open at their first lookup, so this runs after every block.
+  // The safe wording: a password map's rule may hold a password.
+  std::vector<std::size_t> relay_reported, password_reported;
+  auto report_load_warnings = [&] {
+    for (auto [maps, reported] :
+         {std::pair{&(*resolver)->relay_maps(), &relay_reported},
+          std::pair{&(*resolver)->password_maps(), &password_reported}}) {
+      reported->resize(maps->size(), 0);
+      for (std::size_t i = 0; i < maps->size(); ++i) {
+        const std::vector<TableWarning>& w = maps->table(i).warnings();
+        for (std::size_t j = (*reported)[i]; j < w.size(); ++j) {
+          Diagnostic d = w[j].diagnostic;
+          d.severity = Severity::kWarning;
+          ReportDiagnostic(d);
+        }
+        (*reported)[i] = w.size();
+      }
+    }
+  };
+
   bool failed = false;
   bool first_block = true;
   SenderResolution resolution;
@@ -75,6 +99,7 @@ int RunQuerySender(const SenderArgs& args) {
       AppendSenderReport(resolution, report, &out);
     }
     (*resolver)->EndBatch();  // no table lock while we write or wait
+    report_load_warnings();
     for (const std::string& e : errors) ReportError(e);
     if (!WriteStdout(out)) {
       ReportError(Status::IoError("write standard output", errno));

@@ -134,6 +134,12 @@ int RunUpdate(const BuildArgs& args) {
   }
   std::vector<TableSpec> specs;
   for (const std::string& argument : args.tables) {
+    // postmap -d refuses these before opening them; -i refuses them as a
+    // build does (TableArgument()).
+    if (!args.incremental && IsLookupOnlyTable(argument)) {
+      ReportError(RefuseUpdate(argument));
+      return kExitTrouble;
+    }
     Result<TableSpec> spec = TableArgument(argument, *config, false);
     if (!spec) {
       ReportError(spec.error());

@@ -22,6 +22,25 @@ std::size_t Utf8SequenceLength(std::string_view s) {
 
 }  // namespace
 
+void AppendCEscaped(std::string* out, std::string_view text) {
+  for (unsigned char c : text) {
+    switch (c) {
+      case '\t': out->append("\\t"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\\': out->append("\\\\"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[5];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+}
+
 void AppendJsonString(std::string* out, std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');

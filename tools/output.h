@@ -16,6 +16,11 @@ namespace mapctl::cli {
 // Appends `text` as a JSON string literal (quotes included).
 void AppendJsonString(std::string* out, std::string_view text);
 
+// Appends `text` with C-style escapes (\t \n \r \\ \xHH) for the bytes
+// that would break a tab-separated line: TAB, CR, LF, backslash, other
+// control bytes and DEL.
+void AppendCEscaped(std::string* out, std::string_view text);
+
 // "key<TAB>value\n" or, with json, {"key": "value"}\n.
 void AppendKeyValue(std::string* out, std::string_view key,
                     std::string_view value, bool json);

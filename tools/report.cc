@@ -53,6 +53,21 @@ void ReportDiagnostic(const Diagnostic& d, bool as_error) {
   }
 }
 
+Diagnostic PostmapWarning(const TableWarning& w) {
+  const std::string& text = w.postfix_text;
+  const std::string& msg = w.postfix_message;
+  const bool rule_prefix =
+      w.diagnostic.line != 0 && !msg.empty() && text.size() > msg.size() &&
+      text.compare(text.size() - msg.size(), msg.size(), msg) == 0 &&
+      text.find(" map ") != std::string::npos &&
+      text.rfind(", line ", text.size() - msg.size()) != std::string::npos;
+  if (!rule_prefix) {
+    return Diagnostic{Severity::kWarning, DiagnosticKind::kOther, "", 0, text};
+  }
+  return Diagnostic{Severity::kWarning, DiagnosticKind::kOther,
+                    w.diagnostic.file, w.diagnostic.line, w.postfix_message};
+}
+
 void ReportDiagnostics(std::vector<Diagnostic> diagnostics, bool as_error) {
   std::stable_sort(diagnostics.begin(), diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mapctl/lookup_table.h"
 #include "mapctl/source.h"
 #include "mapctl/status.h"
 
@@ -31,6 +32,12 @@ void ReportError(const Status& status);
 void ReportWarning(std::string_view message);
 // "mapctl: MESSAGE" (verbose and progress lines).
 void ReportInfo(std::string_view message);
+
+// A table's warning in postmap's words (those of `query TABLE KEY`, which
+// prints values anyway): postmap's "TYPE map FILE, line N: " prefix
+// becomes "FILE:LINE: warning: "; other prefixes ("pcre:FILE: ") stay in
+// the text, as postmap has them.
+Diagnostic PostmapWarning(const TableWarning& w);
 
 // Text safe to put inside a diagnostic: control and non-ASCII bytes are
 // written as \xHH, so a message never carries raw bytes to a terminal.

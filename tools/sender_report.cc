@@ -72,6 +72,13 @@ void JsonNullable(std::string* out, std::string_view name, bool present,
   if (present) AppendJsonString(out, value);
 }
 
+// "line": the rule that matched in a table with lines (regexp:, pcre:),
+// null for the others (an indexed table) and without a match.
+void JsonLine(std::string* out, std::uint32_t line) {
+  out->append(", \"line\": ");
+  out->append(line == 0 ? "null" : std::to_string(line));
+}
+
 void JsonCredentials(std::string* out, const std::optional<Credentials>& c,
                      bool show_secrets) {
   if (!c) {
@@ -88,6 +95,7 @@ void JsonCredentials(std::string* out, const std::optional<Credentials>& c,
   out->append(", \"malformed\": ");
   out->append(c->malformed ? "true" : "false");
   JsonField(out, "table", c->table);
+  JsonLine(out, c->line);
   JsonField(out, "key", c->key);
   JsonField(out, "matched_by", MatchedByName(c->matched_by));
   out->append(", \"to_default_relay\": ");
@@ -133,12 +141,14 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
   JsonField(out, "source", RelaySourceName(r.relay.source));
   JsonNullable(out, "table", r.relay.match.has_value(),
                r.relay.match ? r.relay.match->table : "");
+  JsonLine(out, r.relay.match ? r.relay.match->line : 0);
   JsonNullable(out, "key", r.relay.match.has_value(),
                r.relay.match ? r.relay.match->key : "");
   out->append(", \"dunno\": ");
   if (r.relay.dunno) {
     out->push_back('{');
     JsonField(out, "table", r.relay.dunno->table, true);
+    JsonLine(out, r.relay.dunno->line);
     JsonField(out, "key", r.relay.dunno->key);
     out->push_back('}');
   } else {

@@ -9,6 +9,38 @@
 namespace mapctl::pattern {
 namespace {
 
+// Moves *p to the first unescaped `delim` in `s` (a '\\' escapes the
+// next byte). False when there is none.
+bool ScanToDelimiter(std::string_view s, char delim, bool pcre,
+                     std::size_t* p) {
+  while (*p < s.size()) {
+    if (s[*p] == '\\') {
+      if (*p + 1 == s.size()) {
+        // dict_regexp stops *on* a final backslash and takes it for the
+        // closing delimiter; dict_pcre runs off the end.
+        return !pcre;
+      }
+      ++*p;
+    } else if (s[*p] == delim) {
+      return true;
+    }
+    ++*p;
+  }
+  return false;
+}
+
+// Past "[!...]DELIM regex DELIM flags" from *p; false when it does not
+// close.
+bool SkipPattern(std::string_view s, bool pcre, std::size_t* p) {
+  while (*p < s.size() && (s[*p] == '!' || IsSpace(s[*p]))) ++*p;
+  if (*p == s.size()) return false;
+  const char delim = s[(*p)++];
+  if (!ScanToDelimiter(s, delim, pcre, p)) return false;
+  ++*p;
+  while (*p < s.size() && !IsSpace(s[*p]) && (pcre || s[*p] != '!')) ++*p;
+  return true;
+}
+
 struct PatternText {
   std::string regex;
   unsigned options = 0;
@@ -60,22 +92,7 @@ bool RuleParser::TakePattern(PatternText* out) {
   }
   const char delim = s_[p_++];
   const std::size_t start = p_;
-  bool closed = false;
-  while (p_ < s_.size()) {
-    if (s_[p_] == '\\') {
-      if (p_ + 1 == s_.size()) {
-        // dict_regexp stops *on* a final backslash and takes it for the
-        // closing delimiter; dict_pcre runs off the end.
-        closed = !pcre();
-        break;
-      }
-      ++p_;
-    } else if (s_[p_] == delim) {
-      closed = true;
-      break;
-    }
-    ++p_;
-  }
+  const bool closed = ScanToDelimiter(s_, delim, pcre(), &p_);
   if (!closed) {
     Warn(std::string("no closing regexp delimiter \"") + delim +
          "\": " + (pcre() ? "ignoring this rule" : "skipping this rule"));
@@ -228,6 +245,30 @@ std::optional<Rule> RuleParser::Parse(std::uint32_t line,
 
 std::string_view TypeName(PatternType type) {
   return type == PatternType::kPcre ? "pcre" : "regexp";
+}
+
+std::size_t ResultOffset(PatternType type, std::string_view text) {
+  const bool pcre = type == PatternType::kPcre;
+  std::size_t p = 0;
+  if (text.empty()) return 0;
+  if (!IsAlnum(text[0])) {
+    if (!SkipPattern(text, pcre, &p)) return std::string_view::npos;
+    if (!pcre && p < text.size() && text[p] == '!' &&
+        !SkipPattern(text, pcre, &p)) {
+      return std::string_view::npos;
+    }
+  } else if (text.size() >= 2 && strncasecmp(text.data(), "IF", 2) == 0 &&
+             (text.size() == 2 || !IsAlnum(text[2]))) {
+    p = 2;
+    if (!SkipPattern(text, pcre, &p)) return std::string_view::npos;
+  } else if (text.size() >= 5 && strncasecmp(text.data(), "ENDIF", 5) == 0 &&
+             (text.size() == 5 || !IsAlnum(text[5]))) {
+    p = 5;
+  } else {
+    return std::string_view::npos;
+  }
+  while (p < text.size() && IsSpace(text[p])) ++p;
+  return p;
 }
 
 std::optional<Rule> ParseRule(const RuleContext& context,

@@ -59,6 +59,13 @@ struct RuleContext {
   bool no_regsub = false;
 };
 
+// Where the text Postfix takes as the result (or, after IF and ENDIF,
+// as extra text) starts in a logical line: text.size() when there is
+// none; npos when the line is no rule Postfix reads (no closing
+// delimiter, an unrecognized request), so none of it can be shown as
+// pattern only. Nothing is compiled.
+std::size_t ResultOffset(PatternType type, std::string_view text);
+
 // Parses and compiles the rule on `line`. `open_ifs` is the number of IF
 // rules still open above it (an ENDIF without one is skipped). Returns
 // nothing when the line yields no rule; `problems` gets Postfix's

@@ -34,10 +34,8 @@ void AddPaths(std::string_view value, std::vector<std::string>* out) {
     std::size_t colon = n.find(':');
     std::string_view type =
         colon == std::string_view::npos ? "" : n.substr(0, colon);
-    if (type == "inline" || type == "static" || type == "pcre" ||
-        type == "regexp" || type == "cidr") {
-      continue;
-    }
+    // Files only; pattern files hold credentials like any other table.
+    if (type == "inline" || type == "static" || type == "cidr") continue;
     out->push_back(CanonicalTablePath(name));
   }
 }

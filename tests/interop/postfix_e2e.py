@@ -46,6 +46,12 @@ What it does
    drops from the relay map). Besides step 5's checks, the JSON "line" of
    each match must be the rule that gave what Postfix used, and mapctl's
    stderr must carry the dropped rule's warning that trivial-rewrite logs.
+7. Then the bounce scenarios (issue 12; run_bounce_scenarios), on the same
+   instance: credentials the admin wrote that smtp(8) does not send
+   (smtp_sender_dependent_authentication = no, smtp_sasl_auth_enable = no,
+   a <> entry). Each case must bounce with 530, `query sender` must predict
+   no username, and `mapctl check` must exit 1 with an error that names the
+   case's relay key and the 530.
 
 Postfix facts the rig depends on (found while writing it, 3.7.11 Debian)
 -----------------------------------------------------------------------
@@ -469,6 +475,119 @@ def check_pattern_lines(res, pred, relay_rules, sasl_rules, rrule, srule):
 
 
 # ---------------------------------------------------------------------------
+# Bounce scenarios (issue 12, "check fails where Postfix would bounce"): on
+# the same running instance, setups where the admin wrote credentials that
+# smtp(8) does not send. Postfix must bounce each case with 530, `query
+# sender` must predict it (no username), and `mapctl check` must exit 1 with
+# an error on the case's relay key.
+
+# (scenario, main.cf settings)
+BOUNCE_SCENARIOS = [
+    ("sda-off", {"smtp_sasl_auth_enable": "yes",
+                 "smtp_sender_dependent_authentication": "no"}),
+    ("sasl-off", {"smtp_sasl_auth_enable": "no",
+                  "smtp_sender_dependent_authentication": "yes"}),
+]
+
+# (name, sendmail -f argument, server, username, status, relay key that
+#  check must name as an error, the check, what it shows); per scenario.
+BOUNCE_CASES = {
+    "sda-off": [
+        ("article", "founder@bounce.test", "SES", None, "bounced", "founder@bounce.test",
+         "relay-credentials",
+         "the founding article: per-sender credentials, sender-dependent authentication off"),
+        ("null-keyed", "<>", "SES", None, "bounced", "<>", "null-sender",
+         "credentials keyed by <> are never used for the null sender"),
+    ],
+    "sasl-off": [
+        ("sasl-off", "founder@bounce.test", "SES", None, "bounced", "founder@bounce.test",
+         "relay-credentials", "smtp_sasl_auth_enable = no: the sender's credentials are not sent"),
+    ],
+}
+
+
+def bounce_sources(p):
+    relay = f"founder@bounce.test  [127.0.0.1]:{p['SES']}\n<>  [127.0.0.1]:{p['SES']}\n"
+    sasl = "founder@bounce.test  patch-user:patch-pw\n<>  patch-user:patch-pw\n"
+    return relay, sasl
+
+
+def switch_to_bounce(inst, tools, dtype, settings):
+    """Writes and builds the bounce maps, applies `settings` and reloads."""
+    relay_text, sasl_text = bounce_sources(inst.ports)
+    for name, text, mode in (("bounce_relay", relay_text, 0o644),
+                             ("bounce_passwd", sasl_text, 0o600)):
+        path = os.path.join(inst.cf, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        rc, text = mapctl_build(tools["mapctl"], inst.cf, dtype, name)
+        if rc != 0:
+            raise RuntimeError("mapctl build %s: %s" % (name, text))
+    assignments = ["sender_dependent_relayhost_maps = %s:%s/bounce_relay" % (dtype, inst.cf),
+                   "smtp_sasl_password_maps = %s:%s/bounce_passwd" % (dtype, inst.cf)]
+    assignments += ["%s = %s" % kv for kv in settings.items()]
+    r = run([POSTCONF, "-c", inst.cf, "-e"] + assignments)
+    if r.returncode != 0:
+        raise RuntimeError("postconf -e: " + r.stderr.decode())
+    r = inst.postfix("reload")
+    if r.returncode != 0:
+        raise RuntimeError("postfix reload: " + (r.stdout + r.stderr).decode())
+    time.sleep(1.0)
+
+
+def check_findings(mapctl, cf):
+    """`mapctl check -c cf --json`: (exit status, findings)."""
+    r = run([mapctl, "check", "-c", cf, "--json"])
+    findings = []
+    for line in r.stdout.decode(errors="replace").splitlines():
+        try:
+            findings.append(json.loads(line))
+        except ValueError:
+            pass
+    return r.returncode, findings
+
+
+def run_bounce_scenarios(inst, sinks, tools, dtype, selftest, only):
+    """Runs BOUNCE_CASES under each of BOUNCE_SCENARIOS on `inst`, which is
+    running. Returns Results (dtype column: the scenario's name)."""
+    port_to_server = {s.port: name for name, s in sinks.items()}
+    results = []
+    started = time.monotonic()
+    for scenario, settings in BOUNCE_SCENARIOS:
+        cases = [c for c in BOUNCE_CASES[scenario] if not only or c[0] in only]
+        if not cases:
+            continue
+        switch_to_bounce(inst, tools, dtype, settings)
+        check_rc, findings = (None, []) if selftest else check_findings(tools["mapctl"], inst.cf)
+        for idx, (cname, sender, xserver, xuser, xstatus, key, check, why) in enumerate(cases):
+            rcpt = "%s-%02d@%s" % (scenario, idx, RCPT_DOMAIN)
+            before = {n: len(s.snapshot()) for n, s in sinks.items()}
+            offset = len(inst.read_log())
+            inst.submit(sender, rcpt, cname)
+            out = wait_delivery(inst, sinks, rcpt, before, offset)
+            pred, qerr, qrc = None, "", None
+            if not selftest:
+                qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
+                if obj is not None:
+                    pred = Prediction(obj, port_to_server)
+            res = check_case(scenario, scenario + "/" + cname, sender, xserver, xuser, xstatus,
+                             why, out, pred, qrc, qerr, selftest, {})
+            if not selftest:
+                if check_rc != 1:
+                    res.problems.append("CHECK: mapctl check exits %r on a setup that bounces"
+                                        % check_rc)
+                hits = [f for f in findings if f.get("key") == key and f.get("check") == check
+                        and f.get("severity") == "error" and "530" in f.get("message", "")]
+                if not hits:
+                    res.problems.append("CHECK: no %s error for key %r: %r" % (check, key, findings))
+            results.append(res)
+    log("postfix_e2e: bounce scenarios: %d cases in %.1fs" % (len(results),
+                                                              time.monotonic() - started))
+    return results
+
+
+# ---------------------------------------------------------------------------
 # Small helpers
 
 
@@ -871,6 +990,7 @@ def run_type(dtype, tools, root, sinks, cases, selftest, patterns=False, only=()
                                       out, pred, qrc, qerr, selftest, cred_keys))
         if patterns and timeouts < 2:
             pattern_results += run_pattern_scenarios(inst, sinks, tools, selftest, only)
+            pattern_results += run_bounce_scenarios(inst, sinks, tools, dtype, selftest, only)
     finally:
         inst.stop()
     return results, None

@@ -92,6 +92,10 @@ struct CheckOptions {
   // findings are the same for every value. With resolve_mx set, senders
   // are resolved on the calling thread.
   unsigned threads = 0;
+  // Senders to resolve besides the representatives of the maps' keys
+  // (`--senders FILE`: the addresses that really send), each as
+  // `query sender` takes it; "<>" is the null sender.
+  std::vector<std::string> senders;
 };
 
 struct CheckReport {

@@ -299,7 +299,7 @@ TEST_F(CheckTest, MissingTableSuggestsOnlyACloseName) {
 }
 
 TEST_F(CheckTest, NotCheckedTypes) {
-  auto hits = Named(Sources("pcre:/etc/postfix/relay.pcre", ""), "not-checked");
+  auto hits = Named(Sources("cidr:/etc/postfix/relay.cidr", ""), "not-checked");
   EXPECT_FALSE(hits.empty());
 }
 
@@ -456,6 +456,73 @@ TEST_F(CheckTest, NullSenderCredentialsAreABounceOnARelay) {
   hits = Named(Sources("", pw), "null-sender");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+}
+
+// Pattern tables cannot be listed: their rules are judged through the
+// senders that reach them (the other maps' keys and --senders), and a rule
+// none reaches is said so.
+TEST_F(CheckTest, PatternRulesAreJudgedThroughTheSendersThatReachThem) {
+  std::string pcre = Write("relay.pcre",
+                           "# tenants\n"
+                           "/@tenant7\\.example\\.com$/ [smtp.a.example]:587\n"
+                           "if /^a/\n"
+                           "/^alice@example\\.com$/ [smtp.a.example]:587\n"
+                           "endif\n");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  const std::string relay = "pcre:" + pcre;
+  std::vector<Finding> f = Sources(relay, pw);
+  auto idle = Named(f, "not-exercised");
+  ASSERT_EQ(idle.size(), 1u);  // alice's rule is reached by her key
+  EXPECT_EQ(idle[0]->file, pcre);
+  EXPECT_EQ(idle[0]->line, 2u);
+  EXPECT_EQ(idle[0]->severity, Severity::kWarning);
+  EXPECT_NE(idle[0]->message.find("--senders"), std::string::npos);
+  EXPECT_TRUE(Named(f, "relay-credentials").empty());
+  EXPECT_TRUE(Named(f, "not-checked").empty());
+
+  // A sender that reaches the tenant rule: its gateway gets no
+  // credentials while alice authenticates there, an error at the rule.
+  options_.senders = {"u@tenant7.example.com"};
+  f = Sources(relay, pw);
+  EXPECT_TRUE(Named(f, "not-exercised").empty());
+  auto hits = Named(f, "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(hits[0]->file, pcre);
+  EXPECT_EQ(hits[0]->line, 2u);
+  EXPECT_NE(hits[0]->message.find("u@tenant7.example.com"), std::string::npos);
+}
+
+TEST_F(CheckTest, APatternTablePostfixCannotOpenOrPartlySkipsIsReported) {
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  auto hits = Named(Sources("pcre:" + dir_.path().string() + "/relay.pcr", pw),
+                    "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  std::string pcre = Write("bad.pcre",
+                           "/^alice@example\\.com$/ [smtp.a.example]:587\n"
+                           "/(unclosed [smtp.b.example]:587\n");
+  std::vector<Finding> f = Sources("pcre:" + pcre, pw);
+  auto syntax = Named(f, "syntax");
+  ASSERT_EQ(syntax.size(), 1u);
+  EXPECT_EQ(syntax[0]->file, pcre);
+  EXPECT_EQ(syntax[0]->line, 2u);
+  EXPECT_EQ(syntax[0]->message.find("smtp.b.example"), std::string::npos);
+  // The skipped rule is not also "not exercised".
+  EXPECT_TRUE(Named(f, "not-exercised").empty());
+}
+
+TEST_F(CheckTest, GivenSendersAreResolvedForIndexedMapsToo) {
+  std::string relay = Write("relay", "@corp.example [smtp.c.example]:587\n");
+  std::string pw = Write("pw", "ann@corp.example ann:secret\n");
+  // ann's own entry: clean. A given sender of the domain without one has
+  // no credentials where ann authenticates.
+  options_.senders = {"ann@corp.example", "<>", "bo@corp.example"};
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_FALSE(hits.empty());
+  bool named = false;
+  for (const auto& h : hits) named |= h->message.find("bo@corp.example") != std::string::npos;
+  EXPECT_TRUE(named);
 }
 
 TEST_F(CheckTest, PlaintextAuth) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <string_view>
@@ -68,10 +69,24 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// Editor, package manager and admin copies ("sasl_passwd.bak").
+bool IsBackupName(std::string_view n) {
+  if (n.back() == '~') return true;
+  for (std::string_view suffix :
+       {".bak", ".orig", ".old", ".save", ".swp", ".tmp", ".dpkg-old",
+        ".dpkg-dist", ".dpkg-new", ".rpmsave", ".rpmnew", ".ucf-dist"}) {
+    if (n.size() > suffix.size() &&
+        n.substr(n.size() - suffix.size()) == suffix) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // A file beside a missing table whose name is close to it: the founding
 // article's main.cf named sasl_passwd next to a file called sender_passwd.
 // A built table's suffix is dropped; Postfix's own files, hidden files and
-// backups are no candidates. Close: at most half the name's length in
+// backup copies are no candidates. Close: at most half the name's length in
 // edits, or the same last "_word" of at least four letters.
 std::string NearMiss(const std::string& path) {
   namespace fs = std::filesystem;
@@ -97,8 +112,9 @@ std::string NearMiss(const std::string& path) {
         break;
       }
     }
-    if (n == name || n.empty() || n[0] == '.' || n.back() == '~' ||
-        n == "main.cf" || n == "master.cf" || n.find('.') != n.npos) {
+    if (n == name || n.empty() || n[0] == '.' || IsBackupName(n) ||
+        n == "main.cf" || n == "master.cf" || n == "dynamicmaps.cf" ||
+        n == "postfix-files") {
       continue;
     }
     const std::size_t d = EditDistance(name, n);
@@ -117,6 +133,31 @@ std::string NearMissHint(const std::string& path) {
   const std::string near = NearMiss(path);
   if (near.empty()) return " (is the name in main.cf right?)";
   return " (did you mean " + near + "? it is in the same directory)";
+}
+
+// A pattern table Postfix cannot open is fatal for the daemon that reads
+// it; the rules it skips are its warnings (postmap's words, never the
+// rule's result).
+void CheckPatternTable(Model* m, const TableList& list, const ListTable& t) {
+  if (!t.pattern_open.ok()) {
+    std::string_view name = t.pattern;
+    if (name.substr(0, 6) == "proxy:") name.remove_prefix(6);
+    const std::string path(name.substr(name.find(':') + 1));
+    if (t.pattern_open.sys_errno() == ENOENT) {
+      m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+             "missing-table", t.display,
+             t.display + ": the file " + path + " does not exist" +
+                 NearMissHint(path));
+    } else {
+      m->report->trouble.push_back(t.pattern_open);
+    }
+    return;
+  }
+  for (const TableWarning& w : t.pattern_warnings) {
+    const Diagnostic& d = w.diagnostic;
+    m->Add(d.file, d.line, Severity::kWarning, "syntax", std::nullopt,
+           d.message + " (Postfix skips or changes this rule)");
+  }
 }
 
 std::string Mode(std::uint32_t mode) {
@@ -237,6 +278,7 @@ void CheckFiles(Model* m) {
   }
   for (const TableList* list : {&m->relay, &m->password}) {
     for (const ListTable& t : list->tables) {
+      if (!t.pattern.empty()) CheckPatternTable(m, *list, t);
       if (t.evaluated) continue;
       m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
              "not-checked", t.display,

@@ -10,6 +10,7 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "mapctl/pattern_rules.h"
 #include "postfix/master_cf.h"
 #include "tables/table_backends.h"
 
@@ -295,13 +296,18 @@ Status BuildList(Model* m, std::string_view parameter,
   for (std::size_t i = 0; i < parsed->size(); ++i) {
     const LookupTable& t = parsed->table(i);
     ListTable lt;
-    // query and query sender evaluate pattern and SQL tables; check does
-    // not yet gather its representative senders through them, so they
-    // stay "not-checked" rather than silently passed.
+    // Pattern tables are evaluated through the senders that reach them
+    // (the other maps' keys, --senders); SQL tables not yet, so they stay
+    // "not-checked" rather than silently passed.
     const std::string& type = t.type();
-    lt.evaluated = t.traits().evaluated && type != "regexp" &&
-                   type != "pcre" && type != "sqlite" && type != "pgsql" &&
-                   type != "mysql";
+    lt.evaluated = t.traits().evaluated && type != "sqlite" &&
+                   type != "pgsql" && type != "mysql";
+    if (IsPatternTableName(t.name())) {
+      lt.pattern = t.name();
+      LookupTable& pattern = parsed->table(i);
+      lt.pattern_open = pattern.Open();
+      if (lt.pattern_open.ok()) lt.pattern_warnings = pattern.warnings();
+    }
     lt.display = t.display();
     std::string item = t.name();
     if (t.spec() != nullptr) {

@@ -31,6 +31,7 @@ const std::vector<std::string_view>& CheckNames() {
       "berkeley-db",
       "scope",
       "not-exercised",
+      "proxy-read-maps",
   };
   return kNames;
 }

@@ -237,6 +237,8 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
   if (!Concluded(res.relay.outcome)) {
     if (res.relay.outcome == Outcome::kNotEvaluated) {
       ++ev->not_evaluated[res.relay.status.message()];
+    } else if (res.relay.outcome == Outcome::kError) {
+      ev->lookup_errors.emplace(res.relay.status.message(), res.relay.status);
     }
     return;
   }
@@ -252,7 +254,10 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
       ++ev->not_evaluated[d.status.message()];
       continue;
     }
-    if (d.outcome == Outcome::kError) continue;
+    if (d.outcome == Outcome::kError) {
+      ev->lookup_errors.emplace(d.status.message(), d.status);
+      continue;
+    }
     auto candidate = [&]() {
       Candidate c;
       c.rep = rep;
@@ -308,6 +313,7 @@ void Consistency::Merge(Evidence& ev) {
                           ev.relay_usernames.end());
   sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
   rules_hit_.merge(ev.rules_hit);
+  lookup_errors_.merge(ev.lookup_errors);
   candidates_.insert(candidates_.end(),
                      std::make_move_iterator(ev.candidates.begin()),
                      std::make_move_iterator(ev.candidates.end()));
@@ -619,6 +625,12 @@ Status Consistency::Run() {
   Judge();
   JudgeTls();
   ReportUnexercisedRules();
+  for (auto& [message, status] : lookup_errors_) {
+    // A missing file is missing-table (check_files.cc): an error finding,
+    // as for indexed tables, not trouble.
+    if (status.sys_errno() == ENOENT) continue;
+    m_->report->trouble.push_back(std::move(status));
+  }
   for (const auto& [why, count] : not_evaluated_) {
     m_->Add(m_->MainCf(), 0, Severity::kWarning, "not-checked", std::nullopt,
             std::to_string(count) + " sender" + (count == 1 ? "" : "s") +

@@ -16,6 +16,8 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "mapctl/relay.h"
+#include "postfix/cf_params.h"
 
 namespace mapctl::check {
 namespace {
@@ -50,6 +52,12 @@ std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
     }
   }
   return {t.source.empty() ? t.file : t.source, 0};
+}
+
+std::string Mode(std::uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
 }
 
 // Edits (insert, delete, replace a byte, ASCII case ignored) from a to b.
@@ -160,11 +168,55 @@ void CheckPatternTable(Model* m, const TableList& list, const ListTable& t) {
   }
 }
 
-std::string Mode(std::uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
+// proxymap(8) serves a table only when proxy_read_maps names it with
+// "proxy:" in front (its default names the parameters, so a table written
+// there as proxy:X is approved); otherwise it logs "request for unapproved
+// table" and the lookup fails: the mail is deferred.
+void CheckProxyApproval(Model* m, const TableList& list, const ListTable& t) {
+  const std::string approved = m->config->Get("proxy_read_maps");
+  for (std::string_view item : SplitDestinations(approved)) {
+    bool proxied = false;
+    while (item.substr(0, 6) == "proxy:") {
+      item.remove_prefix(6);
+      proxied = true;
+    }
+    if (proxied && item == t.proxied_name) return;
+  }
+  m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+         "proxy-read-maps", "proxy:" + t.proxied_name,
+         "proxy:" + t.proxied_name +
+             ": proxymap(8) refuses this table: proxy_read_maps does not "
+             "list it (Postfix logs \"request for unapproved table\" and "
+             "the lookup fails); add proxy:" + t.proxied_name +
+             " to proxy_read_maps");
 }
+
+// An SQL table's .cf file: missing, Postfix cannot open the table; it
+// holds the database password, so others must not read it (Postfix's
+// daemons read it as root, or through proxymap).
+void CheckSqlConfig(Model* m, const TableList& list, const ListTable& t) {
+  struct stat st;
+  if (stat(t.sql_config.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+             "missing-table", t.display,
+             t.display + ": the configuration file " + t.sql_config +
+                 " does not exist" + NearMissHint(t.sql_config));
+    }
+    return;  // other errors: the lookups report them
+  }
+  if (m->options->sources_only || (st.st_mode & S_IROTH) == 0) return;
+  Result<CfParams> params = CfParams::ReadFile(t.sql_config);
+  if (!params) return;
+  const CfValue* password = params->Find("password");
+  if (password == nullptr || password->value.empty()) return;
+  m->Add(t.sql_config, password->line, Severity::kError, "world-readable",
+         t.display,
+         t.display + ": " + t.sql_config + " holds the database password "
+             "and is readable by others (mode " + Mode(st.st_mode) +
+             "); chmod o-r, and 0640 root:postfix for proxymap");
+}
+
 
 void CheckStale(Model* m, FileTable& t) {
   auto [file, line] = TablePlace(*m, t);
@@ -279,6 +331,8 @@ void CheckFiles(Model* m) {
   for (const TableList* list : {&m->relay, &m->password}) {
     for (const ListTable& t : list->tables) {
       if (!t.pattern.empty()) CheckPatternTable(m, *list, t);
+      if (!t.sql_config.empty()) CheckSqlConfig(m, *list, t);
+      if (!t.proxied_name.empty()) CheckProxyApproval(m, *list, t);
       if (t.evaluated) continue;
       m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
              "not-checked", t.display,

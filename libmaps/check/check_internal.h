@@ -132,6 +132,10 @@ struct ListTable {
   // unreadable) and the warnings Postfix would log (rules it skips).
   Status pattern_open;
   std::vector<TableWarning> pattern_warnings;
+  // An SQL table (sqlite:, pgsql:, mysql:): its .cf file.
+  std::string sql_config;
+  // Written "proxy:NAME": NAME as proxymap(8) is asked for it.
+  std::string proxied_name;
 };
 
 struct TableList {

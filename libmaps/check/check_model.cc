@@ -296,12 +296,17 @@ Status BuildList(Model* m, std::string_view parameter,
   for (std::size_t i = 0; i < parsed->size(); ++i) {
     const LookupTable& t = parsed->table(i);
     ListTable lt;
-    // Pattern tables are evaluated through the senders that reach them
-    // (the other maps' keys, --senders); SQL tables not yet, so they stay
-    // "not-checked" rather than silently passed.
-    const std::string& type = t.type();
-    lt.evaluated = t.traits().evaluated && type != "sqlite" &&
-                   type != "pgsql" && type != "mysql";
+    // Pattern and SQL tables cannot be listed: they are evaluated through
+    // the senders that reach them (the other maps' keys, --senders).
+    lt.evaluated = t.traits().evaluated;
+    if (t.proxied() && !option) lt.proxied_name = t.name();
+    if (t.type() == "sqlite" || t.type() == "pgsql" || t.type() == "mysql") {
+      std::string_view n = t.name();
+      if (n.substr(0, 6) == "proxy:") n.remove_prefix(6);
+      n.remove_prefix(n.find(':') + 1);
+      // "mysql:NAME" without a '/' reads NAME_* from main.cf (no file).
+      if (n.find('/') != std::string_view::npos) lt.sql_config = n;
+    }
     if (IsPatternTableName(t.name())) {
       lt.pattern = t.name();
       LookupTable& pattern = parsed->table(i);

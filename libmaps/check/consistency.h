@@ -105,6 +105,9 @@ struct Evidence {
   std::vector<std::pair<Rep, std::string>> scope;
   bool too_long = false;  // a query the memory reader cannot answer
   std::set<RuleHit> rules_hit;
+  // Lookups that failed (a database that cannot be reached): the run is
+  // incomplete, never a pass. By message, the first status kept.
+  std::map<std::string, Status> lookup_errors;
 };
 
 class Consistency {
@@ -159,6 +162,7 @@ class Consistency {
   std::vector<Candidate> candidates_;
   std::map<std::string, std::size_t> not_evaluated_;
   std::set<RuleHit> rules_hit_;
+  std::map<std::string, Status> lookup_errors_;
   std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>>
       emitted_;
 };

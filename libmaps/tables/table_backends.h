@@ -64,7 +64,8 @@ void VerifyCdbImage(const unsigned char* data, std::size_t size,
                     std::vector<std::string>* problems);
 }  // namespace cdb
 
-// Berkeley DB hash and btree (bdb_table.cc). Without Berkeley DB support
+// Berkeley DB hash and btree (bdb_reader.cc, bdb_writer.cc, bdb_verify.cc;
+// the seam to libdb in bdb_handle.h). Without Berkeley DB support
 // compiled in (meson -Dbdb=disabled), every call returns
 // BdbUnavailable(type).
 inline constexpr bool kHaveBdb =

@@ -16,6 +16,8 @@
 #ifdef MAPCTL_HAVE_BDB
 #include <db.h>
 
+#include "tables/table_backends.h"
+
 namespace mapctl::bdb {
 
 // The Berkeley DB metadata page (page 0; dbinc/db_page.h DBMETA): magic
@@ -27,19 +29,10 @@ namespace mapctl::bdb {
 static std::uint32_t Swap32(std::uint32_t v) { return __builtin_bswap32(v); }
 
 Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return Status::IoError("stat " + name, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument("open database " + name +
-                                   ": not a regular file");
-  }
+  Result<std::uint64_t> size = TableFileSize(fd, name, "a Berkeley DB");
+  if (!size) return size.error();
   MetaCheck mc;
-  mc.file_size = static_cast<std::uint64_t>(st.st_size);
-  if (mc.file_size == 0) {
-    return Status::Corruption(name +
-                              ": empty file (zero length), not a Berkeley "
-                              "DB table");
-  }
+  mc.file_size = *size;
   unsigned char page[72];
   if (mc.file_size < sizeof(page)) {
     return Status::Corruption(name + ": not a Berkeley DB file (" +

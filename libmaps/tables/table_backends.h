@@ -23,6 +23,14 @@ namespace mapctl {
 Status DamagedTable(const std::string& name,
                     const std::vector<std::string>& problems);
 
+// The size of the table file open on `fd` (named `name`), checked before
+// any engine trusts the file: a regular file ("open database NAME: not a
+// regular file", kInvalidArgument) that is not empty ("NAME: empty file
+// (zero length), not KIND table", kCorruption; `kind` is "an LMDB", "a
+// Berkeley DB"). kIoError if fstat fails.
+Result<std::uint64_t> TableFileSize(int fd, const std::string& name,
+                                    std::string_view kind);
+
 // The warning for a duplicate key at `line` whose first occurrence is on
 // `first_line` (plan_build.cc; the cdb writer gives the same).
 Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,

@@ -29,8 +29,14 @@ void ReportError(std::string_view message);
 void ReportError(const Status& status);
 // "mapctl: warning: MESSAGE".
 void ReportWarning(std::string_view message);
-// "mapctl: MESSAGE" (verbose and progress lines).
+// "mapctl: MESSAGE" (verbose lines).
 void ReportInfo(std::string_view message);
+// "\rmapctl: MESSAGE" without a newline: a progress line on a terminal,
+// which the next call overwrites; EndProgress() ends it with a newline.
+void ReportProgress(std::string_view message);
+void EndProgress();
+// Whether the messages go to a terminal (progress lines do only then).
+bool ReportsToTerminal();
 
 // Text safe to put inside a diagnostic: control and non-ASCII bytes are
 // written as \xHH, so a message never carries raw bytes to a terminal.

@@ -347,6 +347,34 @@ TEST_P(BdbTableTest, VerifyRefusesAPageOfAnotherAccessMethod) {
   EXPECT_TRUE(problems.empty());
 }
 
+// Found by bdb_verify_fuzz (F9): libdb's DB->verify divides by the
+// partition count of a meta page it trusts and dies with SIGFPE; Postfix
+// never writes a partitioned database, so the meta check refuses one.
+TEST_P(BdbTableTest, APartitionedMetaPageIsRefusedBeforeLibdbSeesIt) {
+  ASSERT_OK(Build(Numbered(100)));
+  const std::string good = Slurp(File());
+  for (int variant = 0; variant < 2; ++variant) {
+    std::string bad = good;
+    if (variant == 0) {
+      bad[26] = static_cast<char>(bad[26] | 0x02);  // DBMETA_PART_RANGE
+    } else {
+      bad[36] = 1;  // one partition (little-endian u32 @36)
+    }
+    Spit(File(), bad);
+    std::vector<std::string> problems;
+    Status st = VerifyTable(Spec(), &problems);
+    EXPECT_TRUE(!st.ok() || !problems.empty()) << "variant " << variant;
+    Result<std::unique_ptr<TableReader>> r = OpenTable(Spec(), OpenOptions{});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(r.error().message().find("partitioned"), std::string::npos);
+  }
+  Spit(File(), good);
+  std::vector<std::string> problems;
+  EXPECT_OK(VerifyTable(Spec(), &problems));
+  EXPECT_TRUE(problems.empty());
+}
+
 // postmap -i / -d on an existing .db: in place (same inode), under the
 // exclusive flock, duplicates as postmap -i treats them.
 TEST_P(BdbTableTest, AddKeepsExistingKeysUnlessReplace) {

@@ -107,7 +107,7 @@ Result<bool> HoldsCredentialValues(EntryStream& entries) {
 }
 
 Result<bool> MaskValues(SecretsRequest request, const CredentialTables& named,
-                        std::span<const std::string> tables,
+                        Span<const std::string> tables,
                         const CredentialProbe& probe) {
   if (request != SecretsRequest::kAuto) {
     return request == SecretsRequest::kMask;

@@ -22,7 +22,8 @@ namespace mapctl::bdb {
 
 // The Berkeley DB metadata page (page 0; dbinc/db_page.h DBMETA): magic
 // u32 @12, version u32 @16, page size u32 @20, encryption u8 @24, page
-// type u8 @25 (8 hash, 9 btree), last page number u32 @32. Native byte
+// type u8 @25 (8 hash, 9 btree), meta flags u8 @26, last page number
+// u32 @32, partition count u32 @36. Native byte
 // order, or the other one for a file from a machine of the other
 // endianness (Berkeley DB swaps those).
 
@@ -90,6 +91,19 @@ Result<MetaCheck> CheckMeta(int fd, const std::string& name, TableType wanted) {
     return Status::Unsupported(name +
                                ": encrypted Berkeley DB tables are "
                                "not supported");
+  }
+  // Meta flags u8 @26 (DBMETA_PART_RANGE 0x02, DBMETA_PART_CALLBACK 0x04)
+  // and the partition count u32 @36: a partitioned database, which
+  // Postfix never writes. libdb divides by a count it trusts, so one
+  // flipped byte kills DB->verify with SIGFPE (docs/fuzzing.md, F9).
+  std::uint32_t parts = load(36);
+  if (parts != 0 && magic != load(12)) parts = Swap32(parts);
+  if ((page[26] & 0x06) != 0 || parts != 0) {
+    return Status::Corruption(name +
+                              ": a partitioned Berkeley DB database (meta "
+                              "flags " + std::to_string(page[26]) +
+                              ", " + std::to_string(parts) +
+                              " partitions), which Postfix never writes");
   }
   if (psize < 512 || psize > 65536 || (psize & (psize - 1)) != 0) {
     return Status::Corruption(name + ": bad page size " +

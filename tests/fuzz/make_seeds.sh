@@ -26,6 +26,15 @@ if [ -f "$one_btree" ]; then
   cp "$one_btree" "$out/regressions/bdb_verify/heap_page_in_btree.db"
   printf '\017' | dd of="$out/regressions/bdb_verify/heap_page_in_btree.db" \
     bs=1 seek=4121 conv=notrunc 2>/dev/null
+  # F9: a meta page flagged "partitioned" (flags byte @26) with a
+  # partition count (u32 @36) libdb trusts: DB->verify allocates that many
+  # entries or divides by a bad count (SIGFPE), unless refused before.
+  cp "$one_btree" "$out/regressions/bdb_verify/partitioned_meta.db"
+  printf '\002' | dd of="$out/regressions/bdb_verify/partitioned_meta.db" \
+    bs=1 seek=26 conv=notrunc 2>/dev/null
+  printf '\001\351\261\027' | \
+    dd of="$out/regressions/bdb_verify/partitioned_meta.db" \
+    bs=1 seek=36 conv=notrunc 2>/dev/null
 fi
 
 postmap=${POSTMAP:-/usr/sbin/postmap}

@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "mapctl/config.h"
 #include "mapctl/diff.h"
 #include "mapctl/export.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 
 namespace mapctl {
@@ -108,7 +108,7 @@ using CredentialProbe = std::function<Result<bool>(const std::string& table)>;
 // closed). Errors come from `probe`.
 MAPCTL_EXPORT Result<bool> MaskValues(SecretsRequest request,
                                       const CredentialTables& named,
-                                      std::span<const std::string> tables,
+                                      Span<const std::string> tables,
                                       const CredentialProbe& probe);
 
 // The same decision for values read from a table that holds credentials

@@ -1,0 +1,413 @@
+// cmd_whatif.cc - `mapctl whatif --senders FILE -c DIR [-c NEW_DIR]`: the
+// senders whose relay, credential user or outcome differs between two
+// configurations (docs/whatif.md).
+//
+// One -c: the tables main.cf names as Postfix reads them now (the built
+// files) against their sources, mapped as `check --sources-only` maps
+// them (MapSourcePath): the pre-deploy question. Two -c: OLD against NEW,
+// each as Postfix would read it (--sources-only: both from sources).
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include "cli_config.h"
+#include "commands.h"
+#include "mapctl/check.h"
+#include "mapctl/map_list.h"
+#include "mapctl/sender.h"
+#include "output.h"
+#include "report.h"
+#include "senders_input.h"
+
+namespace mapctl::cli {
+namespace {
+
+// Next hops are compared without regard to case, as check compares them.
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+struct Side {
+  std::string name;  // "old" / "new"
+  SenderSetup setup;
+  std::unique_ptr<SenderResolver> resolver;
+};
+
+// What one side does with one sender, in the words the report compares.
+struct Hop {
+  std::string nexthop;
+  std::string user;  // "" with no credentials; "****" when malformed
+  Outcome outcome = Outcome::kNotFound;
+  bool to_default_relay = false;
+};
+struct View {
+  std::string relay;  // the relay value, or why there is none
+  std::string relay_source;
+  Outcome relay_outcome = Outcome::kNotFound;
+  bool direct = false;  // the recipient's MX: no AUTH is needed there
+  std::vector<Hop> hops;
+  std::string outcome;  // "auth", "no-auth", "bounce-530", "deferred", ...
+};
+
+bool SameHops(const View& a, const View& b, bool users) {
+  if (a.hops.size() != b.hops.size()) return false;
+  for (std::size_t i = 0; i < a.hops.size(); ++i) {
+    if (users ? a.hops[i].user != b.hops[i].user ||
+                    a.hops[i].outcome != b.hops[i].outcome
+              : a.hops[i].nexthop != b.hops[i].nexthop) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The table lists of main.cf with each file table replaced by its source
+// (check's sources-only mapping), for SenderResolverOptions.
+Result<std::string> SourcesOf(const MainConfig& config,
+                              std::string_view parameter) {
+  TableContext context;
+  context.default_database_type = config.Get("default_database_type");
+  Result<MapList> list = MapList::Parse(parameter, config.Get(parameter), context);
+  if (!list) return list.error();
+  std::string value;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const LookupTable& t = list->table(i);
+    std::string item = t.name();
+    if (t.spec() != nullptr && t.spec()->type != TableType::kTexthash) {
+      std::string source = MapSourcePath(t.name(), config.config_directory());
+      ReportInfo("note: " + std::string(parameter) + ": " + t.display() +
+                 " read from its source " + source);
+      item = "texthash:" + source;
+    }
+    if (!value.empty()) value += ", ";
+    value += item;
+  }
+  return value;
+}
+
+Status OpenSide(const WhatifArgs& args, const std::string& dir, bool sources,
+                Side* side) {
+  SenderArgs sender_args;
+  sender_args.config_dir = dir;
+  sender_args.resolve = args.resolve;
+  sender_args.recipient = args.recipient;
+  Result<SenderSetup> setup = LoadSenderConfig(sender_args);
+  if (!setup) return setup.error();
+  side->setup = std::move(setup).value();
+  const MainConfig& config = side->setup.config;
+  for (const Diagnostic& d : config.diagnostics()) ReportDiagnostic(d);
+  SenderResolverOptions options;
+  options.own_address = IsOwnAddress;
+  if (args.resolve) options.resolve_mx = ResolveMx;
+  std::ifstream master(config.config_directory() + "/master.cf");
+  std::ostringstream text;
+  text << master.rdbuf();
+  options.master_cf = text.str();
+  if (sources) {
+    Result<std::string> relay =
+        SourcesOf(config, "sender_dependent_relayhost_maps");
+    if (!relay) return relay.error();
+    Result<std::string> passwords = SourcesOf(config, "smtp_sasl_password_maps");
+    if (!passwords) return passwords.error();
+    options.relay_maps = std::move(relay).value();
+    options.password_maps = std::move(passwords).value();
+  }
+  Result<std::unique_ptr<SenderResolver>> resolver =
+      SenderResolver::Create(config, options);
+  if (!resolver) return resolver.error();
+  side->resolver = std::move(resolver).value();
+  return Status::Ok();
+}
+
+View ViewOf(const SenderResolution& r) {
+  View v;
+  v.relay_outcome = r.relay.outcome;
+  v.relay_source = std::string(RelaySourceName(r.relay.source));
+  v.direct = r.relay.source == RelaySource::kRecipientDomain;
+  if (!Concluded(r.relay.outcome)) {
+    v.relay = std::string(OutcomeName(r.relay.outcome)) + ": " +
+              r.relay.status.message();
+  } else {
+    v.relay = r.relay.value;
+  }
+  for (const Destination& d : r.destinations) {
+    Hop h;
+    h.nexthop = d.nexthop;
+    h.outcome = d.outcome;
+    if (d.outcome == Outcome::kFound && d.credentials) {
+      // Only usernames, as query sender masks them: a value without ':'
+      // is most likely user:password mistyped, so all of it is secret.
+      h.user = d.credentials->malformed ? "****" : d.credentials->username;
+      h.to_default_relay = d.credentials->to_default_relay;
+    }
+    v.hops.push_back(std::move(h));
+  }
+  return v;
+}
+
+// Next hops (lower case) where some sender authenticates, and who: check's
+// evidence that a relay requires AUTH. The sender's own credentials on the
+// default relay do not count.
+using AuthEvidence = std::unordered_map<std::string, std::string>;
+
+void AddEvidence(const View& v, const std::string& sender, AuthEvidence* e) {
+  if (v.direct) return;
+  for (const Hop& h : v.hops) {
+    if (!h.user.empty() && !h.to_default_relay) {
+      e->emplace(Lower(h.nexthop), sender);
+    }
+  }
+}
+
+// The outcome words of one side, and (bounce-530) why AUTH is required.
+void Judge(View* v, const View* old_view, const std::string& sender,
+           const AuthEvidence& evidence, const std::vector<std::string>& required,
+           std::string* why) {
+  if (!Concluded(v->relay_outcome)) {
+    v->outcome = v->relay_outcome == Outcome::kError ? "deferred" : "unsupported";
+    return;
+  }
+  if (v->hops.empty()) {
+    v->outcome = "no-auth";
+    return;
+  }
+  const Hop& first = v->hops[0];  // smtp(8) tries the list in order
+  if (first.outcome == Outcome::kError) {
+    v->outcome = "deferred";
+  } else if (first.outcome == Outcome::kNotEvaluated) {
+    v->outcome = "unsupported";
+  } else if (!first.user.empty()) {
+    v->outcome = "auth";
+  } else {
+    v->outcome = "no-auth";
+    if (v->direct) return;
+    const std::string hop = Lower(first.nexthop);
+    std::string reason;
+    if (old_view != nullptr) {
+      for (const Hop& h : old_view->hops) {
+        if (!h.user.empty() && Lower(h.nexthop) == hop) {
+          reason = "the old configuration sent credentials there";
+        }
+      }
+    }
+    if (auto it = evidence.find(hop);
+        reason.empty() && it != evidence.end() && it->second != sender) {
+      reason = it->second + " authenticates there";
+    }
+    for (const std::string& r : required) {
+      if (reason.empty() && Lower(r) == hop) reason = "--auth-required names it";
+    }
+    if (!reason.empty()) {
+      v->outcome = "bounce-530";
+      if (why != nullptr) *why = first.nexthop + " requires AUTH: " + reason;
+    }
+  }
+}
+
+std::string HopsText(const View& v) {
+  if (v.hops.empty()) return "none";
+  std::string out;
+  for (const Hop& h : v.hops) {
+    if (!out.empty()) out += ", ";
+    out += h.user.empty() ? std::string(h.outcome == Outcome::kFound ||
+                                                h.outcome == Outcome::kNotFound ||
+                                                h.outcome == Outcome::kSkipped
+                                            ? "none"
+                                            : OutcomeName(h.outcome))
+                          : h.user;
+    if (v.hops.size() > 1) out += " (" + h.nexthop + ")";
+  }
+  return out;
+}
+
+void AppendJsonSide(const View& v, std::string* out) {
+  *out += "{\"relay\": ";
+  AppendJsonString(out, v.relay);
+  *out += ", \"relay_source\": ";
+  AppendJsonString(out, v.relay_source);
+  *out += ", \"destinations\": [";
+  for (std::size_t i = 0; i < v.hops.size(); ++i) {
+    if (i > 0) *out += ", ";
+    *out += "{\"nexthop\": ";
+    AppendJsonString(out, v.hops[i].nexthop);
+    *out += ", \"user\": ";
+    if (v.hops[i].user.empty()) {
+      *out += "null";
+    } else {
+      AppendJsonString(out, v.hops[i].user);
+    }
+    *out += ", \"credentials\": ";
+    AppendJsonString(out, OutcomeName(v.hops[i].outcome));
+    *out += "}";
+  }
+  *out += "], \"outcome\": ";
+  AppendJsonString(out, v.outcome);
+  *out += "}";
+}
+
+}  // namespace
+
+int RunWhatif(const WhatifArgs& args) {
+  if (args.config_dirs.size() > 2) {
+    ReportError("whatif: give -c once (deployed tables vs sources) or twice "
+                "(OLD NEW)");
+    return kExitTrouble;
+  }
+  const bool one_dir = args.config_dirs.size() < 2;
+  if (one_dir && args.sources_only) {
+    ReportError("--sources-only needs two -c: with one, the new side is "
+                "already the sources");
+    return kExitTrouble;
+  }
+  Result<SenderList> senders = ReadSendersOption(args.senders_file);
+  if (!senders) {
+    ReportError("--senders " + args.senders_file + ": " +
+                senders.error().message());
+    return kExitTrouble;
+  }
+  Side sides[2];
+  sides[0].name = "old";
+  sides[1].name = "new";
+  const std::string first = args.config_dirs.empty() ? "" : args.config_dirs[0];
+  const std::string second = one_dir ? first : args.config_dirs[1];
+  for (int i = 0; i < 2; ++i) {
+    const bool sources = one_dir ? i == 1 : args.sources_only;
+    Status s = OpenSide(args, i == 0 ? first : second, sources, &sides[i]);
+    if (!s.ok()) {
+      ReportError(sides[i].name + ": " + s.message());
+      return kExitTrouble;
+    }
+  }
+
+  // Every sender on both sides first: the evidence that a relay requires
+  // AUTH comes from all of them.
+  std::vector<std::pair<View, View>> views;
+  std::vector<std::size_t> index;  // into senders->senders, per view
+  views.reserve(senders->senders.size());
+  AuthEvidence evidence;
+  bool trouble = false;
+  SenderResolution resolution;
+  for (std::size_t i = 0; i < senders->senders.size(); ++i) {
+    const std::string& address = senders->senders[i];
+    View v[2];
+    bool ok = true;
+    for (int s = 0; s < 2 && ok; ++s) {
+      Status st = sides[s].resolver->Resolve(address, args.recipient, &resolution);
+      if (!st.ok()) {
+        ReportError("\"" + Printable(address) + "\": " + st.message());
+        ok = false;
+        break;
+      }
+      v[s] = ViewOf(resolution);
+      AddEvidence(v[s], address, &evidence);
+    }
+    if (!ok) {
+      trouble = true;
+      continue;
+    }
+    views.emplace_back(std::move(v[0]), std::move(v[1]));
+    index.push_back(i);
+    if (views.size() % 4096 == 0) {
+      for (Side& side : sides) side.resolver->EndBatch();
+    }
+  }
+  for (Side& side : sides) side.resolver->EndBatch();
+
+  std::size_t changed = 0, relay = 0, users = 0, outcome = 0, lost = 0;
+  std::string out;
+  for (std::size_t k = 0; k < views.size(); ++k) {
+    auto& [old_view, new_view] = views[k];
+    const std::string& sender = senders->senders[index[k]];
+    std::string why;
+    Judge(&old_view, nullptr, sender, evidence, args.auth_required, nullptr);
+    Judge(&new_view, &old_view, sender, evidence, args.auth_required, &why);
+    const bool relay_changed = old_view.relay != new_view.relay ||
+                               old_view.relay_outcome != new_view.relay_outcome ||
+                               !SameHops(old_view, new_view, false);
+    const bool users_changed = !SameHops(old_view, new_view, true);
+    const bool outcome_changed = old_view.outcome != new_view.outcome;
+    if (!relay_changed && !users_changed && !outcome_changed) continue;
+    const bool loses = new_view.outcome == "bounce-530" &&
+                       old_view.outcome != "bounce-530";
+    ++changed;
+    relay += relay_changed;
+    users += users_changed;
+    outcome += outcome_changed;
+    lost += loses;
+    if (args.json) {
+      out += "{\"sender\": ";
+      AppendJsonString(&out, sender);
+      out += ", \"changed\": [";
+      const char* sep = "";
+      for (auto [flag, word] : {std::pair{relay_changed, "relay"},
+                                std::pair{users_changed, "credentials"},
+                                std::pair{outcome_changed, "outcome"}}) {
+        if (!flag) continue;
+        out += sep;
+        out += "\"" + std::string(word) + "\"";
+        sep = ", ";
+      }
+      out += "], \"old\": ";
+      AppendJsonSide(old_view, &out);
+      out += ", \"new\": ";
+      AppendJsonSide(new_view, &out);
+      out += ", \"loses_credentials\": ";
+      out += loses ? "true" : "false";
+      out += ", \"why\": ";
+      if (why.empty()) {
+        out += "null";
+      } else {
+        AppendJsonString(&out, why);
+      }
+      out += "}\n";
+      continue;
+    }
+    if (changed > 1) out += "\n";
+    out += "sender      " + Printable(sender) + "\n";
+    out += "relay       " + Printable(old_view.relay);
+    if (relay_changed) out += " -> " + Printable(new_view.relay);
+    out += "\ncredentials " + Printable(HopsText(old_view));
+    if (users_changed) out += " -> " + Printable(HopsText(new_view));
+    out += "\noutcome     " + old_view.outcome;
+    if (outcome_changed) out += " -> " + new_view.outcome;
+    out += "\n";
+    if (loses) {
+      out += "lost        credentials: " + Printable(why) +
+             "; Postfix would bounce the mail with 530\n";
+    }
+    if (out.size() > (1 << 16) && !WriteStdout(out)) break;
+    if (out.size() > (1 << 16)) out.clear();
+  }
+  const std::string summary =
+      std::to_string(views.size()) + " senders compared, " +
+      std::to_string(changed) + " changed (relay " + std::to_string(relay) +
+      ", credentials " + std::to_string(users) + ", outcome " +
+      std::to_string(outcome) + "), " + std::to_string(lost) +
+      " would lose credentials (530)";
+  if (args.json) {
+    out += "{\"summary\": {\"senders\": " + std::to_string(views.size()) +
+           ", \"changed\": " + std::to_string(changed) +
+           ", \"relay\": " + std::to_string(relay) +
+           ", \"credentials\": " + std::to_string(users) +
+           ", \"outcome\": " + std::to_string(outcome) +
+           ", \"lose_credentials\": " + std::to_string(lost) + "}}\n";
+  } else {
+    if (changed > 0) out += "\n";
+    out += summary + "\n";
+  }
+  if (!WriteStdout(out)) {
+    ReportError(Status::IoError("write standard output", errno));
+    return kExitTrouble;
+  }
+  if (trouble) return kExitTrouble;
+  return changed > 0 ? kExitNegative : kExitOk;
+}
+
+}  // namespace mapctl::cli

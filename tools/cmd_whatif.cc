@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 #include "cli_config.h"
@@ -287,44 +288,58 @@ int RunWhatif(const WhatifArgs& args) {
   }
 
   // Every sender on both sides first: the evidence that a relay requires
-  // AUTH comes from all of them.
-  std::vector<std::pair<View, View>> views;
-  std::vector<std::size_t> index;  // into senders->senders, per view
-  views.reserve(senders->senders.size());
-  AuthEvidence evidence;
-  bool trouble = false;
-  SenderResolution resolution;
-  for (std::size_t i = 0; i < senders->senders.size(); ++i) {
-    const std::string& address = senders->senders[i];
-    View v[2];
-    bool ok = true;
-    for (int s = 0; s < 2 && ok; ++s) {
-      Status st = sides[s].resolver->Resolve(address, args.recipient, &resolution);
+  // AUTH comes from all of them. One resolver per side, so the sides run
+  // on two threads (a resolver is not thread-safe, two are independent);
+  // with --resolve on the calling thread only, as check does.
+  const std::vector<std::string>& list = senders->senders;
+  std::vector<View> side_views[2];
+  std::vector<std::string> errors(list.size());  // the old side's words
+  auto resolve_side = [&](int s) {
+    std::vector<View>& views = side_views[s];
+    views.resize(list.size());
+    SenderResolution resolution;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      Status st = sides[s].resolver->Resolve(list[i], args.recipient, &resolution);
       if (!st.ok()) {
-        ReportError("\"" + Printable(address) + "\": " + st.message());
-        ok = false;
-        break;
+        if (s == 0) errors[i] = st.message();
+        views[i].outcome = "error";
+        continue;
       }
-      v[s] = ViewOf(resolution);
-      AddEvidence(v[s], address, &evidence);
+      views[i] = ViewOf(resolution);
+      if (i % 4096 == 4095) sides[s].resolver->EndBatch();
     }
-    if (!ok) {
+    sides[s].resolver->EndBatch();
+  };
+  if (args.resolve) {
+    resolve_side(0);
+    resolve_side(1);
+  } else {
+    std::thread other(resolve_side, 1);
+    resolve_side(0);
+    other.join();
+  }
+  bool trouble = false;
+  AuthEvidence evidence;
+  std::vector<std::size_t> index;  // the senders both sides resolved
+  index.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (side_views[0][i].outcome == "error" ||
+        side_views[1][i].outcome == "error") {
+      ReportError("\"" + Printable(list[i]) + "\": " +
+                  (errors[i].empty() ? "cannot be parsed" : errors[i]));
       trouble = true;
       continue;
     }
-    views.emplace_back(std::move(v[0]), std::move(v[1]));
     index.push_back(i);
-    if (views.size() % 4096 == 0) {
-      for (Side& side : sides) side.resolver->EndBatch();
-    }
+    for (int s = 0; s < 2; ++s) AddEvidence(side_views[s][i], list[i], &evidence);
   }
-  for (Side& side : sides) side.resolver->EndBatch();
 
   std::size_t changed = 0, relay = 0, users = 0, outcome = 0, lost = 0;
   std::string out;
-  for (std::size_t k = 0; k < views.size(); ++k) {
-    auto& [old_view, new_view] = views[k];
-    const std::string& sender = senders->senders[index[k]];
+  for (std::size_t k : index) {
+    View& old_view = side_views[0][k];
+    View& new_view = side_views[1][k];
+    const std::string& sender = list[k];
     std::string why;
     Judge(&old_view, nullptr, sender, evidence, args.auth_required, nullptr);
     Judge(&new_view, &old_view, sender, evidence, args.auth_required, &why);
@@ -386,13 +401,13 @@ int RunWhatif(const WhatifArgs& args) {
     if (out.size() > (1 << 16)) out.clear();
   }
   const std::string summary =
-      std::to_string(views.size()) + " senders compared, " +
+      std::to_string(index.size()) + " senders compared, " +
       std::to_string(changed) + " changed (relay " + std::to_string(relay) +
       ", credentials " + std::to_string(users) + ", outcome " +
       std::to_string(outcome) + "), " + std::to_string(lost) +
       " would lose credentials (530)";
   if (args.json) {
-    out += "{\"summary\": {\"senders\": " + std::to_string(views.size()) +
+    out += "{\"summary\": {\"senders\": " + std::to_string(index.size()) +
            ", \"changed\": " + std::to_string(changed) +
            ", \"relay\": " + std::to_string(relay) +
            ", \"credentials\": " + std::to_string(users) +

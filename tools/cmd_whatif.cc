@@ -325,8 +325,11 @@ int RunWhatif(const WhatifArgs& args) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (side_views[0][i].outcome == "error" ||
         side_views[1][i].outcome == "error") {
-      ReportError("\"" + Printable(list[i]) + "\": " +
-                  (errors[i].empty() ? "cannot be parsed" : errors[i]));
+      std::string message = Printable(list[i]);
+      message.insert(0, 1, '"');
+      message += "\": ";
+      message += errors[i].empty() ? "cannot be parsed" : errors[i];
+      ReportError(message);
       trouble = true;
       continue;
     }

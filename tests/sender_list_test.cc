@@ -151,6 +151,45 @@ TEST(SenderListTest, AGzipMaillogIsToldByItsMagicBytes) {
   EXPECT_EQ(list.senders.size(), 4u);
 }
 
+// The same senders whatever the chunks: one byte at a time splits every
+// line, the gzip magic and every gzip member.
+SenderList ByteByByte(std::string_view bytes) {
+  SenderListReader reader("senders");
+  for (char c : bytes) {
+    Status s = reader.Add(std::string_view(&c, 1));
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  Result<SenderList> list = reader.Finish();
+  EXPECT_TRUE(list.has_value()) << list.error().message();
+  return list.has_value() ? std::move(list).value() : SenderList{};
+}
+
+TEST(SenderListTest, AStreamFedByteByByteGivesWhatTheWholeTextGives) {
+  EXPECT_EQ(ByteByByte(kPostlogd).senders, Parse(kPostlogd).senders);
+  SenderList gz = ByteByByte(Gzip(kPostlogd) + Gzip("Dec 01 21:34:36 mta "
+      "postfix/qmgr[11184]: B7B36A7A22D: from=<zed@example.com>, size=284, "
+      "nrcpt=1 (queue active)\n"));
+  EXPECT_TRUE(gz.gzip);
+  EXPECT_EQ(gz.senders, (Senders{"alice@example.com", "<>",
+                                 "\"a b\"@example.org", "late@example.com",
+                                 "zed@example.com"}));
+  EXPECT_EQ(ByteByByte("a@example.com\nb@example.com").senders,
+            (Senders{"a@example.com", "b@example.com"}));
+  EXPECT_EQ(ByteByByte("x").senders, (Senders{"x"}));
+}
+
+TEST(SenderListTest, AMaillogLargerThanTheInflateBufferIsReadWhole) {
+  std::string log;
+  for (int i = 0; i < 5000; ++i) {
+    log += "Dec 01 21:34:26 mta postfix/qmgr[10958]: Q" + std::to_string(i) +
+           ": from=<s" + std::to_string(i) +
+           "@example.com>, size=280, nrcpt=1 (queue active)\n";
+  }
+  SenderList list = Parse(Gzip(log));
+  ASSERT_EQ(list.senders.size(), 5000u);
+  EXPECT_EQ(list.senders.back(), "s4999@example.com");
+}
+
 TEST(SenderListTest, ConcatenatedGzipMembersAreAllRead) {
   SenderList list = Parse(Gzip("a@example.com\n") + Gzip("b@example.com\n"));
   EXPECT_EQ(list.senders, (Senders{"a@example.com", "b@example.com"}));

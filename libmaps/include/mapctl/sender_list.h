@@ -39,14 +39,35 @@ struct SenderList {
   std::size_t log_lines = 0;    // kMaillog: qmgr from= lines read
 };
 
-// Reads `bytes` (the whole file or stream). `name` names the input in
-// error messages. Errors: kParseError for damaged gzip data, or text with
-// a NUL byte (a binary file given by mistake).
+// Reads a stream in chunks of any size (a file, a pipe from journalctl),
+// so a large maillog is never held whole: only its senders are kept.
+// `name` names the input in error messages. Not thread-safe.
+class MAPCTL_EXPORT SenderListReader {
+ public:
+  explicit SenderListReader(std::string name);
+  ~SenderListReader();
+  SenderListReader(const SenderListReader&) = delete;
+  SenderListReader& operator=(const SenderListReader&) = delete;
+
+  // The next bytes of the input. Errors (kParseError): damaged gzip data,
+  // or a NUL byte in the text (a binary file given by mistake); after an
+  // error the reader stays failed.
+  Status Add(std::string_view bytes);
+  // The end of the input: the senders. Errors: those of Add(), and gzip
+  // data that ends inside a member (a truncated file).
+  Result<SenderList> Finish();
+
+ private:
+  struct Rep;
+  Rep* rep_;
+};
+
+// The whole input at once, as SenderListReader reads it.
 MAPCTL_EXPORT Result<SenderList> ParseSenderList(std::string_view bytes,
                                                  std::string_view name);
 
-// Reads the file at `path` and parses it as ParseSenderList() does.
-// Errors: kIoError when it cannot be read, else as ParseSenderList().
+// Reads the file at `path` as SenderListReader does. Errors: kIoError
+// when it cannot be read, else as SenderListReader.
 MAPCTL_EXPORT Result<SenderList> ReadSenderList(const std::string& path);
 
 }  // namespace mapctl

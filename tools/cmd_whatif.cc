@@ -8,6 +8,8 @@
 // each as Postfix would read it (--sources-only: both from sources).
 
 #include <algorithm>
+#include <cstdint>
+#include <deque>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -41,30 +43,58 @@ struct Side {
   std::unique_ptr<SenderResolver> resolver;
 };
 
+// Relay values, next hops and users repeat across senders: each side keeps
+// one copy of each (a View of 100k senders is then a few MB, not a heap
+// allocation per field).
+class Pool {
+ public:
+  const std::string* Intern(std::string_view s) {
+    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+    strings_.emplace_back(s);
+    ids_.emplace(strings_.back(), &strings_.back());
+    return &strings_.back();
+  }
+
+ private:
+  std::deque<std::string> strings_;  // stable addresses
+  std::unordered_map<std::string_view, const std::string*> ids_;
+};
+
 // What one side does with one sender, in the words the report compares.
 struct Hop {
-  std::string nexthop;
-  std::string user;  // "" with no credentials; "****" when malformed
+  const std::string* nexthop = nullptr;
+  const std::string* user = nullptr;  // null: none; "****" when malformed
   Outcome outcome = Outcome::kNotFound;
   bool to_default_relay = false;
 };
 struct View {
-  std::string relay;  // the relay value, or why there is none
-  std::string relay_source;
+  const std::string* relay = nullptr;  // the value, or why there is none
+  RelaySource relay_source = RelaySource::kRecipientDomain;
   Outcome relay_outcome = Outcome::kNotFound;
   bool direct = false;  // the recipient's MX: no AUTH is needed there
+  bool bad_address = false;
+  std::uint32_t hop_begin = 0;  // into SideData::hops
+  std::uint32_t hop_count = 0;
+  const char* outcome = "";  // "auth", "no-auth", "bounce-530", ...
+};
+struct SideData {
+  std::vector<View> views;  // one per sender
   std::vector<Hop> hops;
-  std::string outcome;  // "auth", "no-auth", "bounce-530", "deferred", ...
+  Pool pool;
+  const Hop* begin(const View& v) const { return hops.data() + v.hop_begin; }
+  const Hop* end(const View& v) const { return begin(v) + v.hop_count; }
 };
 
-bool SameHops(const View& a, const View& b, bool users) {
-  if (a.hops.size() != b.hops.size()) return false;
-  for (std::size_t i = 0; i < a.hops.size(); ++i) {
-    if (users ? a.hops[i].user != b.hops[i].user ||
-                    a.hops[i].outcome != b.hops[i].outcome
-              : a.hops[i].nexthop != b.hops[i].nexthop) {
-      return false;
-    }
+bool SameHops(const SideData& a, const View& va, const SideData& b,
+              const View& vb, bool users) {
+  if (va.hop_count != vb.hop_count) return false;
+  for (const Hop *x = a.begin(va), *y = b.begin(vb); x != a.end(va); ++x, ++y) {
+    const bool differs =
+        users ? (x->user == nullptr) != (y->user == nullptr) ||
+                    (x->user != nullptr && *x->user != *y->user) ||
+                    x->outcome != y->outcome
+              : *x->nexthop != *y->nexthop;
+    if (differs) return false;
   }
   return true;
 }
@@ -127,30 +157,34 @@ Status OpenSide(const WhatifArgs& args, const std::string& dir, bool sources,
   return Status::Ok();
 }
 
-View ViewOf(const SenderResolution& r) {
+void AppendView(const SenderResolution& r, SideData* side) {
   View v;
   v.relay_outcome = r.relay.outcome;
-  v.relay_source = std::string(RelaySourceName(r.relay.source));
+  v.relay_source = r.relay.source;
   v.direct = r.relay.source == RelaySource::kRecipientDomain;
   if (!Concluded(r.relay.outcome)) {
-    v.relay = std::string(OutcomeName(r.relay.outcome)) + ": " +
-              r.relay.status.message();
+    v.relay = side->pool.Intern(std::string(OutcomeName(r.relay.outcome)) +
+                                ": " + r.relay.status.message());
   } else {
-    v.relay = r.relay.value;
+    v.relay = side->pool.Intern(r.relay.value);
   }
+  v.hop_begin = static_cast<std::uint32_t>(side->hops.size());
   for (const Destination& d : r.destinations) {
     Hop h;
-    h.nexthop = d.nexthop;
+    h.nexthop = side->pool.Intern(d.nexthop);
     h.outcome = d.outcome;
     if (d.outcome == Outcome::kFound && d.credentials) {
       // Only usernames, as query sender masks them: a value without ':'
       // is most likely user:password mistyped, so all of it is secret.
-      h.user = d.credentials->malformed ? "****" : d.credentials->username;
+      h.user = side->pool.Intern(d.credentials->malformed
+                                     ? std::string_view("****")
+                                     : std::string_view(d.credentials->username));
       h.to_default_relay = d.credentials->to_default_relay;
     }
-    v.hops.push_back(std::move(h));
+    side->hops.push_back(h);
   }
-  return v;
+  v.hop_count = static_cast<std::uint32_t>(side->hops.size() - v.hop_begin);
+  side->views.push_back(v);
 }
 
 // Next hops (lower case) where some sender authenticates, and who: check's
@@ -158,42 +192,47 @@ View ViewOf(const SenderResolution& r) {
 // default relay do not count.
 using AuthEvidence = std::unordered_map<std::string, std::string>;
 
-void AddEvidence(const View& v, const std::string& sender, AuthEvidence* e) {
+void AddEvidence(const SideData& side, const View& v, const std::string& sender,
+                 AuthEvidence* e) {
   if (v.direct) return;
-  for (const Hop& h : v.hops) {
-    if (!h.user.empty() && !h.to_default_relay) {
-      e->emplace(Lower(h.nexthop), sender);
+  for (const Hop* h = side.begin(v); h != side.end(v); ++h) {
+    if (h->user != nullptr && !h->to_default_relay) {
+      std::string hop = Lower(*h->nexthop);
+      if (e->find(hop) == e->end()) e->emplace(std::move(hop), sender);
     }
   }
 }
 
 // The outcome words of one side, and (bounce-530) why AUTH is required.
-void Judge(View* v, const View* old_view, const std::string& sender,
-           const AuthEvidence& evidence, const std::vector<std::string>& required,
-           std::string* why) {
+void Judge(const SideData& side, View* v, const SideData* old_side,
+           const View* old_view, const std::string& sender,
+           const AuthEvidence& evidence,
+           const std::vector<std::string>& required, std::string* why) {
   if (!Concluded(v->relay_outcome)) {
-    v->outcome = v->relay_outcome == Outcome::kError ? "deferred" : "unsupported";
+    v->outcome =
+        v->relay_outcome == Outcome::kError ? "deferred" : "unsupported";
     return;
   }
-  if (v->hops.empty()) {
+  if (v->hop_count == 0) {
     v->outcome = "no-auth";
     return;
   }
-  const Hop& first = v->hops[0];  // smtp(8) tries the list in order
+  const Hop& first = *side.begin(*v);  // smtp(8) tries the list in order
   if (first.outcome == Outcome::kError) {
     v->outcome = "deferred";
   } else if (first.outcome == Outcome::kNotEvaluated) {
     v->outcome = "unsupported";
-  } else if (!first.user.empty()) {
+  } else if (first.user != nullptr) {
     v->outcome = "auth";
   } else {
     v->outcome = "no-auth";
     if (v->direct) return;
-    const std::string hop = Lower(first.nexthop);
+    const std::string hop = Lower(*first.nexthop);
     std::string reason;
     if (old_view != nullptr) {
-      for (const Hop& h : old_view->hops) {
-        if (!h.user.empty() && Lower(h.nexthop) == hop) {
+      for (const Hop* h = old_side->begin(*old_view);
+           h != old_side->end(*old_view); ++h) {
+        if (h->user != nullptr && Lower(*h->nexthop) == hop) {
           reason = "the old configuration sent credentials there";
         }
       }
@@ -207,45 +246,47 @@ void Judge(View* v, const View* old_view, const std::string& sender,
     }
     if (!reason.empty()) {
       v->outcome = "bounce-530";
-      if (why != nullptr) *why = first.nexthop + " requires AUTH: " + reason;
+      if (why != nullptr) *why = *first.nexthop + " requires AUTH: " + reason;
     }
   }
 }
 
-std::string HopsText(const View& v) {
-  if (v.hops.empty()) return "none";
+std::string HopsText(const SideData& side, const View& v) {
+  if (v.hop_count == 0) return "none";
   std::string out;
-  for (const Hop& h : v.hops) {
+  for (const Hop* h = side.begin(v); h != side.end(v); ++h) {
     if (!out.empty()) out += ", ";
-    out += h.user.empty() ? std::string(h.outcome == Outcome::kFound ||
-                                                h.outcome == Outcome::kNotFound ||
-                                                h.outcome == Outcome::kSkipped
-                                            ? "none"
-                                            : OutcomeName(h.outcome))
-                          : h.user;
-    if (v.hops.size() > 1) out += " (" + h.nexthop + ")";
+    if (h->user != nullptr) {
+      out += *h->user;
+    } else if (h->outcome == Outcome::kError ||
+               h->outcome == Outcome::kNotEvaluated) {
+      out += OutcomeName(h->outcome);
+    } else {
+      out += "none";
+    }
+    if (v.hop_count > 1) out += " (" + *h->nexthop + ")";
   }
   return out;
 }
 
-void AppendJsonSide(const View& v, std::string* out) {
+void AppendJsonSide(const SideData& side, const View& v, std::string* out) {
   *out += "{\"relay\": ";
-  AppendJsonString(out, v.relay);
+  AppendJsonString(out, *v.relay);
   *out += ", \"relay_source\": ";
-  AppendJsonString(out, v.relay_source);
+  AppendJsonString(out, RelaySourceName(v.relay_source));
   *out += ", \"destinations\": [";
-  for (std::size_t i = 0; i < v.hops.size(); ++i) {
-    if (i > 0) *out += ", ";
+  for (const Hop* h = side.begin(v); h != side.end(v); ++h) {
+    if (h != side.begin(v)) *out += ", ";
     *out += "{\"nexthop\": ";
-    AppendJsonString(out, v.hops[i].nexthop);
+    AppendJsonString(out, *h->nexthop);
     *out += ", \"user\": ";
-    if (v.hops[i].user.empty()) {
+    if (h->user == nullptr) {
       *out += "null";
     } else {
-      AppendJsonString(out, v.hops[i].user);
+      AppendJsonString(out, *h->user);
     }
     *out += ", \"credentials\": ";
-    AppendJsonString(out, OutcomeName(v.hops[i].outcome));
+    AppendJsonString(out, OutcomeName(h->outcome));
     *out += "}";
   }
   *out += "], \"outcome\": ";
@@ -292,20 +333,23 @@ int RunWhatif(const WhatifArgs& args) {
   // on two threads (a resolver is not thread-safe, two are independent);
   // with --resolve on the calling thread only, as check does.
   const std::vector<std::string>& list = senders->senders;
-  std::vector<View> side_views[2];
+  SideData data[2];
   std::vector<std::string> errors(list.size());  // the old side's words
   auto resolve_side = [&](int s) {
-    std::vector<View>& views = side_views[s];
-    views.resize(list.size());
+    SideData& side = data[s];
+    side.views.reserve(list.size());
+    side.hops.reserve(list.size());
     SenderResolution resolution;
     for (std::size_t i = 0; i < list.size(); ++i) {
       Status st = sides[s].resolver->Resolve(list[i], args.recipient, &resolution);
       if (!st.ok()) {
         if (s == 0) errors[i] = st.message();
-        views[i].outcome = "error";
+        View bad;
+        bad.bad_address = true;
+        side.views.push_back(bad);
         continue;
       }
-      views[i] = ViewOf(resolution);
+      AppendView(resolution, &side);
       if (i % 4096 == 4095) sides[s].resolver->EndBatch();
     }
     sides[s].resolver->EndBatch();
@@ -323,8 +367,7 @@ int RunWhatif(const WhatifArgs& args) {
   std::vector<std::size_t> index;  // the senders both sides resolved
   index.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i) {
-    if (side_views[0][i].outcome == "error" ||
-        side_views[1][i].outcome == "error") {
+    if (data[0].views[i].bad_address || data[1].views[i].bad_address) {
       std::string message = Printable(list[i]);
       message.insert(0, 1, '"');
       message += "\": ";
@@ -334,26 +377,33 @@ int RunWhatif(const WhatifArgs& args) {
       continue;
     }
     index.push_back(i);
-    for (int s = 0; s < 2; ++s) AddEvidence(side_views[s][i], list[i], &evidence);
+    for (const SideData& side : data) {
+      AddEvidence(side, side.views[i], list[i], &evidence);
+    }
   }
 
   std::size_t changed = 0, relay = 0, users = 0, outcome = 0, lost = 0;
   std::string out;
   for (std::size_t k : index) {
-    View& old_view = side_views[0][k];
-    View& new_view = side_views[1][k];
+    View& old_view = data[0].views[k];
+    View& new_view = data[1].views[k];
     const std::string& sender = list[k];
     std::string why;
-    Judge(&old_view, nullptr, sender, evidence, args.auth_required, nullptr);
-    Judge(&new_view, &old_view, sender, evidence, args.auth_required, &why);
-    const bool relay_changed = old_view.relay != new_view.relay ||
-                               old_view.relay_outcome != new_view.relay_outcome ||
-                               !SameHops(old_view, new_view, false);
-    const bool users_changed = !SameHops(old_view, new_view, true);
-    const bool outcome_changed = old_view.outcome != new_view.outcome;
+    Judge(data[0], &old_view, nullptr, nullptr, sender, evidence,
+          args.auth_required, nullptr);
+    Judge(data[1], &new_view, &data[0], &old_view, sender, evidence,
+          args.auth_required, &why);
+    const bool relay_changed =
+        *old_view.relay != *new_view.relay ||
+        old_view.relay_outcome != new_view.relay_outcome ||
+        !SameHops(data[0], old_view, data[1], new_view, false);
+    const bool users_changed =
+        !SameHops(data[0], old_view, data[1], new_view, true);
+    const bool outcome_changed =
+        std::string_view(old_view.outcome) != new_view.outcome;
     if (!relay_changed && !users_changed && !outcome_changed) continue;
-    const bool loses = new_view.outcome == "bounce-530" &&
-                       old_view.outcome != "bounce-530";
+    const bool loses = std::string_view(new_view.outcome) == "bounce-530" &&
+                       std::string_view(old_view.outcome) != "bounce-530";
     ++changed;
     relay += relay_changed;
     users += users_changed;
@@ -373,9 +423,9 @@ int RunWhatif(const WhatifArgs& args) {
         sep = ", ";
       }
       out += "], \"old\": ";
-      AppendJsonSide(old_view, &out);
+      AppendJsonSide(data[0], old_view, &out);
       out += ", \"new\": ";
-      AppendJsonSide(new_view, &out);
+      AppendJsonSide(data[1], new_view, &out);
       out += ", \"loses_credentials\": ";
       out += loses ? "true" : "false";
       out += ", \"why\": ";
@@ -389,12 +439,16 @@ int RunWhatif(const WhatifArgs& args) {
     }
     if (changed > 1) out += "\n";
     out += "sender      " + Printable(sender) + "\n";
-    out += "relay       " + Printable(old_view.relay);
-    if (relay_changed) out += " -> " + Printable(new_view.relay);
-    out += "\ncredentials " + Printable(HopsText(old_view));
-    if (users_changed) out += " -> " + Printable(HopsText(new_view));
-    out += "\noutcome     " + old_view.outcome;
-    if (outcome_changed) out += " -> " + new_view.outcome;
+    out += "relay       " + Printable(*old_view.relay);
+    if (relay_changed) out += " -> " + Printable(*new_view.relay);
+    out += "\ncredentials " + Printable(HopsText(data[0], old_view));
+    if (users_changed) out += " -> " + Printable(HopsText(data[1], new_view));
+    out += "\noutcome     ";
+    out += old_view.outcome;
+    if (outcome_changed) {
+      out += " -> ";
+      out += new_view.outcome;
+    }
     out += "\n";
     if (loses) {
       out += "lost        credentials: " + Printable(why) +

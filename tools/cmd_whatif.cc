@@ -7,6 +7,8 @@
 // them (MapSourcePath): the pre-deploy question. Two -c: OLD against NEW,
 // each as Postfix would read it (--sources-only: both from sources).
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -113,6 +115,12 @@ Result<std::string> SourcesOf(const MainConfig& config,
     std::string item = t.name();
     if (t.spec() != nullptr && t.spec()->type != TableType::kTexthash) {
       std::string source = MapSourcePath(t.name(), config.config_directory());
+      // Every sender would otherwise show the same table error.
+      if (access(source.c_str(), R_OK) != 0) {
+        return Status::IoError(std::string(parameter) + ": the source of " +
+                                   t.display() + ": open " + source,
+                               errno);
+      }
       ReportInfo("note: " + std::string(parameter) + ": " + t.display() +
                  " read from its source " + source);
       item = "texthash:" + source;

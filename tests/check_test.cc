@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
@@ -299,7 +300,7 @@ TEST_F(CheckTest, MissingTableSuggestsOnlyACloseName) {
 }
 
 TEST_F(CheckTest, NotCheckedTypes) {
-  auto hits = Named(Sources("pcre:/etc/postfix/relay.pcre", ""), "not-checked");
+  auto hits = Named(Sources("cidr:/etc/postfix/relay.cidr", ""), "not-checked");
   EXPECT_FALSE(hits.empty());
 }
 
@@ -456,6 +457,164 @@ TEST_F(CheckTest, NullSenderCredentialsAreABounceOnARelay) {
   hits = Named(Sources("", pw), "null-sender");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]->severity, Severity::kWarning);
+}
+
+// Pattern tables cannot be listed: their rules are judged through the
+// senders that reach them (the other maps' keys and --senders), and a rule
+// none reaches is said so.
+TEST_F(CheckTest, PatternRulesAreJudgedThroughTheSendersThatReachThem) {
+  std::string pcre = Write("relay.pcre",
+                           "# tenants\n"
+                           "/@tenant7\\.example\\.com$/ [smtp.a.example]:587\n"
+                           "if /^a/\n"
+                           "/^alice@example\\.com$/ [smtp.a.example]:587\n"
+                           "endif\n");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  const std::string relay = "pcre:" + pcre;
+  std::vector<Finding> f = Sources(relay, pw);
+  auto idle = Named(f, "not-exercised");
+  ASSERT_EQ(idle.size(), 1u);  // alice's rule is reached by her key
+  EXPECT_EQ(idle[0]->file, pcre);
+  EXPECT_EQ(idle[0]->line, 2u);
+  EXPECT_EQ(idle[0]->severity, Severity::kWarning);
+  EXPECT_NE(idle[0]->message.find("--senders"), std::string::npos);
+  EXPECT_TRUE(Named(f, "relay-credentials").empty());
+  EXPECT_TRUE(Named(f, "not-checked").empty());
+
+  // A sender that reaches the tenant rule: its gateway gets no
+  // credentials while alice authenticates there, an error at the rule.
+  options_.senders = {"u@tenant7.example.com"};
+  f = Sources(relay, pw);
+  EXPECT_TRUE(Named(f, "not-exercised").empty());
+  auto hits = Named(f, "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(hits[0]->file, pcre);
+  EXPECT_EQ(hits[0]->line, 2u);
+  EXPECT_NE(hits[0]->message.find("u@tenant7.example.com"), std::string::npos);
+}
+
+TEST_F(CheckTest, APatternTablePostfixCannotOpenOrPartlySkipsIsReported) {
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  auto hits = Named(Sources("pcre:" + dir_.path().string() + "/relay.pcr", pw),
+                    "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  std::string pcre = Write("bad.pcre",
+                           "/^alice@example\\.com$/ [smtp.a.example]:587\n"
+                           "/(unclosed [smtp.b.example]:587\n");
+  std::vector<Finding> f = Sources("pcre:" + pcre, pw);
+  auto syntax = Named(f, "syntax");
+  ASSERT_EQ(syntax.size(), 1u);
+  EXPECT_EQ(syntax[0]->file, pcre);
+  EXPECT_EQ(syntax[0]->line, 2u);
+  EXPECT_EQ(syntax[0]->message.find("smtp.b.example"), std::string::npos);
+  // The skipped rule is not also "not exercised".
+  EXPECT_TRUE(Named(f, "not-exercised").empty());
+}
+
+TEST_F(CheckTest, GivenSendersAreResolvedForIndexedMapsToo) {
+  std::string relay = Write("relay", "@corp.example [smtp.c.example]:587\n");
+  std::string pw = Write("pw", "ann@corp.example ann:secret\n");
+  // ann's own entry: clean. A given sender of the domain without one has
+  // no credentials where ann authenticates.
+  options_.senders = {"ann@corp.example", "<>", "bo@corp.example"};
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_FALSE(hits.empty());
+  bool named = false;
+  for (const auto& h : hits) named |= h->message.find("bo@corp.example") != std::string::npos;
+  EXPECT_TRUE(named);
+}
+
+// SQL tables cannot be listed either: they are judged through the senders
+// that reach them, and a database that cannot answer makes the run
+// incomplete (trouble, exit 2), never a pass.
+class SqlCheckTest : public CheckTest {
+ protected:
+  void SetUp() override {
+#ifndef MAPCTL_HAVE_SQLITE
+    GTEST_SKIP() << "built without sqlite";
+#endif
+    db_ = dir_.path().string() + "/relay.db";
+    const std::string sql =
+        "sqlite3 " + db_ +
+        " \"create table r(k text, v text); insert into r values"
+        "('alice@example.com','[smtp.a.example]:587'),"
+        "('@corp.example','[smtp.a.example]:587');\"";
+    ASSERT_EQ(std::system(sql.c_str()), 0) << "the sqlite3 program is needed";
+  }
+  std::string Cf(const std::string& name, const std::string& extra,
+                 unsigned mode = 0640) {
+    return Write(name,
+                 "dbpath = " + db_ + "\nquery = SELECT v FROM r WHERE k='%s'\n" +
+                     extra,
+                 mode);
+  }
+  std::string db_;
+};
+
+TEST_F(SqlCheckTest, SqlRelayMapIsJudgedThroughTheSendersThatReachIt) {
+  const std::string relay = "sqlite:" + Cf("relay.cf", "");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  std::vector<Finding> f = Sources(relay, pw);
+  EXPECT_TRUE(Named(f, "not-checked").empty());
+  EXPECT_TRUE(Named(f, "relay-credentials").empty());
+  options_.senders = {"bo@corp.example"};
+  auto hits = Named(Sources(relay, pw), "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);  // alice authenticates there
+  EXPECT_NE(hits[0]->message.find("bo@corp.example"), std::string::npos);
+}
+
+TEST_F(SqlCheckTest, ADatabaseThatCannotAnswerIsTroubleNeverAPass) {
+  const std::string cf =
+      Write("relay.cf", "dbpath = " + dir_.path().string() +
+                            "/no-such.db\nquery = SELECT v FROM r WHERE k='%s'\n");
+  std::string pw = Write("pw", "alice@example.com alice:secret\n");
+  CheckOptions o = options_;
+  o.sources_only = true;
+  o.relay_maps = "sqlite:" + cf;
+  o.password_maps = pw;
+  Result<CheckReport> r = RunChecks(config_, o);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->trouble.empty());
+  EXPECT_NE(r->trouble[0].message().find("no-such.db"), std::string::npos)
+      << r->trouble[0].message();
+}
+
+TEST_F(SqlCheckTest, AConfigFileWithAPasswordMustNotBeWorldReadable) {
+  Cf("relay.cf", "password = hunter2\n", 0644);
+  Write("pw", "alice@example.com alice:secret\n");
+  CheckReport r = MainCf(
+      "sender_dependent_relayhost_maps = sqlite:$config_directory/relay.cf\n"
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sasl_password_maps = texthash:$config_directory/pw\n");
+  auto hits = Named(r.findings, "world-readable");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->line, 3u);  // the password line
+  EXPECT_EQ(hits[0]->message.find("hunter2"), std::string::npos);
+  // A missing one is missing-table, as Postfix cannot open the table.
+  r = MainCf(
+      "sender_dependent_relayhost_maps = sqlite:$config_directory/relay.cg\n");
+  hits = Named(r.findings, "missing-table");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0]->message.find("did you mean relay.cf?"), std::string::npos)
+      << hits[0]->message;
+  EXPECT_TRUE(r.trouble.empty());
+}
+
+TEST_F(SqlCheckTest, AProxyTableProxyReadMapsDoesNotListIsAnError) {
+  Cf("relay.cf", "");
+  const std::string main_cf =
+      "sender_dependent_relayhost_maps = proxy:sqlite:$config_directory/relay.cf\n";
+  // The default of proxy_read_maps names the parameter: approved.
+  CheckReport r = MainCf(main_cf);
+  EXPECT_TRUE(Named(r.findings, "proxy-read-maps").empty());
+  r = MainCf(main_cf + "proxy_read_maps = $smtp_sasl_password_maps\n");
+  auto hits = Named(r.findings, "proxy-read-maps");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kError);
+  EXPECT_EQ(hits[0]->line, 1u);
 }
 
 TEST_F(CheckTest, PlaintextAuth) {

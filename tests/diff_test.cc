@@ -128,5 +128,79 @@ TEST(SecretsTest, CredentialTablesNamedByMainCfAndMasterCf) {
                                          "/lmtp_passwd.db"));
 }
 
+// MaskValues(): the one decision diff, query sender and check take.
+class MaskValuesTest : public ::testing::Test {
+ protected:
+  MaskValuesTest()
+      : config_(MainConfig::Parse("smtp_sasl_password_maps = lmdb:" +
+                                      dir_.path().string() + "/sasl_passwd\n",
+                                  dir_.path().string(), "main.cf")),
+        named_(config_, "") {}
+
+  // MaskValues() over `tables`, the probe answering `holds` for every
+  // table and recording which it was asked about.
+  Result<bool> Decide(SecretsRequest request, std::vector<std::string> tables,
+                      Result<bool> holds) {
+    probed_.clear();
+    return MaskValues(request, named_, tables,
+                      [&](const std::string& table) -> Result<bool> {
+                        probed_.push_back(table);
+                        return holds;
+                      });
+  }
+  std::string Path(const std::string& name) const {
+    return dir_.path().string() + "/" + name;
+  }
+
+  testing::TempDir dir_;
+  MainConfig config_;
+  CredentialTables named_;
+  std::vector<std::string> probed_;
+};
+
+TEST_F(MaskValuesTest, ATableMainCfNamesMasksBothSidesWithoutReadingThem) {
+  Result<bool> r =
+      Decide(SecretsRequest::kAuto,
+             {"lmdb:" + Path("relay"), "lmdb:" + Path("sasl_passwd")}, false);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(*r);
+  EXPECT_TRUE(probed_.empty());
+}
+
+TEST_F(MaskValuesTest,
+       TablesNothingNamesAreReadInOrderUntilOneHoldsCredentials) {
+  Result<bool> r = Decide(SecretsRequest::kAuto, {Path("a"), Path("b")}, true);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(probed_, std::vector<std::string>{Path("a")});
+  r = Decide(SecretsRequest::kAuto, {Path("a"), Path("b")}, false);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(probed_, (std::vector<std::string>{Path("a"), Path("b")}));
+}
+
+TEST_F(MaskValuesTest, AnErrorReadingATableIsTheAnswer) {
+  Result<bool> r = Decide(SecretsRequest::kAuto, {Path("a"), Path("b")},
+                          Status::IoError("open " + Path("a"), ENOENT));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(probed_, std::vector<std::string>{Path("a")});
+}
+
+TEST_F(MaskValuesTest, SecretsMasksAndShowSecretsShowsWithoutLooking) {
+  Result<bool> r = Decide(SecretsRequest::kMask, {Path("a")}, false);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(*r);
+  r = Decide(SecretsRequest::kShow, {"lmdb:" + Path("sasl_passwd")}, true);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(*r);
+  EXPECT_TRUE(probed_.empty());
+}
+
+TEST(MaskCredentialTableTest, ACredentialTableByItsRoleIsMaskedUnlessShown) {
+  EXPECT_TRUE(MaskCredentialTable(SecretsRequest::kAuto));
+  EXPECT_TRUE(MaskCredentialTable(SecretsRequest::kMask));
+  EXPECT_FALSE(MaskCredentialTable(SecretsRequest::kShow));
+}
+
 }  // namespace
 }  // namespace mapctl

@@ -28,11 +28,8 @@ Status WriteCdbTableWithTinycdb(const TableSpec& spec,
     }
     keep[idx] = true;
   }
-  AtomicFileOptions fopts;
-  fopts.source = source;
-  fopts.copy_source_mode = options.copy_source_mode;
-  fopts.take_source_owner = options.take_source_owner;
-  Result<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(target, fopts);
+  Result<std::unique_ptr<AtomicFile>> file =
+      AtomicFile::Create(target, BuildFileOptions(options, source));
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
   struct cdb_make cdbm;

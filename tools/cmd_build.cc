@@ -82,16 +82,16 @@ class Progress {
   explicit Progress(std::string table)
       : table_(std::move(table)),
         start_(Clock::now()),
-        enabled_(isatty(STDERR_FILENO) == 1) {}
+        enabled_(ReportsToTerminal()) {}
   ~Progress() {
-    if (shown_) std::fputc('\n', stderr);
+    if (shown_) EndProgress();
   }
 
   void Update(std::size_t done, std::size_t total) {
     if (!enabled_ || Clock::now() - start_ < std::chrono::seconds(1)) return;
     shown_ = true;
-    std::fprintf(stderr, "\rmapctl: building %s: %zu of %zu entries",
-                 table_.c_str(), done, total);
+    ReportProgress("building " + table_ + ": " + std::to_string(done) +
+                   " of " + std::to_string(total) + " entries");
   }
 
  private:

@@ -1,8 +1,9 @@
 // cmd_diff.cc - `mapctl diff OLD NEW`: what changed between two maps.
 //
 // A bare path is a source, compared as postmap would build it; TYPE:PATH
-// is a built table. Credential values are masked unless --show-secrets:
-// when either side is a credential table, both are (fail closed).
+// is a built table. Whether credential values are masked is the library's
+// decision (MaskValues in secrets.h): unless --show-secrets, when either
+// side is a credential table, both are (fail closed).
 
 #include <unistd.h>
 
@@ -122,23 +123,22 @@ int RunDiff(const DiffArgs& args) {
   const MainConfig& config = loaded->config;
   if (loaded->pinned) ReportPinnedDefaults(config);
 
-  bool mask = false;
-  if (!args.show_secrets) {
-    mask = args.secrets;
-    const CredentialTables named(config, ReadMasterCf(config));
-    for (const std::string* argument : {&args.old_side, &args.new_side}) {
-      mask = mask || named.Names(*argument);
-    }
-    for (const std::string* argument : {&args.old_side, &args.new_side}) {
-      if (mask) break;
-      Result<bool> creds = ValuesLookLikeCredentials(args, config, *argument);
-      if (!creds) {
-        ReportError(creds.error());
-        return kExitTrouble;
-      }
-      mask = *creds;
-    }
+  // The library decides (MaskValues); a side nothing names is read once
+  // more to see whether its values look like credentials.
+  const SecretsRequest request = args.show_secrets ? SecretsRequest::kShow
+                                 : args.secrets    ? SecretsRequest::kMask
+                                                   : SecretsRequest::kAuto;
+  const std::string sides[] = {args.old_side, args.new_side};
+  Result<bool> masked = MaskValues(
+      request, CredentialTables(config, ReadMasterCf(config)), sides,
+      [&](const std::string& side) {
+        return ValuesLookLikeCredentials(args, config, side);
+      });
+  if (!masked) {
+    ReportError(masked.error());
+    return kExitTrouble;
   }
+  const bool mask = *masked;
 
   Result<Side> old_side = OpenSide(args, config, args.old_side);
   if (!old_side) {

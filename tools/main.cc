@@ -15,14 +15,21 @@
 
 using namespace mapctl::cli;
 
+namespace {
+
+// A command line mapctl cannot run: the error, a hint, exit 2.
+int UsageError(std::string_view message) {
+  ReportError(message);
+  ReportInfo("try 'mapctl --help'");
+  return kExitTrouble;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Build, query and check Postfix lookup tables", "mapctl"};
   app.require_subcommand(1);
   app.set_version_flag("--version", MAPCTL_VERSION);
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return "mapctl: error: " + std::string(e.what()) +
-           "\nmapctl: try 'mapctl --help'\n";
-  });
 
   const std::vector<Command> commands = {
       AddBuildCommand(app),   AddQueryCommand(app), AddQuerySenderCommand(app),
@@ -37,9 +44,7 @@ int main(int argc, char** argv) {
   }
   if (!words.empty() && !words[0].empty() && words[0][0] != '-' &&
       !IsCommandName(commands, words[0])) {
-    ReportError(UnknownCommandMessage(commands, words[0]));
-    ReportInfo("try 'mapctl --help'");
-    return kExitTrouble;
+    return UsageError(UnknownCommandMessage(commands, words[0]));
   }
   // "--name=" gives the empty value; CLI11 would take the next word.
   for (std::size_t i = 0; i < words.size(); ++i) {
@@ -65,9 +70,7 @@ int main(int argc, char** argv) {
   // unknown option before the subcommand ourselves.
   if (!words.empty() && words[0].size() > 1 && words[0][0] == '-' &&
       words[0] != "-h" && words[0] != "--help" && words[0] != "--version") {
-    ReportError("unknown option: " + words[0]);
-    ReportInfo("try 'mapctl --help'");
-    return kExitTrouble;
+    return UsageError("unknown option: " + words[0]);
   }
   std::reverse(words.begin(), words.end());  // CLI11 parses from the back
   try {
@@ -76,12 +79,15 @@ int main(int argc, char** argv) {
     PrintHelp(app, commands);
     return kExitOk;
   } catch (const CLI::ExtrasError& e) {
-    ReportError(UnknownOptionMessage(commands, e.what()));
-    ReportInfo("try 'mapctl --help'");
-    return kExitTrouble;
+    return UsageError(UnknownOptionMessage(commands, e.what()));
   } catch (const CLI::ParseError& e) {
-    // --version exits 0; CLI11's own codes (105, 106, ...) are 2.
-    return app.exit(e) == 0 ? kExitOk : kExitTrouble;
+    // --version prints itself on stdout and exits 0 (so would anything
+    // else CLI11 counts as success); CLI11's errors (codes 105, 106, ...)
+    // exit 2, their words through the one reporter like every message.
+    if (e.get_exit_code() == 0 || e.get_name() == "RuntimeError") {
+      return app.exit(e) == 0 ? kExitOk : kExitTrouble;
+    }
+    return UsageError(e.what());
   }
 
   for (const Command& c : commands) {

@@ -2,6 +2,8 @@
 
 #include "report.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -90,6 +92,14 @@ void ReportWarning(std::string_view message) {
 void ReportInfo(std::string_view message) {
   std::fprintf(stderr, "mapctl: %s\n", Safe(message).c_str());
 }
+
+void ReportProgress(std::string_view message) {
+  std::fprintf(stderr, "\rmapctl: %s", Safe(message).c_str());
+}
+
+void EndProgress() { std::fputc('\n', stderr); }
+
+bool ReportsToTerminal() { return isatty(STDERR_FILENO) == 1; }
 
 std::string Printable(std::string_view text) {
   std::string out;

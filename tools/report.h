@@ -30,8 +30,14 @@ void ReportError(std::string_view message);
 void ReportError(const Status& status);
 // "mapctl: warning: MESSAGE".
 void ReportWarning(std::string_view message);
-// "mapctl: MESSAGE" (verbose and progress lines).
+// "mapctl: MESSAGE" (verbose lines).
 void ReportInfo(std::string_view message);
+// "\rmapctl: MESSAGE" without a newline: a progress line on a terminal,
+// which the next call overwrites; EndProgress() ends it with a newline.
+void ReportProgress(std::string_view message);
+void EndProgress();
+// Whether the messages go to a terminal (progress lines do only then).
+bool ReportsToTerminal();
 
 // A table's warning in postmap's words (those of `query TABLE KEY`, which
 // prints values anyway): postmap's "TYPE map FILE, line N: " prefix

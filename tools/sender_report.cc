@@ -15,13 +15,20 @@ std::string RuleLine(std::uint32_t line) {
   return line == 0 ? std::string() : ", rule at line " + std::to_string(line);
 }
 
+// Whether the credentials are printed masked: the library's decision for
+// values of smtp_sasl_password_maps, a credential table by its role.
+bool Masked(const SenderReportOptions& o) {
+  return MaskCredentialTable(o.show_secrets ? SecretsRequest::kShow
+                                            : SecretsRequest::kAuto);
+}
+
 // The value as the table holds it, whole or masked (MaskCredential: a
 // value without ':' is most likely a password whose ':' was mistyped, so
 // none of it shows).
-std::string Shown(const Credentials& c, bool show_secrets) {
+std::string Shown(const Credentials& c, bool masked) {
   std::string value =
       c.malformed ? c.username : c.username + ":" + c.password;
-  return show_secrets ? value : MaskCredential(value);
+  return masked ? MaskCredential(value) : value;
 }
 
 // The report's words for a destination's credentials: the "state" of the
@@ -80,18 +87,18 @@ void JsonLine(std::string* out, std::uint32_t line) {
 }
 
 void JsonCredentials(std::string* out, const std::optional<Credentials>& c,
-                     bool show_secrets) {
+                     bool masked) {
   if (!c) {
     out->append("null");
     return;
   }
   out->push_back('{');
-  if (c->malformed && !show_secrets) {
+  if (c->malformed && masked) {
     out->append("\"username\": null");
   } else {
     JsonField(out, "username", c->username, true);
   }
-  if (show_secrets) JsonField(out, "password", c->password);
+  if (!masked) JsonField(out, "password", c->password);
   out->append(", \"malformed\": ");
   out->append(c->malformed ? "true" : "false");
   JsonField(out, "table", c->table);
@@ -165,7 +172,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
     JsonNullable(out, "host", d.host.has_value(), d.host.value_or(""));
     JsonField(out, "state", StateName(StateOf(d)));
     out->append(", \"credentials\": ");
-    JsonCredentials(out, d.credentials, o.show_secrets);
+    JsonCredentials(out, d.credentials, Masked(o));
     if (!d.status.ok()) JsonField(out, "error", d.status.message());
     out->push_back('}');
   }
@@ -173,7 +180,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
   JsonCredentials(out, r.destinations.empty()
                            ? std::nullopt
                            : r.destinations[0].credentials,
-                  o.show_secrets);
+                  Masked(o));
   out->append(", \"tried\": [");
   for (std::size_t i = 0; i < r.tried.size(); ++i) {
     const TriedKey& t = r.tried[i];
@@ -202,7 +209,7 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
   switch (StateOf(d)) {
     case State::kFound: {
       const Credentials& c = *d.credentials;
-      Line(out, label, Shown(c, o.show_secrets));
+      Line(out, label, Shown(c, Masked(o)));
       if (c.malformed) Line(out, "", std::string(kMalformedCredentialNote));
       std::string from = "from smtp_sasl_password_maps " + c.table + ", key \"" +
                          c.key + "\" (" + std::string(MatchedByName(c.matched_by)) +
@@ -224,7 +231,7 @@ void AppendCredentialLines(const Destination& d, const SenderResolution& r,
       Line(out, label, "depends on the MX host of " + d.domain +
                            " (the host name key); use --resolve");
       if (d.credentials) {
-        Line(out, "", "otherwise " + Shown(*d.credentials, o.show_secrets) +
+        Line(out, "", "otherwise " + Shown(*d.credentials, Masked(o)) +
                           " from " + d.credentials->table + ", key \"" +
                           d.credentials->key + "\"");
         if (d.credentials->malformed) {

@@ -30,6 +30,8 @@ const std::vector<std::string_view>& CheckNames() {
       "group-readable",
       "berkeley-db",
       "scope",
+      "not-exercised",
+      "proxy-read-maps",
   };
   return kNames;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "check/consistency.h"
+#include "mapctl/pattern_rules.h"
 #include "mapctl/relay.h"
 
 namespace mapctl::check {
@@ -67,7 +68,38 @@ decltype(SenderResolverOptions::open) OpenFromModel(Model* m, bool in_memory,
   };
 }
 
+// IF and ENDIF lines of a pattern table: structure, never a match.
+bool IsIfOrEndif(std::string_view text) {
+  std::size_t n = 0;
+  while (n < text.size() && ((text[n] >= 'a' && text[n] <= 'z') ||
+                             (text[n] >= 'A' && text[n] <= 'Z'))) {
+    ++n;
+  }
+  const std::string_view word = text.substr(0, n);
+  return EqualsIgnoreCase(word, "if") || EqualsIgnoreCase(word, "endif");
+}
+
+// The file of "pcre:/path" (a leading proxy: allowed); "" for an inline
+// table, whose rules are written in main.cf.
+std::string PatternPath(std::string_view name) {
+  if (name.substr(0, 6) == "proxy:") name.remove_prefix(6);
+  const std::size_t colon = name.find(':');
+  if (colon == name.npos) return {};
+  name.remove_prefix(colon + 1);
+  if (name.empty() || name.front() == '{') return {};
+  return std::string(name);
+}
+
 }  // namespace
+
+Location Consistency::Where(const TableList& list, const KeyRef& k) const {
+  const ListTable& t = list.tables[k.table];
+  if (!t.pattern.empty() && k.line != 0) {
+    const std::string path = PatternPath(t.pattern);
+    if (!path.empty()) return {path, k.line, k.key};
+  }
+  return Where(list, k.table, k.key);
+}
 
 Location Consistency::Where(const TableList& list, std::size_t table,
                             std::string_view key) const {
@@ -150,6 +182,11 @@ void Consistency::CollectKeys(const TableList& list, bool credential) {
 
 Location Consistency::WhereRep(const Rep& rep) const {
   if (rep.key.empty()) return {};
+  if (rep.given) {
+    // An address of --senders: its findings point at the setting that
+    // routed it.
+    return {m_->MainCf(), m_->ParamLine("relayhost"), std::string(rep.key)};
+  }
   return Where(rep.credential ? m_->password : m_->relay, rep.table, rep.key);
 }
 
@@ -170,6 +207,18 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
   SenderResolution& res = scratch.res;
   SenderOf(rep, &scratch.sender);
   if (!resolver.Resolve(scratch.sender, "", &res).ok()) return;
+  // The pattern rules this sender reaches (not-exercised).
+  for (const std::optional<TableMatch>* m : {&res.relay.match, &res.relay.dunno}) {
+    if (*m && (*m)->line != 0) {
+      ev->rules_hit.emplace(false, (*m)->table_index, (*m)->line);
+    }
+  }
+  for (const Destination& d : res.destinations) {
+    if (d.credentials && d.credentials->line != 0) {
+      ev->rules_hit.emplace(true, d.credentials->table_index,
+                            d.credentials->line);
+    }
+  }
   const std::size_t config_warnings = resolver.config_warnings().size();
   if (res.warnings.size() > config_warnings) {
     ev->scope.emplace_back(rep, res.warnings[config_warnings].message);
@@ -188,11 +237,14 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
   if (!Concluded(res.relay.outcome)) {
     if (res.relay.outcome == Outcome::kNotEvaluated) {
       ++ev->not_evaluated[res.relay.status.message()];
+    } else if (res.relay.outcome == Outcome::kError) {
+      ev->lookup_errors.emplace(res.relay.status.message(), res.relay.status);
     }
     return;
   }
   auto ref = [](const std::optional<TableMatch>& match) {
-    return match ? std::optional<KeyRef>(KeyRef{match->table_index, match->key})
+    return match ? std::optional<KeyRef>(
+                       KeyRef{match->table_index, match->key, match->line})
                  : std::nullopt;
   };
   for (const Destination& d : res.destinations) {
@@ -202,7 +254,10 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
       ++ev->not_evaluated[d.status.message()];
       continue;
     }
-    if (d.outcome == Outcome::kError) continue;
+    if (d.outcome == Outcome::kError) {
+      ev->lookup_errors.emplace(d.status.message(), d.status);
+      continue;
+    }
     auto candidate = [&]() {
       Candidate c;
       c.rep = rep;
@@ -235,7 +290,7 @@ void Consistency::Evaluate(const Rep& rep, SenderResolver& resolver,
       if (cr.matched_by == MatchedBy::kSender && cr.to_default_relay) {
         Candidate c = candidate();
         c.username = cr.username;
-        c.credential_key = KeyRef{cr.table_index, cr.key};
+        c.credential_key = KeyRef{cr.table_index, cr.key, cr.line};
         ev->candidates.push_back(std::move(c));
       }
     } else {
@@ -257,6 +312,8 @@ void Consistency::Merge(Evidence& ev) {
   relay_usernames_.insert(relay_usernames_.end(), ev.relay_usernames.begin(),
                           ev.relay_usernames.end());
   sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
+  rules_hit_.merge(ev.rules_hit);
+  lookup_errors_.merge(ev.lookup_errors);
   candidates_.insert(candidates_.end(),
                      std::make_move_iterator(ev.candidates.begin()),
                      std::make_move_iterator(ev.candidates.end()));
@@ -397,6 +454,57 @@ void Consistency::FindIgnoredCredentials(const SenderResolverOptions& base) {
   intended.EndBatch();
 }
 
+// The addresses of --senders, each its own representative; the null
+// sender is resolved anyway.
+void Consistency::AddGivenSenders() {
+  for (const std::string& s : m_->options->senders) {
+    if (s.empty() || s == "<>") continue;
+    Rep r;
+    r.given = true;
+    r.key = s;
+    r.kind = s.rfind('@') == std::string::npos ? RepKind::kBare
+             : s.front() == '@'                 ? RepKind::kAtDomain
+                                                : RepKind::kAddress;
+    reps_.push_back(r);
+  }
+}
+
+// Pattern tables cannot be listed key by key: a rule is judged only
+// through the senders that reach it, and one that none reaches is said so
+// rather than silently passed.
+void Consistency::ReportUnexercisedRules() {
+  if (!m_->Enabled("not-exercised")) return;
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    const bool credential = list == &m_->password;
+    for (std::size_t i = 0; i < list->tables.size(); ++i) {
+      const ListTable& t = list->tables[i];
+      if (t.pattern.empty()) continue;
+      Result<std::vector<PatternRuleText>> rules = ReadPatternRules(t.pattern);
+      if (!rules) continue;  // missing-table or trouble (check_files.cc)
+      const std::string path = PatternPath(t.pattern);
+      std::set<std::uint32_t> skipped;  // reported as syntax warnings
+      for (const TableWarning& w : t.pattern_warnings) {
+        skipped.insert(w.diagnostic.line);
+      }
+      for (const PatternRuleText& r : *rules) {
+        if (r.result == std::string_view::npos || IsIfOrEndif(r.text) ||
+            skipped.count(r.line) != 0) {
+          continue;
+        }
+        if (rules_hit_.count(RuleHit{credential, i, r.line}) != 0) continue;
+        m_->Add(path.empty() ? m_->MainCf() : path,
+                path.empty() ? m_->ParamLine(list->parameter) : r.line,
+                Severity::kWarning, "not-exercised", std::nullopt,
+                (path.empty() ? t.display + ": the rule of line " +
+                                    std::to_string(r.line) + " is "
+                              : std::string("this rule is ")) +
+                    "not exercised: no representative sender reaches it "
+                    "(give a sender it should match with --senders)");
+      }
+    }
+  }
+}
+
 Status Consistency::Run() {
   if (m_->relay.tables.empty() && m_->password.tables.empty()) {
     return Status::Ok();
@@ -452,6 +560,7 @@ Status Consistency::Run() {
   }
   CollectKeys(m_->relay, false);
   CollectKeys(m_->password, true);
+  AddGivenSenders();
   // The default relay's own credentials: a sender no key matches.
   if (resolver_->Resolve(local_ + "@nosuchdomain.invalid", "", &res_).ok()) {
     for (const Destination& d : res_.destinations) {
@@ -515,6 +624,13 @@ Status Consistency::Run() {
   FindIgnoredCredentials(so);
   Judge();
   JudgeTls();
+  ReportUnexercisedRules();
+  for (auto& [message, status] : lookup_errors_) {
+    // A missing file is missing-table (check_files.cc): an error finding,
+    // as for indexed tables, not trouble.
+    if (status.sys_errno() == ENOENT) continue;
+    m_->report->trouble.push_back(std::move(status));
+  }
   for (const auto& [why, count] : not_evaluated_) {
     m_->Add(m_->MainCf(), 0, Severity::kWarning, "not-checked", std::nullopt,
             std::to_string(count) + " sender" + (count == 1 ? "" : "s") +

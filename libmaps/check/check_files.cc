@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <string_view>
@@ -15,6 +16,8 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "mapctl/relay.h"
+#include "postfix/cf_params.h"
 
 namespace mapctl::check {
 namespace {
@@ -51,6 +54,12 @@ std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
   return {t.source.empty() ? t.file : t.source, 0};
 }
 
+std::string Mode(std::uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
 // Edits (insert, delete, replace a byte, ASCII case ignored) from a to b.
 std::size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -68,10 +77,24 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// Editor, package manager and admin copies ("sasl_passwd.bak").
+bool IsBackupName(std::string_view n) {
+  if (n.back() == '~') return true;
+  for (std::string_view suffix :
+       {".bak", ".orig", ".old", ".save", ".swp", ".tmp", ".dpkg-old",
+        ".dpkg-dist", ".dpkg-new", ".rpmsave", ".rpmnew", ".ucf-dist"}) {
+    if (n.size() > suffix.size() &&
+        n.substr(n.size() - suffix.size()) == suffix) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // A file beside a missing table whose name is close to it: the founding
 // article's main.cf named sasl_passwd next to a file called sender_passwd.
 // A built table's suffix is dropped; Postfix's own files, hidden files and
-// backups are no candidates. Close: at most half the name's length in
+// backup copies are no candidates. Close: at most half the name's length in
 // edits, or the same last "_word" of at least four letters.
 std::string NearMiss(const std::string& path) {
   namespace fs = std::filesystem;
@@ -97,8 +120,9 @@ std::string NearMiss(const std::string& path) {
         break;
       }
     }
-    if (n == name || n.empty() || n[0] == '.' || n.back() == '~' ||
-        n == "main.cf" || n == "master.cf" || n.find('.') != n.npos) {
+    if (n == name || n.empty() || n[0] == '.' || IsBackupName(n) ||
+        n == "main.cf" || n == "master.cf" || n == "dynamicmaps.cf" ||
+        n == "postfix-files") {
       continue;
     }
     const std::size_t d = EditDistance(name, n);
@@ -119,11 +143,80 @@ std::string NearMissHint(const std::string& path) {
   return " (did you mean " + near + "? it is in the same directory)";
 }
 
-std::string Mode(std::uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
+// A pattern table Postfix cannot open is fatal for the daemon that reads
+// it; the rules it skips are its warnings (postmap's words, never the
+// rule's result).
+void CheckPatternTable(Model* m, const TableList& list, const ListTable& t) {
+  if (!t.pattern_open.ok()) {
+    std::string_view name = t.pattern;
+    if (name.substr(0, 6) == "proxy:") name.remove_prefix(6);
+    const std::string path(name.substr(name.find(':') + 1));
+    if (t.pattern_open.sys_errno() == ENOENT) {
+      m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+             "missing-table", t.display,
+             t.display + ": the file " + path + " does not exist" +
+                 NearMissHint(path));
+    } else {
+      m->report->trouble.push_back(t.pattern_open);
+    }
+    return;
+  }
+  for (const TableWarning& w : t.pattern_warnings) {
+    const Diagnostic& d = w.diagnostic;
+    m->Add(d.file, d.line, Severity::kWarning, "syntax", std::nullopt,
+           d.message + " (Postfix skips or changes this rule)");
+  }
 }
+
+// proxymap(8) serves a table only when proxy_read_maps names it with
+// "proxy:" in front (its default names the parameters, so a table written
+// there as proxy:X is approved); otherwise it logs "request for unapproved
+// table" and the lookup fails: the mail is deferred.
+void CheckProxyApproval(Model* m, const TableList& list, const ListTable& t) {
+  const std::string approved = m->config->Get("proxy_read_maps");
+  for (std::string_view item : SplitDestinations(approved)) {
+    bool proxied = false;
+    while (item.substr(0, 6) == "proxy:") {
+      item.remove_prefix(6);
+      proxied = true;
+    }
+    if (proxied && item == t.proxied_name) return;
+  }
+  m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+         "proxy-read-maps", "proxy:" + t.proxied_name,
+         "proxy:" + t.proxied_name +
+             ": proxymap(8) refuses this table: proxy_read_maps does not "
+             "list it (Postfix logs \"request for unapproved table\" and "
+             "the lookup fails); add proxy:" + t.proxied_name +
+             " to proxy_read_maps");
+}
+
+// An SQL table's .cf file: missing, Postfix cannot open the table; it
+// holds the database password, so others must not read it (Postfix's
+// daemons read it as root, or through proxymap).
+void CheckSqlConfig(Model* m, const TableList& list, const ListTable& t) {
+  struct stat st;
+  if (stat(t.sql_config.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      m->Add(m->MainCf(), m->ParamLine(list.parameter), Severity::kError,
+             "missing-table", t.display,
+             t.display + ": the configuration file " + t.sql_config +
+                 " does not exist" + NearMissHint(t.sql_config));
+    }
+    return;  // other errors: the lookups report them
+  }
+  if (m->options->sources_only || (st.st_mode & S_IROTH) == 0) return;
+  Result<CfParams> params = CfParams::ReadFile(t.sql_config);
+  if (!params) return;
+  const CfValue* password = params->Find("password");
+  if (password == nullptr || password->value.empty()) return;
+  m->Add(t.sql_config, password->line, Severity::kError, "world-readable",
+         t.display,
+         t.display + ": " + t.sql_config + " holds the database password "
+             "and is readable by others (mode " + Mode(st.st_mode) +
+             "); chmod o-r, and 0640 root:postfix for proxymap");
+}
+
 
 void CheckStale(Model* m, FileTable& t) {
   auto [file, line] = TablePlace(*m, t);
@@ -237,6 +330,9 @@ void CheckFiles(Model* m) {
   }
   for (const TableList* list : {&m->relay, &m->password}) {
     for (const ListTable& t : list->tables) {
+      if (!t.pattern.empty()) CheckPatternTable(m, *list, t);
+      if (!t.sql_config.empty()) CheckSqlConfig(m, *list, t);
+      if (!t.proxied_name.empty()) CheckProxyApproval(m, *list, t);
       if (t.evaluated) continue;
       m->Add(m->MainCf(), m->ParamLine(list->parameter), Severity::kWarning,
              "not-checked", t.display,

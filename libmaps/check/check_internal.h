@@ -17,6 +17,7 @@
 
 #include "mapctl/check.h"
 #include "mapctl/config.h"
+#include "mapctl/lookup_table.h"
 #include "mapctl/map_list.h"
 #include "mapctl/source.h"
 #include "mapctl/table.h"
@@ -124,6 +125,17 @@ struct ListTable {
   bool evaluated = true;  // LookupTable::traits().evaluated
   FileTable* file = nullptr;                    // a file table
   std::shared_ptr<MemoryTable> inline_entries;  // inline:
+  // A regexp: or pcre: table: its name (ReadPatternRules()); its rules are
+  // judged by the senders that reach them.
+  std::string pattern;
+  // What opening the pattern table gave: a status (the file is missing,
+  // unreadable) and the warnings Postfix would log (rules it skips).
+  Status pattern_open;
+  std::vector<TableWarning> pattern_warnings;
+  // An SQL table (sqlite:, pgsql:, mysql:): its .cf file.
+  std::string sql_config;
+  // Written "proxy:NAME": NAME as proxymap(8) is asked for it.
+  std::string proxied_name;
 };
 
 struct TableList {

@@ -10,6 +10,7 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "mapctl/pattern_rules.h"
 #include "postfix/master_cf.h"
 #include "tables/table_backends.h"
 
@@ -295,13 +296,23 @@ Status BuildList(Model* m, std::string_view parameter,
   for (std::size_t i = 0; i < parsed->size(); ++i) {
     const LookupTable& t = parsed->table(i);
     ListTable lt;
-    // query and query sender evaluate pattern and SQL tables; check does
-    // not yet gather its representative senders through them, so they
-    // stay "not-checked" rather than silently passed.
-    const std::string& type = t.type();
-    lt.evaluated = t.traits().evaluated && type != "regexp" &&
-                   type != "pcre" && type != "sqlite" && type != "pgsql" &&
-                   type != "mysql";
+    // Pattern and SQL tables cannot be listed: they are evaluated through
+    // the senders that reach them (the other maps' keys, --senders).
+    lt.evaluated = t.traits().evaluated;
+    if (t.proxied() && !option) lt.proxied_name = t.name();
+    if (t.type() == "sqlite" || t.type() == "pgsql" || t.type() == "mysql") {
+      std::string_view n = t.name();
+      if (n.substr(0, 6) == "proxy:") n.remove_prefix(6);
+      n.remove_prefix(n.find(':') + 1);
+      // "mysql:NAME" without a '/' reads NAME_* from main.cf (no file).
+      if (n.find('/') != std::string_view::npos) lt.sql_config = n;
+    }
+    if (IsPatternTableName(t.name())) {
+      lt.pattern = t.name();
+      LookupTable& pattern = parsed->table(i);
+      lt.pattern_open = pattern.Open();
+      if (lt.pattern_open.ok()) lt.pattern_warnings = pattern.warnings();
+    }
     lt.display = t.display();
     std::string item = t.name();
     if (t.spec() != nullptr) {

@@ -39,6 +39,7 @@ struct Location {
 struct Rep {
   RepKind kind = RepKind::kAddress;
   bool credential = false;  // a key of the credential list
+  bool given = false;       // from CheckOptions::senders, no table's key
   std::uint32_t table = 0;
   std::string_view key;  // empty for a null sender no key names
   std::string_view domain() const { return key.substr(1); }  // kAtDomain
@@ -52,7 +53,12 @@ using NoCaseLess = LessIgnoreCase;
 struct KeyRef {
   std::size_t table = 0;
   std::string key;
+  std::uint32_t line = 0;  // the rule of a pattern table; 0 else
 };
+
+// A rule of a pattern table that a resolution matched: (credential list?,
+// table, line).
+using RuleHit = std::tuple<bool, std::size_t, std::uint32_t>;
 
 // A destination that got no credentials, or the sender's credentials on
 // the default relay: judged once all evidence is in.
@@ -98,6 +104,10 @@ struct Evidence {
   // Sender-specific resolver warnings: the rep and the message.
   std::vector<std::pair<Rep, std::string>> scope;
   bool too_long = false;  // a query the memory reader cannot answer
+  std::set<RuleHit> rules_hit;
+  // Lookups that failed (a database that cannot be reached): the run is
+  // incomplete, never a pass. By message, the first status kept.
+  std::map<std::string, Status> lookup_errors;
 };
 
 class Consistency {
@@ -119,8 +129,12 @@ class Consistency {
   void Merge(Evidence& ev);
   bool ResolveInParallel(const SenderResolverOptions& so);
   void FindIgnoredCredentials(const SenderResolverOptions& so);
+  void AddGivenSenders();
+  void ReportUnexercisedRules();
+  // A key, or the rule of a pattern table that matched.
+  Location Where(const TableList& list, const KeyRef& k) const;
   Location Where(const TableList& list, const std::optional<KeyRef>& k) const {
-    return Where(list, k->table, k->key);
+    return Where(list, *k);
   }
   void Judge();
   void JudgeTls();
@@ -147,6 +161,8 @@ class Consistency {
   bool default_has_own_credentials_ = false;
   std::vector<Candidate> candidates_;
   std::map<std::string, std::size_t> not_evaluated_;
+  std::set<RuleHit> rules_hit_;
+  std::map<std::string, Status> lookup_errors_;
   std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>>
       emitted_;
 };

@@ -1,5 +1,5 @@
 // postfix/secrets.cc - which tables hold SASL credentials, as main.cf and
-// master.cf name them.
+// master.cf name them, and whether their values are printed masked.
 
 #include "mapctl/secrets.h"
 
@@ -104,6 +104,26 @@ Result<bool> HoldsCredentialValues(EntryStream& entries) {
     if (!*more) return false;
     if (!LooksLikeRelayValue(value)) return true;
   }
+}
+
+Result<bool> MaskValues(SecretsRequest request, const CredentialTables& named,
+                        std::span<const std::string> tables,
+                        const CredentialProbe& probe) {
+  if (request != SecretsRequest::kAuto) {
+    return request == SecretsRequest::kMask;
+  }
+  for (const std::string& table : tables) {
+    if (named.Names(table)) return true;
+  }
+  for (const std::string& table : tables) {
+    Result<bool> holds = probe(table);
+    if (!holds || *holds) return holds;
+  }
+  return false;
+}
+
+bool MaskCredentialTable(SecretsRequest request) noexcept {
+  return request != SecretsRequest::kShow;
 }
 
 }  // namespace mapctl

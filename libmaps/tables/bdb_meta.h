@@ -1,6 +1,6 @@
 // tables/bdb_meta.h - checks made on a Berkeley DB file before libdb sees it, and
-// the flock Postfix takes on .db files (internal; bdb_table.cc, shared by
-// the reader, verify and in-place updates).
+// the flock Postfix takes on .db files (internal; bdb_meta.cc, shared by
+// the reader, verify and in-place updates). Needs no <db.h>.
 
 #ifndef MAPCTL_LIBMAPS_TABLES_BDB_META_H_
 #define MAPCTL_LIBMAPS_TABLES_BDB_META_H_

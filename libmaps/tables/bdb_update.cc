@@ -45,7 +45,7 @@
 #include "tables/write_error.h"
 
 #ifdef MAPCTL_HAVE_BDB
-#include <db.h>
+#include "tables/bdb_handle.h"
 #endif
 
 namespace mapctl {
@@ -71,27 +71,8 @@ constexpr std::uint64_t kMaxCache = 256ull << 20;
 constexpr int kMaxReopens = 5;
 constexpr std::uint64_t kKeptTail = 1u << 20;  // see Discard()
 
-// Berkeley DB reports details through a callback without a user pointer;
-// each call collects them here (one handle per call, one thread).
-thread_local std::string* g_messages = nullptr;
-
-void CollectMessage(const DB_ENV*, const char*, const char* msg) {
-  if (g_messages == nullptr || msg == nullptr) return;
-  if (!g_messages->empty()) g_messages->push_back('\n');
-  g_messages->append(bdb::CleanDbMessage(msg));
-}
-void DropMessage(const DB_ENV*, const char*) {}
-
-class MessageScope {
- public:
-  MessageScope() : saved_(g_messages) { g_messages = &text_; }
-  ~MessageScope() { g_messages = saved_; }
-  std::string first() const { return text_.substr(0, text_.find('\n')); }
-
- private:
-  std::string text_;
-  std::string* saved_;
-};
+using bdb::MessageScope;
+using bdb::ToDbt;
 
 void ReplaceAll(std::string* s, const std::string& from,
                 const std::string& to) {
@@ -102,35 +83,17 @@ void ReplaceAll(std::string* s, const std::string& from,
   }
 }
 
-// "what: <errno text or Berkeley DB text> (<first library message>)"; an
-// errno stays in the Status. libdb's messages name the file as it was
-// opened: `alias` there becomes `name`.
+// bdb::FromDb() with the first library message as its detail. libdb's
+// messages name the file as it was opened: `alias` there becomes `name`.
 Status FromDb(int rc, const std::string& what, const MessageScope& scope,
               const std::string& alias = "", const std::string& name = "") {
   std::string detail = scope.first();
   ReplaceAll(&detail, alias, name);
-  if (rc > 0) {
-    if (detail.empty()) return Status::IoError(what, rc);
-    return Status::IoError(what + " (" + detail + ")", rc);
-  }
-  std::string msg = what + ": " + db_strerror(rc);
-  if (!detail.empty()) msg += " (" + detail + ")";
-  if (rc == DB_RUNRECOVERY || rc == DB_PAGE_NOTFOUND || rc == DB_VERIFY_BAD) {
-    return Status::Corruption(std::move(msg));
-  }
-  return Status(ErrorCode::kIoError, std::move(msg));
+  return bdb::FromDb(rc, what, detail);
 }
 
 bool SameInode(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-inline DBT ToDbt(const char* data, std::size_t size) {
-  DBT d;
-  std::memset(&d, 0, sizeof(d));
-  d.data = const_cast<char*>(data);
-  d.size = static_cast<u_int32_t>(size);
-  return d;
 }
 
 // The table file under Postfix's exclusive flock, with a Berkeley DB
@@ -146,9 +109,7 @@ class LockedBdb {
       std::unique_ptr<LockedBdb> t(new LockedBdb(name));
       t->fd_ = open(name.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
       if (t->fd_ < 0) return Status::IoError("open database " + name, errno);
-      while (flock(t->fd_, LOCK_EX) != 0) {
-        if (errno != EINTR) return Status::IoError("lock " + name, errno);
-      }
+      MAPCTL_RETURN_IF_ERROR(bdb::Flock(t->fd_, LOCK_EX, name));
       // A writer that replaces the file by rename (mapctl build) may have
       // done so while we waited: lock the file the name now refers to.
       struct stat ours, by_name;
@@ -303,23 +264,12 @@ class LockedBdb {
       }
     }
     const std::string& path = alias_.empty() ? name_ : alias_;
-    DB* raw = nullptr;
-    if (int rc = db_create(&raw, nullptr, 0); rc != 0) {
-      return FromDb(rc, "db_create for " + name_, scope);
-    }
-    raw->set_errcall(raw, CollectMessage);
-    raw->set_msgcall(raw, DropMessage);
-    if (int rc =
-            raw->set_cachesize(raw, static_cast<u_int32_t>(cache >> 30),
-                               static_cast<u_int32_t>(cache & 0x3FFFFFFF), 1);
-        rc != 0) {
-      raw->close(raw, 0);
-      return Error(rc, "set cache size for " + name_, scope);
-    }
+    Result<bdb::DbPtr> handle = bdb::NewHandle(name_, cache, scope);
+    if (!handle) return std::move(handle).error();
+    DB* raw = handle->release();
     // No DB_CREATE, no DB_TRUNCATE: the checked file or nothing.
-    if (int rc =
-            raw->open(raw, nullptr, path.c_str(), nullptr,
-                      type == TableType::kBtree ? DB_BTREE : DB_HASH, 0, 0);
+    if (int rc = raw->open(raw, nullptr, path.c_str(), nullptr,
+                           bdb::DbType(type), 0, 0);
         rc != 0) {
       raw->close(raw, 0);
       return Error(rc, "open database " + name_, scope);

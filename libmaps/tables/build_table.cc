@@ -50,11 +50,8 @@ InPlace UpdateInPlace(const TableSpec& spec, const std::string& target,
     outcome = InPlace::kRewrite;
   }
   if (outcome == InPlace::kDone) {
-    AtomicFileOptions fopts;
-    fopts.source = source;
-    fopts.copy_source_mode = options.copy_source_mode;
-    fopts.take_source_owner = options.take_source_owner;
-    const FileAttrs attrs = ComputeFileAttrs(fopts, &st, geteuid());
+    const FileAttrs attrs = ComputeFileAttrs(BuildFileOptions(options, source),
+                                             &st, geteuid());
     // Owner first: chown clears set-id bits, and the mode comes last.
     const bool uid_differs =
         attrs.uid != static_cast<uid_t>(-1) && attrs.uid != st.st_uid;

@@ -82,11 +82,8 @@ Status BuildCdbFromSource(const TableSpec& spec, const std::string& source_path,
           ? static_cast<std::uint64_t>(st.st_size)
           : 0;
 
-  AtomicFileOptions fopts;
-  fopts.source = source;
-  fopts.copy_source_mode = options.copy_source_mode;
-  fopts.take_source_owner = options.take_source_owner;
-  Result<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(target, fopts);
+  Result<std::unique_ptr<AtomicFile>> file =
+      AtomicFile::Create(target, BuildFileOptions(options, source));
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
 

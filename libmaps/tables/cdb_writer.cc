@@ -470,11 +470,8 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
                                    std::to_string(count) + " entries");
   }
 
-  AtomicFileOptions fopts;
-  fopts.source = source;
-  fopts.copy_source_mode = options.copy_source_mode;
-  fopts.take_source_owner = options.take_source_owner;
-  Result<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(target, fopts);
+  Result<std::unique_ptr<AtomicFile>> file =
+      AtomicFile::Create(target, BuildFileOptions(options, source));
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
   cdb::WriterOptions wopts;

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "tables/table_backends.h"
+
 namespace mapctl::lmdb {
 
 Status FromMdb(int rc, std::string_view what) {
@@ -151,19 +153,10 @@ MetaInfo ParseMeta(const unsigned char* page) noexcept {
 }
 
 Result<FileCheck> CheckFile(int fd, const std::string& name) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return Status::IoError("stat " + name, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument("open database " + name +
-                                   ": not a regular file");
-  }
+  Result<std::uint64_t> size = TableFileSize(fd, name, "an LMDB");
+  if (!size) return size.error();
   FileCheck fc;
-  fc.file_size = static_cast<std::uint64_t>(st.st_size);
-  if (fc.file_size == 0) {
-    return Status::Corruption(name +
-                              ": empty file (zero length), not an "
-                              "LMDB table");
-  }
+  fc.file_size = *size;
   unsigned char buf[layout::kMetaOffset + layout::kMetaSize];
   std::uint64_t offset = 0;
   for (int i = 0; i < 2; ++i) {

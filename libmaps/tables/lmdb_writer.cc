@@ -93,11 +93,8 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
     }
   }
 
-  AtomicFileOptions fopts;
-  fopts.source = source;
-  fopts.copy_source_mode = options.copy_source_mode;
-  fopts.take_source_owner = options.take_source_owner;
-  Result<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(target, fopts);
+  Result<std::unique_ptr<AtomicFile>> file =
+      AtomicFile::Create(target, BuildFileOptions(options, source));
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
 

@@ -2,7 +2,10 @@
 
 #include "mapctl/table.h"
 
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 
 #include "tables/table_backends.h"
 
@@ -145,6 +148,22 @@ Status DamagedTable(const std::string& name,
            " more problems; mapctl verify lists them)";
   }
   return Status::Corruption(std::move(msg));
+}
+
+Result<std::uint64_t> TableFileSize(int fd, const std::string& name,
+                                    std::string_view kind) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::IoError("stat " + name, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("open database " + name +
+                                   ": not a regular file");
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) {
+    return Status::Corruption(name + ": empty file (zero length), not " +
+                              std::string(kind) + " table");
+  }
+  return size;
 }
 
 ReadUnit::~ReadUnit() = default;

@@ -23,6 +23,14 @@ namespace mapctl {
 Status DamagedTable(const std::string& name,
                     const std::vector<std::string>& problems);
 
+// The size of the table file open on `fd` (named `name`), checked before
+// any engine trusts the file: a regular file ("open database NAME: not a
+// regular file", kInvalidArgument) that is not empty ("NAME: empty file
+// (zero length), not KIND table", kCorruption; `kind` is "an LMDB", "a
+// Berkeley DB"). kIoError if fstat fails.
+Result<std::uint64_t> TableFileSize(int fd, const std::string& name,
+                                    std::string_view kind);
+
 // The warning for a duplicate key at `line` whose first occurrence is on
 // `first_line` (plan_build.cc; the cdb writer gives the same).
 Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
@@ -64,7 +72,8 @@ void VerifyCdbImage(const unsigned char* data, std::size_t size,
                     std::vector<std::string>* problems);
 }  // namespace cdb
 
-// Berkeley DB hash and btree (bdb_table.cc). Without Berkeley DB support
+// Berkeley DB hash and btree (bdb_reader.cc, bdb_writer.cc, bdb_verify.cc;
+// the seam to libdb in bdb_handle.h). Without Berkeley DB support
 // compiled in (meson -Dbdb=disabled), every call returns
 // BdbUnavailable(type).
 inline constexpr bool kHaveBdb =

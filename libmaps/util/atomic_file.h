@@ -31,6 +31,17 @@ struct AtomicFileOptions {
   bool remove_leftovers = true;
 };
 
+// The options of a table build: the source's mode and owner as `build`
+// says (postmap -p: copy_source_mode, -o: take_source_owner).
+inline AtomicFileOptions BuildFileOptions(const BuildOptions& build,
+                                          const SourceFileInfo& source) {
+  AtomicFileOptions o;
+  o.source = source;
+  o.copy_source_mode = build.copy_source_mode;
+  o.take_source_owner = build.take_source_owner;
+  return o;
+}
+
 // What the finished file should look like. uid/gid -1: leave as created.
 struct FileAttrs {
   std::uint32_t mode = 0644;

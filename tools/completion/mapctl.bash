@@ -16,7 +16,7 @@ pcre cidr sqlite pgsql mysql ldap memcache socketmap tcp unix"
 _mapctl_checks="relay-credentials default-relay-credentials null-sender
 bad-value stale missing-table not-checked world-readable domain-fallthrough
 key-format syntax auth-disabled plaintext-auth group-readable berkeley-db
-scope"
+scope not-exercised proxy-read-maps"
 
 _mapctl_options() {
     local table="-h --help -c -f -N -n -u -U -v"

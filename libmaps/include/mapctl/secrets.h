@@ -6,12 +6,15 @@
 // the way an admin would: main.cf or a master.cf -o override names it as
 // smtp_sasl_password_maps or lmtp_sasl_password_maps; a table nothing
 // names is treated as one unless every value reads as a relay value
-// (fail closed). diff, query sender and check use these functions and no
-// other rule.
+// (fail closed). diff, query sender and check take the decision from
+// MaskValues() and MaskCredentialTable(), and no other rule.
 
 #ifndef MAPCTL_SECRETS_H_
 #define MAPCTL_SECRETS_H_
 
+#include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +86,35 @@ class MAPCTL_EXPORT CredentialTables {
 // in relay.h). Reads the stream to its end or to the first such value.
 // Errors come from the stream.
 MAPCTL_EXPORT Result<bool> HoldsCredentialValues(EntryStream& entries);
+
+// How a command was asked to print credential values (its options).
+enum class SecretsRequest : std::uint8_t {
+  kAuto,  // masked where a table is, or may be, a credential table
+  kMask,  // always masked (diff --secrets)
+  kShow,  // never masked (--show-secrets)
+};
+
+// Reads one table ("type:path", or a bare path: a source) for
+// MaskValues(): HoldsCredentialValues() of its entries. The caller opens
+// the table, as it does to print it.
+using CredentialProbe = std::function<Result<bool>(const std::string& table)>;
+
+// The one masking decision, the same for diff, query sender and check:
+// whether the values read from `tables` are printed masked
+// (MaskCredential()). kShow: no. kMask: yes. kAuto: yes when `named`
+// names one of them, else when `probe` finds credential-like values in
+// one of them (asked in order, until one does). One answer for all of
+// them: a credential table compared with any other masks both (fail
+// closed). Errors come from `probe`.
+MAPCTL_EXPORT Result<bool> MaskValues(SecretsRequest request,
+                                      const CredentialTables& named,
+                                      std::span<const std::string> tables,
+                                      const CredentialProbe& probe);
+
+// The same decision for values read from a table that holds credentials
+// by its role (smtp_sasl_password_maps in the sender search): masked
+// unless kShow.
+MAPCTL_EXPORT bool MaskCredentialTable(SecretsRequest request) noexcept;
 
 }  // namespace mapctl
 

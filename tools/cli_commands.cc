@@ -198,10 +198,11 @@ Command AddQuerySenderCommand(CLI::App& app) {
       {"relayhost value", "sender_dependent_relayhost_maps (bare path: source)",
        "smtp_sasl_password_maps (bare path: source)"});
   AddSetupAddressRules(sender_cmd, sender.get());
-  sender_cmd
-      ->add_option("address", sender->addresses,
-                   "ADDRESS..., or - for one per stdin line")
-      ->required();
+  sender_cmd->add_option("--senders", sender->senders_file,
+                         "FILE of senders (addresses or a maillog), - for "
+                         "stdin");
+  sender_cmd->add_option("address", sender->addresses,
+                         "ADDRESS..., or - for one per stdin line");
   return {sender_cmd, [sender](int argc, char** argv) {
             (void)argc;
             (void)argv;
@@ -266,6 +267,9 @@ Command AddCheckCommand(CLI::App& app) {
   check_cmd->add_option("--ignore", check->ignore, "CHECK:KEY (repeatable)");
   check_cmd->add_option("--ignore-file", check->ignore_files,
                         "file of CHECK:KEY lines");
+  check_cmd->add_option("--senders", check->setup.senders_file,
+                        "FILE of senders to resolve too (addresses or a "
+                        "maillog), - for stdin");
   check_cmd->add_flag("-j,--json", check->json, "one JSON object per finding");
   check_cmd->add_flag("--strict", check->strict, "warnings exit 1 too");
   AddSetupResolve(check_cmd, &check->setup);
@@ -308,6 +312,34 @@ Command AddVerifyCommand(CLI::App& app) {
             (void)argc;
             (void)argv;
             return RunVerify(*verify);
+          }};
+}
+
+Command AddWhatifCommand(CLI::App& app) {
+  auto whatif = std::make_shared<WhatifArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "whatif",
+      "which senders change relay, credentials or outcome between two "
+      "configurations");
+  cmd->add_option("-c", whatif->config_dirs,
+                  "config dir: once (deployed tables vs their sources) or "
+                  "twice (OLD NEW)");
+  cmd->add_option("--senders", whatif->senders_file,
+                  "FILE of senders (addresses or a maillog), - for stdin")
+      ->required();
+  cmd->add_flag("--sources-only", whatif->sources_only,
+                "with two -c: read both sides' maps from their sources");
+  cmd->add_option("--auth-required", whatif->auth_required,
+                  "NEXTHOP (as written in the map) that requires AUTH");
+  cmd->add_option("--recipient", whatif->recipient,
+                  "the recipient (decides the next hop without a relay)");
+  cmd->add_flag("--resolve", whatif->resolve,
+                "look up MX hosts in DNS for MX-routed next hops");
+  cmd->add_flag("-j,--json", whatif->json, "one JSON object per sender");
+  return {cmd, [whatif](int argc, char** argv) {
+            (void)argc;
+            (void)argv;
+            return RunWhatif(*whatif);
           }};
 }
 

@@ -26,6 +26,7 @@ Command AddDiffCommand(CLI::App& app);
 Command AddCheckCommand(CLI::App& app);
 Command AddConvertCommand(CLI::App& app);
 Command AddVerifyCommand(CLI::App& app);
+Command AddWhatifCommand(CLI::App& app);
 
 }  // namespace mapctl::cli
 

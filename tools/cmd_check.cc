@@ -14,6 +14,7 @@
 #include "mapctl/map_list.h"
 #include "output.h"
 #include "report.h"
+#include "senders_input.h"
 
 namespace mapctl::cli {
 namespace {
@@ -206,6 +207,15 @@ int RunCheck(const CheckArgs& args) {
   options.relay_maps = setup_args.relay_maps;
   options.password_maps = setup_args.password_maps;
   options.auth_required = args.auth_required;
+  if (!setup_args.senders_file.empty()) {
+    Result<SenderList> senders = ReadSendersOption(setup_args.senders_file);
+    if (!senders) {
+      ReportError("--senders " + setup_args.senders_file + ": " +
+                  senders.error().message());
+      return kExitTrouble;
+    }
+    options.senders = std::move(senders->senders);
+  }
   options.disabled.insert(args.disable.begin(), args.disable.end());
   options.own_address = IsOwnAddress;
   if (setup_args.resolve) options.resolve_mx = ResolveMx;

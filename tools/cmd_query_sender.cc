@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include <fstream>
 #include <sstream>
@@ -20,10 +22,28 @@
 #include "output.h"
 #include "report.h"
 #include "sender_report.h"
+#include "senders_input.h"
 
 namespace mapctl::cli {
 
 int RunQuerySender(const SenderArgs& args) {
+  if (args.senders_file.empty() == args.addresses.empty()) {
+    ReportError(args.addresses.empty()
+                    ? "give an address, - for addresses on stdin, or "
+                      "--senders FILE"
+                    : "give addresses or --senders FILE, not both");
+    return kExitTrouble;
+  }
+  std::optional<SenderList> senders;
+  if (!args.senders_file.empty()) {
+    Result<SenderList> list = ReadSendersOption(args.senders_file);
+    if (!list) {
+      ReportError("--senders " + args.senders_file + ": " +
+                  list.error().message());
+      return kExitTrouble;
+    }
+    senders = std::move(list).value();
+  }
   Result<SenderSetup> setup = LoadSenderConfig(args);
   if (!setup) {
     ReportError(setup.error());
@@ -108,7 +128,17 @@ int RunQuerySender(const SenderArgs& args) {
     return true;
   };
 
-  if (args.addresses.size() == 1 && args.addresses[0] == "-") {
+  if (senders) {
+    // Blocks of a few thousand: output flows and no table lock is held
+    // for the whole list.
+    constexpr std::size_t kBlock = 4096;
+    for (std::size_t i = 0; i < senders->senders.size(); i += kBlock) {
+      const std::size_t end = std::min(senders->senders.size(), i + kBlock);
+      std::vector<std::string_view> block(senders->senders.begin() + i,
+                                          senders->senders.begin() + end);
+      if (!resolve_block(block)) return kExitTrouble;
+    }
+  } else if (args.addresses.size() == 1 && args.addresses[0] == "-") {
     std::string pending;
     std::vector<char> buf(1 << 16);
     for (bool eof = false; !eof;) {

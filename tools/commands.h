@@ -68,6 +68,10 @@ struct SenderArgs {
   std::optional<std::string> myorigin;
   std::vector<std::string> set;  // NAME=VALUE, applied last
   std::vector<std::string> addresses;  // "-": one per stdin line
+  // --senders FILE ("-": stdin): an address list or a maillog
+  // (senders_input.h); instead of addresses (query sender), besides the
+  // representatives (check).
+  std::string senders_file;
 };
 int RunQuerySender(const SenderArgs& args);
 
@@ -106,6 +110,20 @@ struct CheckArgs {
   std::vector<std::string> ignore_files;   // files of CHECK:KEY lines
 };
 int RunCheck(const CheckArgs& args);
+
+// `mapctl whatif`: two configurations over the same senders
+// (docs/whatif.md): the deployed tables of one config dir against their
+// sources (one -c), or two config dirs (two -c).
+struct WhatifArgs {
+  std::vector<std::string> config_dirs;  // -c, at most twice
+  std::string senders_file;              // --senders FILE|-, required
+  bool sources_only = false;  // two dirs: read both from their sources
+  bool json = false;
+  bool resolve = false;
+  std::string recipient;
+  std::vector<std::string> auth_required;  // next hops, as written
+};
+int RunWhatif(const WhatifArgs& args);
 
 // `mapctl convert FROM TO`: any readable type to any writable type.
 struct ConvertArgs {

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       AddBuildCommand(app),   AddQueryCommand(app), AddQuerySenderCommand(app),
       AddDumpCommand(app),    AddDiffCommand(app),  AddCheckCommand(app),
-      AddConvertCommand(app), AddVerifyCommand(app)};
+      AddConvertCommand(app), AddVerifyCommand(app), AddWhatifCommand(app)};
 
   std::vector<std::string> words(argv + 1, argv + argc);
   // `mapctl help [COMMAND...]` is `mapctl [COMMAND...] --help`.

@@ -117,6 +117,9 @@ expect "--relay-maps offers table list types" "mapctl check --relay-maps in" \
     inline:
 expect "--relay-maps completes files after a type" \
     "mapctl check --relay-maps texthash:sender" sender_relay sender_relay.lmdb
+expect "--senders completes files (a maillog)" \
+    "mapctl query sender --senders oth" other.txt
+expect "whatif takes -c again after one" "mapctl whatif -c conf -c co" conf
 expect "--ignore offers CHECK: prefixes" "mapctl check --ignore sta" stale:
 
 # shellcheck disable=SC2046

@@ -60,7 +60,7 @@ expect() {
 complete "mapctl " >/dev/null  # the first TAB can arrive before zle runs
 
 expect "the first word is a subcommand" "mapctl " \
-  build check convert diff dump query verify
+  build check convert diff dump query verify whatif
 expect "a prefix completes to its subcommand" "mapctl bu" build
 expect "query's first word may be sender, a type or a file" "mapctl query se" \
   sender sender_relay sender_relay.lmdb
@@ -68,6 +68,7 @@ expect "build offers the writable types" "mapctl build l" lmdb
 expect "a TYPE: prefix completes files after it" "mapctl dump lmdb:sen" \
   sender_relay sender_relay.lmdb
 expect "query sender has its own options" "mapctl query sender --ex" --explain
+expect "whatif has its own options" "mapctl whatif --so" --sources-only
 expect "--disable offers check names" "mapctl check --disable re" \
   relay-credentials
 expect "--relay-maps offers table list types" "mapctl check --relay-maps in" \

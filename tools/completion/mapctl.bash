@@ -26,14 +26,18 @@ _mapctl_options() {
         build) echo "$table -r -w -o -p --strict --force -j --json -i -d" ;;
         query) echo "$table -j --json" ;;
         query-sender)
-            echo "-h --help -c $sender --explain --show-secrets --recipient" ;;
+            echo "-h --help -c $sender --explain --show-secrets --recipient" \
+                "--senders" ;;
         dump) echo "$table -j --json" ;;
         diff) echo "$table -r -w -j --json --secrets --show-secrets" ;;
         check)
             echo "-h --help -c $sender --sources-only --auth-required" \
-                "--disable --ignore --ignore-file --strict" ;;
+                "--disable --ignore --ignore-file --strict --senders" ;;
         convert) echo "$table -o -p" ;;
         verify) echo "-h --help -c" ;;
+        whatif)
+            echo "-h --help -c --senders --sources-only --auth-required" \
+                "--recipient --resolve -j --json" ;;
         *) echo "-h --help --version" ;;
     esac
 }
@@ -43,7 +47,7 @@ _mapctl_takes_value() {
     case $1 in
         -c | -d | --recipient | --relayhost | --relay-maps | --password-maps | \
             --recipient-delimiter | --myhostname | --myorigin | --set | \
-            --auth-required | --disable | --ignore | --ignore-file)
+            --auth-required | --disable | --ignore | --ignore-file | --senders)
             return 0 ;;
     esac
     return 1
@@ -112,7 +116,7 @@ _mapctl() {
             COMPREPLY=($(compgen -W "$(_mapctl_options "")" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "build query dump diff check convert
-                verify" -- "$cur"))
+                verify whatif" -- "$cur"))
         fi
         return
     fi
@@ -121,7 +125,7 @@ _mapctl() {
         -c)
             _filedir -d
             return ;;
-        --ignore-file)
+        --ignore-file | --senders)
             _filedir
             return ;;
         --relay-maps | --password-maps)

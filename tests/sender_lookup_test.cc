@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -262,6 +264,32 @@ TEST_F(SenderLookupTest, AuthDisabledAndInlineTablesAreMasked) {
   for (const TriedKey& t : r.tried) {
     EXPECT_EQ(t.table.find("secret"), std::string::npos);
   }
+}
+
+// An SQL table is a fixed-string table: asked with the partial keys, and
+// the trace keeps the query each key ran as the database saw it.
+TEST_F(SenderLookupTest, SqlTablesAreAskedWithPartialKeysAndTheTraceShowsEachQuery) {
+#ifndef MAPCTL_HAVE_SQLITE
+  GTEST_SKIP() << "built without sqlite";
+#endif
+  testing::TempDir dir;
+  const std::string db = dir.path().string() + "/relay.db";
+  const std::string sql =
+      "sqlite3 " + db +
+      " \"create table r(k text, v text); insert into r values"
+      "('@example.com','[sql.relay.test]:587');\"";
+  ASSERT_EQ(std::system(sql.c_str()), 0) << "the sqlite3 program is needed";
+  const std::string cf = dir.WriteFile(
+      "relay.cf", "dbpath = " + db + "\nquery = SELECT v FROM r WHERE k='%s'\n",
+      0640);
+  config_.Set("sender_dependent_relayhost_maps", "proxy:sqlite:" + cf);
+  SenderResolution r = Resolve("user+foo@example.com");
+  EXPECT_EQ(r.relay.value, "[sql.relay.test]:587");
+  EXPECT_EQ(Tried(r, SearchKind::kRelay),
+            (V{"user+foo@example.com", "user@example.com", "@example.com"}));
+  ASSERT_EQ(r.tried.size(), 3u);
+  EXPECT_EQ(r.tried[0].query, "SELECT v FROM r WHERE k='user+foo@example.com'");
+  EXPECT_EQ(r.tried[2].query, "SELECT v FROM r WHERE k='@example.com'");
 }
 
 TEST_F(SenderLookupTest, UnsupportedAndBrokenTablesStopTheSearch) {

@@ -195,6 +195,7 @@ void AppendJson(const SenderResolution& r, const SenderReportOptions& o,
     JsonField(out, "table", t.table);
     JsonField(out, "key", t.key);
     JsonField(out, "result", OutcomeName(t.result));
+    JsonNullable(out, "query", !t.query.empty(), t.query);
     out->push_back('}');
   }
   out->push_back(']');
@@ -304,6 +305,7 @@ void AppendSenderReport(const SenderResolution& r,
       }
       Line(out, "tried", where + "  " + t.table + "  \"" + t.key + "\"  " +
                              std::string(OutcomeName(t.result)));
+      if (!t.query.empty()) Line(out, "", "  query: " + t.query);
     }
   }
   for (const Warning& w : r.warnings) Line(out, "warning", w.message);

@@ -36,6 +36,7 @@ void SenderResolverImpl::ResolveCredentials(SenderResolution* out) {
       tk.step = step;
       tk.kind = kind;
       tk.result = a.outcome;
+      tk.query.assign(a.detail);
       if (a.outcome != Outcome::kNotFound) {
         *table = t;
         return a;

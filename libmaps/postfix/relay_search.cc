@@ -38,6 +38,7 @@ void SenderResolverImpl::ResolveRelay(SenderResolution* out) {
         tk.step = key.step;
         tk.kind = MatchedBy::kSender;
         tk.result = a.outcome;
+        tk.query.assign(a.detail);
         if (a.outcome == Outcome::kNotFound) continue;
         if (!Concluded(a.outcome)) {
           // maps.c: a failing table ends the search; Postfix defers.

@@ -54,6 +54,9 @@ struct TriedKey {
   MatchedBy kind = MatchedBy::kSender;  // credential keys: which group
   // kFound, kNotFound, kDunno (relay search), kError, kNotEvaluated.
   Outcome result = Outcome::kNotFound;
+  // What ran to answer, for tables that run something (an SQL table: its
+  // query with the key filled in, as the database saw it); empty else.
+  std::string query;
 };
 
 // A table and key that matched.

@@ -290,6 +290,21 @@ TEST_F(SenderLookupTest, SqlTablesAreAskedWithPartialKeysAndTheTraceShowsEachQue
   ASSERT_EQ(r.tried.size(), 3u);
   EXPECT_EQ(r.tried[0].query, "SELECT v FROM r WHERE k='user+foo@example.com'");
   EXPECT_EQ(r.tried[2].query, "SELECT v FROM r WHERE k='@example.com'");
+
+  // "sqlite:NAME" without a '/': Postfix reads NAME_dbpath, NAME_query, ...
+  // from main.cf (cfg_parser), expanded as main.cf values are.
+  config_ = MainConfig::Parse(
+      "compatibility_level = 3.6\n"
+      "sqlrelay_dbpath = " + db + "\n"
+      "sqlrelay_table = r\n"
+      "sqlrelay_query = SELECT v FROM $sqlrelay_table WHERE k='%s'\n"
+      "sender_dependent_relayhost_maps = sqlite:sqlrelay\n",
+      dir.path().string(), dir.path().string() + "/main.cf");
+  resolver_.reset();
+  r = Resolve("user@example.com");
+  EXPECT_EQ(r.relay.value, "[sql.relay.test]:587");
+  ASSERT_FALSE(r.tried.empty());
+  EXPECT_EQ(r.tried[0].query, "SELECT v FROM r WHERE k='user@example.com'");
 }
 
 TEST_F(SenderLookupTest, UnsupportedAndBrokenTablesStopTheSearch) {

@@ -6,6 +6,11 @@
 // dict_mysql.c set DICT_FLAG_FIXED): the sender search asks them the same
 // partial keys as an indexed table. They cannot be listed.
 
+#include <optional>
+
+#include "mapctl/config.h"
+#include "postfix/cf_params.h"
+#include "postfix/sql_config.h"
 #include "postfix/sql_table.h"
 #include "postfix/table_types.h"
 
@@ -52,6 +57,21 @@ class SqlLookupTable final : public LookupTable {
                                 /*has_lines=*/false, /*evaluated=*/true}),
         sql_type_(type),
         path_(name.body) {
+    if (MainCfForm() && context.config != nullptr) {
+      // "mysql:NAME" (no '/' or '.' in front, as Postfix's cfg_parser tells
+      // the forms apart): main.cf's NAME_hosts, NAME_query, ..., expanded
+      // as main.cf values are. Copied now: the config need not outlive us.
+      const MainConfig& config = *context.config;
+      const std::string prefix = path_ + "_";
+      CfParams params(config.config_directory() + "/main.cf");
+      for (const std::string& n : config.DefinedNames()) {
+        if (n.size() > prefix.size() &&
+            n.compare(0, prefix.size(), prefix) == 0) {
+          params.Set(n.substr(prefix.size()), config.Get(n), config.Line(n));
+        }
+      }
+      main_cf_params_.emplace(std::move(params));
+    }
     options_.fold = context.fold;
     options_.check_utf8 = context.check_utf8;
     // The domain list folds as smtputf8_enable says; postmap -f does not
@@ -67,16 +87,18 @@ class SqlLookupTable final : public LookupTable {
   Status Open() override {
     if (open_tried_) return open_error_;
     open_tried_ = true;
-    if (path_.empty() || (path_[0] != '/' && path_[0] != '.')) {
-      // "mysql:NAME" reads NAME_hosts, NAME_query, ... from main.cf.
-      open_error_ = Status::Unsupported(
-          name() + ": the main.cf parameter form of " + type() +
-          " tables cannot be evaluated by mapctl (name a .cf file)");
-      return open_error_;
-    }
     std::vector<Diagnostic> diagnostics;
     Result<std::unique_ptr<sql::SqlTable>> t =
-        sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+        Status::Unsupported(name() + ": no main.cf to read " + path_ +
+                            "_* parameters from (name a .cf file)");
+    if (!MainCfForm()) {
+      t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+    } else if (main_cf_params_) {
+      Result<sql::SqlConfig> config =
+          sql::ParseSqlConfig(sql_type_, *main_cf_params_);
+      t = config ? sql::SqlTable::FromConfig(std::move(config).value(), options_)
+                 : Result<std::unique_ptr<sql::SqlTable>>(config.error());
+    }
     for (Diagnostic& d : diagnostics) {
       std::string text = d.message;
       load_warnings_.push_back(
@@ -124,8 +146,13 @@ class SqlLookupTable final : public LookupTable {
   }
 
  private:
+  bool MainCfForm() const {
+    return path_.empty() || (path_[0] != '/' && path_[0] != '.');
+  }
+
   sql::SqlType sql_type_;
   std::string path_;
+  std::optional<CfParams> main_cf_params_;  // the main.cf form's
   sql::SqlTableOptions options_;
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it

@@ -182,6 +182,52 @@ bool IsLookupOnlyTable(std::string_view argument) {
   return false;
 }
 
+namespace {
+
+std::string_view TypeOf(std::string_view argument) {
+  argument = WithoutProxy(argument);
+  const std::size_t colon = argument.find(':');
+  return colon == std::string_view::npos ? std::string_view()
+                                         : argument.substr(0, colon);
+}
+
+}  // namespace
+
+NoUpdate UpdateRefusal(std::string_view argument) {
+  if (IsLookupOnlyTable(argument)) return NoUpdate::kReadOnly;
+  const std::string_view type = TypeOf(argument);
+  for (std::string_view t : {"cidr", "inline", "unionmap", "pipemap"}) {
+    if (type == t) return NoUpdate::kReadOnly;
+  }
+  if (type == "static" || type == "environ") return NoUpdate::kNoDelete;
+  return NoUpdate::kNone;
+}
+
+bool RefusesSequence(std::string_view argument) {
+  const std::string_view type = TypeOf(argument);
+  for (std::string_view t :
+       {"cidr", "static", "environ", "unionmap", "pipemap"}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+std::string RefusedTableName(std::string_view argument) {
+  argument = WithoutProxy(argument);
+  // static:VALUE is its own answer, maybe a password (postmap prints it).
+  const std::string_view type = TypeOf(argument);
+  if (type == "static") return "static:****";
+  if (argument.substr(type.size()).substr(0, 2) == ":{") {
+    return std::string(type) + ":{...}";  // an inline list: maybe results
+  }
+  return std::string(argument);
+}
+
+Status RefuseDelete(std::string_view argument) {
+  return Status::Unsupported("table " + RefusedTableName(argument) +
+                             ": delete operation is not supported");
+}
+
 Status RefuseUpdate(std::string_view argument) {
   argument = WithoutProxy(argument);
   const std::size_t colon = argument.find(':');

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,19 @@ Result<TableSpec> TableArgument(std::string_view text, const MainConfig& config,
 // regexp:, pcre: and the SQL types (sqlite:, pgsql:, mysql:). `argument`
 // as for TableArgument() (a leading "proxy:" ignored).
 bool IsLookupOnlyTable(std::string_view argument);
+// Other types postmap cannot update or list (observed with 3.7.11):
+// cidr:, inline:, unionmap: and pipemap: are O_RDONLY tables for -d;
+// static: and environ: answer -d with "delete operation is not
+// supported"; none of them (inline: aside, which postmap lists) with -s.
+enum class NoUpdate : std::uint8_t { kNone, kReadOnly, kNoDelete };
+NoUpdate UpdateRefusal(std::string_view argument);
+bool RefusesSequence(std::string_view argument);
+// postmap -d on kNoDelete: "table TYPE:NAME: delete operation is not
+// supported".
+Status RefuseDelete(std::string_view argument);
+// The name those refusals print: as given, but static:**** (its text is
+// its answer).
+std::string RefusedTableName(std::string_view argument);
 // postmap -d: "TYPE:NAME map requires O_RDONLY access mode", refused
 // before the table is opened (util/dict_open.c). An inline table is named
 // "TYPE:{...}": its text holds results, maybe passwords.

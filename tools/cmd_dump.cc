@@ -42,6 +42,12 @@ int RefuseDump(const DumpArgs& args, const MainConfig& config,
 int DumpOne(const DumpArgs& args, const MainConfig& config,
             const std::string& argument) {
   if (IsLookupOnlyTable(argument)) return RefuseDump(args, config, argument);
+  if (RefusesSequence(argument)) {
+    // Tables mapctl does not open for reading at all: refused as postmap
+    // refuses them once open.
+    ReportError(RefuseSequence(RefusedTableName(argument)));
+    return kExitTrouble;
+  }
   Result<TableSpec> spec = TableArgument(argument, config, true);
   if (!spec) {
     ReportError(spec.error());

@@ -136,8 +136,11 @@ int RunUpdate(const BuildArgs& args) {
   for (const std::string& argument : args.tables) {
     // postmap -d refuses these before opening them; -i refuses them as a
     // build does (TableArgument()).
-    if (!args.incremental && IsLookupOnlyTable(argument)) {
-      ReportError(RefuseUpdate(argument));
+    const NoUpdate refusal =
+        args.incremental ? NoUpdate::kNone : UpdateRefusal(argument);
+    if (refusal != NoUpdate::kNone) {
+      ReportError(refusal == NoUpdate::kReadOnly ? RefuseUpdate(argument)
+                                                 : RefuseDelete(argument));
       return kExitTrouble;
     }
     Result<TableSpec> spec = TableArgument(argument, *config, false);

@@ -92,26 +92,6 @@ std::string ReadMasterCf(const MainConfig& config) {
   return text.str();
 }
 
-// C-style escapes for bytes that would break the tab-separated format.
-void AppendEscaped(std::string* out, std::string_view text) {
-  for (unsigned char c : text) {
-    switch (c) {
-      case '\t': out->append("\\t"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\\': out->append("\\\\"); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[5];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-}
-
 }  // namespace
 
 int RunDiff(const DiffArgs& args) {
@@ -205,11 +185,11 @@ int RunDiff(const DiffArgs& args) {
         } else {
           out += sign;
           out += '\t';
-          AppendEscaped(&out, key);
+          AppendCEscaped(&out, key);
           out += '\t';
-          if (op != DiffOp::kAdded) AppendEscaped(&out, old_shown);
+          if (op != DiffOp::kAdded) AppendCEscaped(&out, old_shown);
           if (op == DiffOp::kChanged) out += '\t';
-          if (op != DiffOp::kRemoved) AppendEscaped(&out, new_shown);
+          if (op != DiffOp::kRemoved) AppendCEscaped(&out, new_shown);
           if (password_changed) out += " (password changed)";
           if (value_changed) out += " (value changed)";
           if (old_malformed || new_malformed) {

@@ -17,7 +17,6 @@
 namespace mapctl {
 namespace {
 
-
 // Scans in source order (the first entry of each key): a texthash table has
 // no key order of its own (Postfix's is its hash table's), and callers that
 // want one sort what they read, as they do for cdb.
@@ -68,18 +67,16 @@ class TexthashReader final : public TableReader {
     }
     kept_.reserve(parsed_.entries().size());
     // First entry wins among duplicates, as dict_thash keeps the first.
-    index_.InsertAll([&](std::uint32_t j) { kept_.push_back(j); },
-                     [](std::uint32_t, std::uint32_t) {
-                       return OnDuplicate::kKeepSeen;
-                     });
+    index_.InsertAll(
+        [&](std::uint32_t j) { kept_.push_back(j); },
+        [](std::uint32_t, std::uint32_t) { return OnDuplicate::kKeepSeen; });
     return Status::Ok();
   }
 
   bool sorted() const noexcept override { return false; }
 
   Result<std::unique_ptr<ReadUnit>> Begin() override {
-    return std::unique_ptr<ReadUnit>(
-        new TexthashUnit(parsed_, index_, kept_));
+    return std::unique_ptr<ReadUnit>(new TexthashUnit(parsed_, index_, kept_));
   }
 
  private:
@@ -98,7 +95,8 @@ Result<std::unique_ptr<TableReader>> OpenTexthashTable(
   parse.check_utf8 = options.check_utf8;
   Result<ParsedMap> parsed = ParseMapFile(spec.path, parse);
   if (!parsed) return std::move(parsed).error();
-  auto reader = std::make_unique<TexthashReader>(spec, std::move(parsed).value());
+  auto reader =
+      std::make_unique<TexthashReader>(spec, std::move(parsed).value());
   MAPCTL_RETURN_IF_ERROR(reader->Index());
   return std::unique_ptr<TableReader>(std::move(reader));
 }

@@ -177,6 +177,12 @@ struct SenderResolverOptions {
   std::string master_cf;
   // Opens file tables; OpenTable() when empty (tests inject fakes).
   TableOpener open;
+  // Open every file table of both lists in Create(), each on its own
+  // thread, instead of at its first lookup: for a caller about to resolve
+  // many senders over tables that load slowly (a texthash: source of a
+  // million lines parses and indexes in about half a second), so that the
+  // loads overlap. A table that fails to open still fails at its lookups.
+  bool open_file_tables_now = false;
 };
 
 // Resolves senders against one configuration. Tables are opened lazily

@@ -65,6 +65,7 @@ class SqlLookupTable final : public LookupTable {
       const MainConfig& config = *context.config;
       const std::string prefix = path_ + "_";
       CfParams params(config.config_directory() + "/main.cf");
+      params.SetNamePrefix(prefix);
       for (const std::string& n : config.NamesWithPrefix(prefix)) {
         if (n.size() > prefix.size()) {
           params.Set(n.substr(prefix.size()), config.Get(n), config.Line(n));

@@ -77,6 +77,7 @@ Status OpenSide(const WhatifArgs& args, const std::string& dir, bool sources,
   SenderResolverOptions options;
   options.own_address = IsOwnAddress;
   if (args.resolve) options.resolve_mx = ResolveMx;
+  options.table_timeout = args.sql_timeout;
   std::ifstream master(config.config_directory() + "/master.cf");
   std::ostringstream text;
   text << master.rdbuf();

@@ -574,10 +574,11 @@ TEST_F(SqlCheckTest, SetGivesTheMainCfFormItsMissingParameters) {
   const std::string text =
       "compatibility_level = 3.6\n"
       "sender_dependent_relayhost_maps = sqlite:sqlrelay\n"
-      "sqlrelay_dbpath = " + db_ + "\n"
       "smtp_sasl_auth_enable = yes\n"
       "smtp_sender_dependent_authentication = yes\n"
-      "smtp_sasl_password_maps = texthash:$config_directory/pw\n";
+      "smtp_sasl_password_maps = texthash:$config_directory/pw\n"
+      "sqlrelay_dbpath = " +
+      db_ + "\n";
   const std::string path = Write("main.cf", text, 0644);
   MainConfig c = MainConfig::Parse(text, dir_.path().string(), path);
   CheckOptions o = options_;

@@ -114,7 +114,8 @@ TEST(SqlConfigTest, TheMainCfFormNamesMainCfParameters) {
   params.Set("expansion_limit", "x", 0);
   Result<SqlConfig> c = ParseSqlConfig(SqlType::kPgsql, params);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message(), "/etc/postfix/main.cf: relay_dbname is not set");
+  EXPECT_EQ(c.error().message(),
+            "/etc/postfix/main.cf: relay_dbname is not set");
   params.Set("dbname", "mail", 8);
   c = ParseSqlConfig(SqlType::kPgsql, params);
   ASSERT_FALSE(c);

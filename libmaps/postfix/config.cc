@@ -564,7 +564,8 @@ std::vector<std::string> MainConfig::NamesWithPrefix(
     std::string_view prefix) const {
   std::vector<std::string> out;
   for (auto it = rep_->values.lower_bound(prefix);
-       it != rep_->values.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       it != rep_->values.end() &&
+       it->first.compare(0, prefix.size(), prefix) == 0;
        ++it) {
     out.push_back(it->first);
   }

@@ -79,6 +79,7 @@ Status OpenSide(const WhatifArgs& args, const std::string& dir, bool sources,
   // Sources read as texthash: load each on its own core.
   options.open_file_tables_now = sources;
   if (args.resolve) options.resolve_mx = ResolveMx;
+  options.table_timeout = args.sql_timeout;
   std::ifstream master(config.config_directory() + "/master.cf");
   std::ostringstream text;
   text << master.rdbuf();

@@ -100,6 +100,7 @@ Status SenderResolverImpl::Init(const MainConfig& config,
   context.fold = KeyFoldMode(config, false, false);
   context.check_utf8 = ChecksUtf8(config, false);
   context.open = options.open;
+  context.timeout = options.table_timeout;
   context.config = &config;  // "mysql:NAME" tables read NAME_* from it
   auto parse = [&](std::string_view param, const std::optional<std::string>& o,
                    MapList* out) -> Status {

@@ -397,4 +397,15 @@ Command AddWhatifCommand(CLI::App& app) {
           }};
 }
 
+void OneValuePerOption(const std::vector<Command>& commands) {
+  for (const Command& c : commands) {
+    for (CLI::Option* o : c.app->get_options()) {
+      // CLI11 lets a vector option take every following word that is not
+      // an option; positionals keep their own rules.
+      if (!o->nonpositional() || o->get_items_expected_max() <= 1) continue;
+      o->allow_extra_args(false);
+    }
+  }
+}
+
 }  // namespace mapctl::cli

@@ -267,6 +267,15 @@ Result<std::unique_ptr<LookupTable>> OpenQueryTable(
   return table;
 }
 
+Result<std::unique_ptr<LookupTable>> OpenQueryTableNow(
+    std::string_view text, const MainConfig& config, const TableFlags& flags) {
+  Result<std::unique_ptr<LookupTable>> table =
+      OpenQueryTable(text, config, ReadSettingsFor(flags, config));
+  if (!table) return table;
+  MAPCTL_RETURN_IF_ERROR((*table)->Open());
+  return table;
+}
+
 namespace {
 
 std::string SystemHostname() {

@@ -95,6 +95,12 @@ Result<std::unique_ptr<LookupTable>> OpenQueryTable(
     std::string_view text, const MainConfig& config,
     const ReadSettings& settings);
 
+// OpenQueryTable() with TableFlags' settings, opened now rather than at
+// its first key: for the commands that read a table whole (dump, verify),
+// where a missing file or a rule file that does not load comes first.
+Result<std::unique_ptr<LookupTable>> OpenQueryTableNow(
+    std::string_view text, const MainConfig& config, const TableFlags& flags);
+
 // main.cf for the sender commands (query sender, check): -c DIR or
 // $MAIL_CONFIG must hold one; without them, any of --relayhost,
 // --relay-maps, --password-maps means no main.cf: Postfix 3.7's defaults

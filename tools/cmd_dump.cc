@@ -23,13 +23,9 @@ constexpr std::size_t kChunkEntries = 4096;
 int RefuseDump(const DumpArgs& args, const MainConfig& config,
                const std::string& argument) {
   Result<std::unique_ptr<LookupTable>> table =
-      OpenQueryTable(argument, config, ReadSettingsFor(args.flags, config));
+      OpenQueryTableNow(argument, config, args.flags);
   if (!table) {
     ReportError(table.error());
-    return kExitTrouble;
-  }
-  if (Status s = (*table)->Open(); !s.ok()) {
-    ReportError(s);
     return kExitTrouble;
   }
   for (const TableWarning& w : (*table)->warnings()) {

@@ -129,6 +129,21 @@ class Querier {
   bool found_ = false;
 };
 
+// The answers of a batch go out; a lookup error is reported after the
+// answers before the failing key, as postmap prints them. False: trouble.
+bool WriteAnswers(const Status& lookup, const std::string& out) {
+  if (!lookup.ok()) {
+    (void)WriteStdout(out);
+    ReportError(lookup);
+    return false;
+  }
+  if (!WriteStdout(out)) {
+    ReportError(Status::IoError("write standard output", errno));
+    return false;
+  }
+  return true;
+}
+
 // postmap -q -: one key per line, only the LF removed.
 int QueryStdin(Querier& querier) {
   std::string pending;
@@ -160,16 +175,7 @@ int QueryStdin(Querier& querier) {
       std::string out;
       Status s = querier.LookUp(keys, false, &out);
       querier.FlushWarnings();
-      if (!s.ok()) {
-        // The answers before the failing key are out, as postmap's are.
-        (void)WriteStdout(out);
-        ReportError(s);
-        return kExitTrouble;
-      }
-      if (!WriteStdout(out)) {
-        ReportError(Status::IoError("write standard output", errno));
-        return kExitTrouble;
-      }
+      if (!WriteAnswers(s, out)) return kExitTrouble;
     }
     pending.erase(0, start);
   }
@@ -207,15 +213,7 @@ int RunQuery(const QueryArgs& args) {
   std::string out;
   Status s = querier.LookUp(keys, keys.size() == 1, &out);
   querier.FlushWarnings();
-  if (!s.ok()) {
-    (void)WriteStdout(out);
-    ReportError(s);
-    return kExitTrouble;
-  }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteAnswers(s, out)) return kExitTrouble;
   return querier.found() ? kExitOk : kExitNegative;
 }
 

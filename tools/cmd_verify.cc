@@ -24,13 +24,9 @@ bool IsPatternArgument(std::string_view text) {
 int VerifyPatternTable(const MainConfig& config, const TableFlags& flags,
                        const std::string& argument) {
   Result<std::unique_ptr<LookupTable>> table =
-      OpenQueryTable(argument, config, ReadSettingsFor(flags, config));
+      OpenQueryTableNow(argument, config, flags);
   if (!table) {
     ReportError(table.error());
-    return kExitTrouble;
-  }
-  if (Status s = (*table)->Open(); !s.ok()) {
-    ReportError(s);
     return kExitTrouble;
   }
   const std::vector<TableWarning>& warnings = (*table)->warnings();

@@ -86,31 +86,29 @@ class SqlLookupTable final : public LookupTable {
   }
 
   Status Open() override {
-    if (open_tried_) return open_error_;
-    open_tried_ = true;
-    std::vector<Diagnostic> diagnostics;
-    Result<std::unique_ptr<sql::SqlTable>> t =
-        Status::Unsupported(name() + ": no main.cf to read " + path_ +
-                            "_* parameters from (name a .cf file)");
-    if (!MainCfForm()) {
-      t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
-    } else if (main_cf_params_) {
-      Result<sql::SqlConfig> config =
-          sql::ParseSqlConfig(sql_type_, *main_cf_params_);
-      t = config ? sql::SqlTable::FromConfig(std::move(config).value(), options_)
-                 : Result<std::unique_ptr<sql::SqlTable>>(config.error());
-    }
-    for (Diagnostic& d : diagnostics) {
-      std::string text = d.message;
-      load_warnings_.push_back(
-          TableWarning{std::move(d), std::move(text), std::string()});
-    }
-    if (!t) {
-      open_error_ = std::move(t).error();
-      return open_error_;
-    }
-    table_ = std::move(*t);
-    return Status::Ok();
+    return open_once_([this]() -> Status {
+      std::vector<Diagnostic> diagnostics;
+      Result<std::unique_ptr<sql::SqlTable>> t =
+          Status::Unsupported(name() + ": no main.cf to read " + path_ +
+                              "_* parameters from (name a .cf file)");
+      if (!MainCfForm()) {
+        t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+      } else if (main_cf_params_) {
+        Result<sql::SqlConfig> config =
+            sql::ParseSqlConfig(sql_type_, *main_cf_params_);
+        t = config ? sql::SqlTable::FromConfig(std::move(config).value(),
+                                               options_)
+                   : Result<std::unique_ptr<sql::SqlTable>>(config.error());
+      }
+      for (Diagnostic& d : diagnostics) {
+        std::string text = d.message;
+        load_warnings_.push_back(
+            TableWarning{std::move(d), std::move(text), std::string()});
+      }
+      if (!t) return std::move(t).error();
+      table_ = std::move(*t);
+      return Status::Ok();
+    });
   }
 
   const std::vector<TableWarning>& warnings() const noexcept override {
@@ -158,8 +156,7 @@ class SqlLookupTable final : public LookupTable {
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it
   std::vector<TableWarning> load_warnings_;
-  Status open_error_;
-  bool open_tried_ = false;
+  OpenOnce open_once_;
 };
 
 template <sql::SqlType kType>

@@ -22,22 +22,6 @@
 namespace mapctl::check {
 namespace {
 
-class MemoryStream final : public EntryStream {
- public:
-  explicit MemoryStream(const MemoryTable& t) : t_(t) {}
-  Result<bool> Next(std::string_view* key, std::string_view* value) override {
-    if (next_ >= t_.entries.size()) return false;
-    *key = t_.entries[next_].key;
-    *value = t_.entries[next_].value;
-    ++next_;
-    return true;
-  }
-
- private:
-  const MemoryTable& t_;
-  std::size_t next_ = 0;
-};
-
 // Where a finding about a whole table points: the main.cf line naming it,
 // else the source.
 std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
@@ -260,9 +244,9 @@ void CheckStale(Model* m, FileTable& t) {
   if (!t.built || !t.parsed) return;  // unreadable: reported as trouble
   auto diff = [&](DuplicatePolicy policy, std::string* first_key) {
     std::unique_ptr<EntryStream> src = StreamSource(*t.parsed, policy);
-    MemoryStream table(*t.built);
+    std::unique_ptr<EntryStream> table = StreamMemory(*t.built);
     return DiffStreams(
-        *src, table,
+        *src, *table,
         [&](DiffOp, std::string_view key, std::string_view, std::string_view) {
           if (first_key->empty()) *first_key = key;
           return true;

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "check/memory_table.h"
 #include "mapctl/check.h"
 #include "mapctl/config.h"
 #include "mapctl/lookup_table.h"
@@ -45,40 +46,6 @@ class KeyIndex {
   std::vector<std::uint64_t> slots_;  // hash high 32 bits | id + 1
   std::vector<std::string_view> keys_;
 };
-
-// An entry as Postfix reads it: folded key, value up to its first NUL.
-struct KeyEntry {
-  std::string_view key;
-  std::string_view value;
-};
-
-// A whole table held in memory, each key and value followed by a NUL:
-// the reader answers only the "key\0" form, so TableLookup pins it and
-// every probe is one search of the sorted entries. The sender resolver
-// reads it through MemoryReader.
-struct MemoryTable {
-  std::string bytes;
-  // A built file's copy: blocks that never move (no copying as it grows).
-  std::vector<std::unique_ptr<char[]>> blocks;
-  std::vector<KeyEntry> entries;  // key order, views into bytes or blocks
-  // Whether a MemoryReader answers every lookup as the file it was read
-  // from does: true for sources; for a built file, when every stored key
-  // has the same NUL convention and no other NUL (so no pinning or
-  // stripping can tell the forms apart).
-  bool same_answers = true;
-  // The longest raw key the file's engine accepts (LMDB: 511 bytes); a
-  // longer query is an engine error there, so MemoryReader reports it
-  // through `too_long` instead of answering.
-  std::size_t max_raw_key = SIZE_MAX;
-  bool Has(std::string_view key) const;  // binary search
-};
-
-// A TableReader over a MemoryTable (shared with the model); readers of
-// one table may run on different threads. A query longer than max_raw_key sets
-// *too_long (when given) and is absent.
-std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
-    bool* too_long = nullptr);
 
 // Runs `tasks` on up to `threads` threads (the caller's included) and
 // returns when all are done. Tasks must not touch shared state unguarded.

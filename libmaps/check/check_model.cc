@@ -6,13 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
 #include "mapctl/pattern_rules.h"
 #include "postfix/master_cf.h"
-#include "tables/table_backends.h"
 
 namespace mapctl::check {
 namespace {
@@ -49,188 +47,6 @@ std::string_view TypeOf(std::string_view item) {
   while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
   std::size_t colon = item.find(':');
   return colon == item.npos ? std::string_view() : item.substr(0, colon);
-}
-
-// Lookups come mostly in key order (senders are resolved in key order):
-// each starts from the last hit and gallops forward, else it is a binary
-// search. No index to build, and the entries are read in order.
-class MemoryUnit final : public ReadUnit {
- public:
-  MemoryUnit(const MemoryTable* t, std::size_t* hint, bool* too_long)
-      : t_(t), hint_(hint), too_long_(too_long) {}
-  Result<std::optional<std::string_view>> GetRaw(
-      std::string_view key) override {
-    if (key.size() > t_->max_raw_key && too_long_ != nullptr) {
-      *too_long_ = true;
-    }
-    if (key.empty() || key.back() != '\0') {
-      return std::optional<std::string_view>();
-    }
-    std::size_t at = Find(key.substr(0, key.size() - 1));
-    if (at == kNone) return std::optional<std::string_view>();
-    *hint_ = at;
-    std::string_view v = t_->entries[at].value;
-    return std::optional<std::string_view>(
-        std::string_view(v.data(), v.size() + 1));
-  }
-  Status Scan(ScanCursor& cursor, std::size_t, const RawVisitor&) override {
-    cursor.done = true;  // the model iterates MemoryTable::entries instead
-    return Status::Ok();
-  }
-  std::uint64_t version() const override { return 1; }
-
- private:
-  static constexpr std::size_t kNone = SIZE_MAX;
-
-  std::size_t Find(std::string_view key) const {
-    const std::vector<KeyEntry>& e = t_->entries;
-    std::size_t lo = 0, hi = e.size();
-    const std::size_t h = *hint_;
-    if (h < e.size()) {
-      int c = e[h].key.compare(key);
-      if (c == 0) return h;
-      if (c > 0) {
-        hi = h;
-      } else {
-        lo = h + 1;
-        for (std::size_t step = 1;; step *= 2) {
-          std::size_t probe = h + step;
-          if (probe >= e.size()) break;
-          c = e[probe].key.compare(key);
-          if (c == 0) return probe;
-          if (c > 0) {
-            hi = probe;
-            break;
-          }
-          lo = probe + 1;
-        }
-      }
-    }
-    auto it = std::lower_bound(
-        e.begin() + lo, e.begin() + hi, key,
-        [](const KeyEntry& x, std::string_view k) { return x.key < k; });
-    if (it == e.begin() + hi || it->key != key) return kNone;
-    return static_cast<std::size_t>(it - e.begin());
-  }
-
-  const MemoryTable* t_;
-  std::size_t* hint_;
-  bool* too_long_;
-};
-
-class MemoryTableReader final : public TableReader {
- public:
-  MemoryTableReader(TableSpec spec, std::shared_ptr<const MemoryTable> t,
-                    bool* too_long)
-      : TableReader(std::move(spec)), t_(std::move(t)), too_long_(too_long) {}
-  bool sorted() const noexcept override { return true; }
-  Result<std::unique_ptr<ReadUnit>> Begin() override {
-    return std::unique_ptr<ReadUnit>(
-        new MemoryUnit(t_.get(), &hint_, too_long_));
-  }
-
- private:
-  std::shared_ptr<const MemoryTable> t_;
-  std::size_t hint_ = 0;  // this reader's last hit
-  bool* too_long_;
-};
-
-// Copies a key-ordered stream into memory: "key\0value\0" per entry.
-Result<std::shared_ptr<MemoryTable>> Load(EntryStream& stream) {
-  auto t = std::make_shared<MemoryTable>();
-  std::vector<std::pair<std::size_t, std::pair<std::uint32_t, std::uint32_t>>>
-      at;
-  std::string_view k, v;
-  for (;;) {
-    Result<bool> more = stream.Next(&k, &v);
-    if (!more) return more.error();
-    if (!*more) break;
-    at.push_back({t->bytes.size(),
-                  {static_cast<std::uint32_t>(k.size()),
-                   static_cast<std::uint32_t>(v.size())}});
-    t->bytes.append(k);
-    t->bytes.push_back('\0');
-    t->bytes.append(v);
-    t->bytes.push_back('\0');
-  }
-  std::string_view all = t->bytes;
-  t->entries.reserve(at.size());
-  for (const auto& [off, sizes] : at) {
-    std::string_view key = all.substr(off, sizes.first);
-    std::string_view value = all.substr(off + sizes.first + 1, sizes.second);
-    t->entries.push_back({key, value});
-  }
-  return t;
-}
-
-// Copies a built table into memory as StreamTable() reads it (chunks of
-// 65536 entries, each under its own read unit; an unordered table whole,
-// then sorted), noting whether its raw keys keep one NUL convention.
-Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
-  auto t = std::make_shared<MemoryTable>();
-  constexpr std::size_t kBlock = 4 << 20;
-  char* room = nullptr;  // free space in the last block
-  std::size_t left = 0;
-  std::size_t with_nul = 0, without_nul = 0;
-  bool other_nul = false;
-  bool in_order = true;
-  ScanCursor cursor;
-  bool started = false;
-  std::uint64_t version = 0;
-  const std::size_t limit = reader.sorted() ? 65536 : SIZE_MAX;
-  while (!cursor.done) {
-    Result<std::unique_ptr<ReadUnit>> unit = reader.Begin();
-    if (!unit) return unit.error();
-    if (started && (*unit)->version() != version) {
-      return Status(
-          ErrorCode::kChanged,
-          reader.spec().ToString() + " was rewritten while it was being read");
-    }
-    started = true;
-    version = (*unit)->version();
-    const std::size_t before = t->entries.size();
-    MAPCTL_RETURN_IF_ERROR((*unit)->Scan(
-        cursor, limit, [&](std::string_view k, std::string_view v) {
-          std::string_view sk = StoredText(k);
-          if (sk.size() == k.size()) {
-            ++without_nul;
-          } else if (sk.size() + 1 == k.size()) {
-            ++with_nul;
-          } else {
-            other_nul = true;
-          }
-          v = StoredText(v);
-          // "key\0value\0": MemoryUnit returns the value with its NUL.
-          const std::size_t need = sk.size() + v.size() + 2;
-          if (need > left) {
-            left = std::max(need, kBlock);
-            t->blocks.emplace_back(new char[left]);
-            room = t->blocks.back().get();
-          }
-          std::memcpy(room, sk.data(), sk.size());
-          room[sk.size()] = '\0';
-          std::memcpy(room + sk.size() + 1, v.data(), v.size());
-          room[sk.size() + 1 + v.size()] = '\0';
-          if (!t->entries.empty() && t->entries.back().key > sk) {
-            in_order = false;
-          }
-          t->entries.push_back(
-              {std::string_view(room, sk.size()),
-               std::string_view(room + sk.size() + 1, v.size())});
-          room += need;
-          left -= need;
-          return true;
-        }));
-    if (t->entries.size() == before) break;
-  }
-  if (!in_order) {  // unordered types; NULs can reorder mixed keys
-    std::stable_sort(
-        t->entries.begin(), t->entries.end(),
-        [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
-  }
-  t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
-  if (reader.spec().type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
-  return t;
 }
 
 void AddReferences(Model* m, std::string_view file, std::uint32_t line,
@@ -345,18 +161,7 @@ Status BuildList(Model* m, std::string_view parameter,
             entries.emplace_back(k, v);
             return true;
           }));
-      auto table = std::make_shared<MemoryTable>();
-      for (const auto& [k, v] : entries) {
-        table->bytes.append(k).append(v);
-      }
-      std::size_t off = 0;
-      for (const auto& [k, v] : entries) {
-        std::string_view all = table->bytes;
-        table->entries.push_back(
-            {all.substr(off, k.size()), all.substr(off + k.size(), v.size())});
-        off += k.size() + v.size();
-      }
-      lt.inline_entries = std::move(table);
+      lt.inline_entries = LoadPairs(entries);
     }
     if (!rewritten.empty()) rewritten += ", ";
     rewritten += item;
@@ -436,18 +241,12 @@ void FinishFile(Model* m, FileTable* t) {
   if (!t->built && t->parsed && t->readable_type) {
     std::unique_ptr<EntryStream> stream =
         StreamSource(*t->parsed, DuplicatePolicy::kFirstWarn);
-    Result<std::shared_ptr<MemoryTable>> loaded = Load(*stream);
+    Result<std::shared_ptr<MemoryTable>> loaded = LoadStream(*stream);
     if (loaded) t->from_source = std::move(*loaded);
   }
 }
 
 }  // namespace
-
-std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
-    bool* too_long) {
-  return std::make_unique<MemoryTableReader>(spec, std::move(table), too_long);
-}
 
 std::uint32_t FileTable::LineOf(std::string_view key) const {
   if (!parsed) return 0;
@@ -463,13 +262,6 @@ std::uint32_t FileTable::LineOf(std::string_view key) const {
   }
   std::uint32_t id = source_keys_.Find(key);
   return id == KeyIndex::kNone ? 0 : first_lines_[id];
-}
-
-bool MemoryTable::Has(std::string_view key) const {
-  auto it = std::lower_bound(
-      entries.begin(), entries.end(), key,
-      [](const KeyEntry& e, std::string_view k) { return e.key < k; });
-  return it != entries.end() && it->key == key;
 }
 
 void KeyIndex::Reserve(std::size_t n) {

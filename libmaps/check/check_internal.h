@@ -62,7 +62,7 @@ struct FileTable {
   bool readable_type = true;                 // mapctl can read the built type
   bool credential = false;                   // named by smtp_sasl_password_maps
   std::optional<ParsedMap> parsed;           // the source, keys folded
-  std::shared_ptr<MemoryTable> built;        // the built file's entries
+  std::shared_ptr<MemoryTable> built;        // the built file's entries (LoadBuilt)
   std::shared_ptr<MemoryTable> from_source;  // the source, first key wins
   // Entries of the parsed source that repeat an earlier key, in order.
   std::vector<std::uint32_t> duplicates;

@@ -1,6 +1,7 @@
 // check/check_model.cc - what `mapctl check` looks at: the tables main.cf and
 // master.cf reference, the relay and credential lists, and for each file
-// table its source and its built file, read once into memory.
+// table its source and its built file (read in place where the file is
+// mapped, copied into memory otherwise).
 
 #include <sys/stat.h>
 
@@ -224,7 +225,8 @@ void LoadBuiltFile(Model* m, FileTable* t) {
   } else if (!reader) {
     t->load_trouble.push_back(reader.error());
   } else {
-    Result<std::shared_ptr<MemoryTable>> loaded = LoadBuilt(**reader);
+    Result<std::shared_ptr<MemoryTable>> loaded =
+        LoadBuilt(std::move(*reader));
     if (!loaded) {
       t->load_trouble.push_back(loaded.error());
     } else {

@@ -119,6 +119,20 @@ class MemoryTableReader final : public TableReader {
   bool* too_long_;
 };
 
+// The file behind a MemoryTable, read through the table's own reader.
+class SharedReader final : public TableReader {
+ public:
+  explicit SharedReader(std::shared_ptr<TableReader> reader)
+      : TableReader(reader->spec()), reader_(std::move(reader)) {}
+  bool sorted() const noexcept override { return reader_->sorted(); }
+  Result<std::unique_ptr<ReadUnit>> Begin() override {
+    return reader_->Begin();
+  }
+
+ private:
+  std::shared_ptr<TableReader> reader_;
+};
+
 class MemoryStream final : public EntryStream {
  public:
   explicit MemoryStream(const MemoryTable& t) : t_(t) {}
@@ -176,6 +190,11 @@ std::unique_ptr<TableReader> MemoryReader(
   return std::make_unique<MemoryTableReader>(spec, std::move(table), too_long);
 }
 
+std::unique_ptr<TableReader> FileReader(const MemoryTable& table) {
+  if (!table.reader) return nullptr;
+  return std::make_unique<SharedReader>(table.reader);
+}
+
 std::unique_ptr<EntryStream> StreamMemory(const MemoryTable& table) {
   return std::make_unique<MemoryStream>(table);
 }
@@ -201,8 +220,11 @@ std::shared_ptr<MemoryTable> LoadPairs(
   return t;
 }
 
-Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
+Result<std::shared_ptr<MemoryTable>> LoadBuilt(
+    std::unique_ptr<TableReader> reader) {
   auto t = std::make_shared<MemoryTable>();
+  const TableSpec spec = reader->spec();
+  const bool view_map = UnitsViewTheMap(spec.type);
   BlockWriter out(t.get());
   std::size_t with_nul = 0, without_nul = 0;
   bool other_nul = false;
@@ -210,14 +232,14 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
   ScanCursor cursor;
   bool started = false;
   std::uint64_t version = 0;
-  const std::size_t limit = reader.sorted() ? 65536 : SIZE_MAX;
+  const std::size_t limit =
+      reader->sorted() && !view_map ? 65536 : SIZE_MAX;
   while (!cursor.done) {
-    Result<std::unique_ptr<ReadUnit>> unit = reader.Begin();
+    Result<std::unique_ptr<ReadUnit>> unit = reader->Begin();
     if (!unit) return unit.error();
     if (started && (*unit)->version() != version) {
-      return Status(
-          ErrorCode::kChanged,
-          reader.spec().ToString() + " was rewritten while it was being read");
+      return Status(ErrorCode::kChanged,
+                    spec.ToString() + " was rewritten while it was being read");
     }
     started = true;
     version = (*unit)->version();
@@ -235,9 +257,20 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
           if (!t->entries.empty() && t->entries.back().key > sk) {
             in_order = false;
           }
-          out.Add(sk, StoredText(v));
+          if (view_map) {
+            t->entries.push_back({sk, StoredText(v)});
+          } else {
+            out.Add(sk, StoredText(v));
+          }
           return true;
         }));
+    if (view_map) {
+      t->pinned = std::move(*unit);
+      if (!cursor.done) {  // one unit reads it all
+        return Status::Corruption("read " + spec.ToString() +
+                                  ": the scan stopped before the end");
+      }
+    }
     if (t->entries.size() == before) break;
   }
   if (!in_order) {  // unordered types; NULs can reorder mixed keys
@@ -246,7 +279,8 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
         [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
   }
   t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
-  if (reader.spec().type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
+  if (spec.type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
+  if (view_map) t->reader = std::move(reader);
   return t;
 }
 

@@ -29,12 +29,22 @@ struct KeyEntry {
   std::string_view value;
 };
 
-// A whole table: its entries in key order, each key and value followed by
-// a NUL in `blocks`. Not modified after loading: threads may share it.
+// A whole table: its entries in key order. The bytes they view are the
+// table's own copy (`blocks`, each key and value followed by a NUL), or
+// the file's map, kept valid by `pinned` for the life of the table (for
+// lmdb it holds Postfix's read lock). Not modified after loading: threads
+// may share it.
 struct MemoryTable {
   // Blocks that never move as more are added.
   std::vector<std::unique_ptr<char[]>> blocks;
-  std::vector<KeyEntry> entries;  // key order, views into blocks
+  // LoadBuilt() of a type that maps its file: the reader and the one read
+  // unit the entries view. Others may read the file through `reader` (on
+  // one thread at a time): a second reader of the same lmdb file in the
+  // process would drop the read lock when it closes (fcntl locks belong
+  // to the process).
+  std::shared_ptr<TableReader> reader;
+  std::unique_ptr<ReadUnit> pinned;
+  std::vector<KeyEntry> entries;  // key order
   // Whether a MemoryReader answers every lookup as the file it was read
   // from does: true for sources; for a built file, when every stored key
   // has the same NUL convention and no other NUL (so no pinning or
@@ -61,6 +71,11 @@ std::unique_ptr<TableReader> MemoryReader(
     const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
     bool* too_long = nullptr);
 
+// A reader of the file `table` was loaded from, through the table's own
+// reader (MemoryTable::reader); null when the table keeps none. Not
+// thread-safe: use such readers on one thread at a time.
+std::unique_ptr<TableReader> FileReader(const MemoryTable& table);
+
 // The entries of `table` in key order, for DiffStreams(). Borrows it.
 std::unique_ptr<EntryStream> StreamMemory(const MemoryTable& table);
 
@@ -71,11 +86,16 @@ Result<std::shared_ptr<MemoryTable>> LoadStream(EntryStream& stream);
 std::shared_ptr<MemoryTable> LoadPairs(
     const std::vector<std::pair<std::string, std::string>>& pairs);
 
-// Copies a built table into memory as StreamTable() reads it (chunks of
-// 65536 entries, each under its own read unit, a table rewritten in place
-// meanwhile is kChanged; an unordered table whole, then sorted), noting
-// whether its raw keys keep one NUL convention.
-Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader);
+// Reads a built table whole, noting whether its raw keys keep one NUL
+// convention. lmdb and cdb map their file: the entries view the map
+// under one read unit that the table keeps (so postmap, which locks an
+// lmdb table to write it in place, waits until the table is released;
+// a table replaced by rename is not disturbed). Other types (Berkeley DB)
+// are copied as StreamTable() reads them: chunks of 65536 entries, each
+// under its own read unit (a table rewritten in place meanwhile is
+// kChanged). An unordered table is sorted.
+Result<std::shared_ptr<MemoryTable>> LoadBuilt(
+    std::unique_ptr<TableReader> reader);
 
 }  // namespace mapctl::check
 

@@ -172,32 +172,9 @@ Status BuildList(Model* m, std::string_view parameter,
   return Status::Ok();
 }
 
-// Entries that repeat an earlier key: hashes sorted (cheap and cache
-// friendly for a million keys), then equal hashes compared exactly.
-void FindDuplicates(FileTable* t) {
-  std::span<const Entry> entries = t->parsed->entries();
-  std::vector<std::pair<std::size_t, std::uint32_t>> h(entries.size());
-  for (std::uint32_t i = 0; i < entries.size(); ++i) {
-    h[i] = {std::hash<std::string_view>()(entries[i].key()), i};
-  }
-  std::sort(h.begin(), h.end());
-  for (std::size_t i = 0; i < h.size();) {
-    std::size_t j = i + 1;
-    while (j < h.size() && h[j].first == h[i].first) ++j;
-    for (std::size_t a = i + 1; a < j; ++a) {
-      for (std::size_t b = i; b < a; ++b) {
-        if (entries[h[b].second].key() == entries[h[a].second].key()) {
-          t->duplicates.push_back(h[a].second);
-          break;
-        }
-      }
-    }
-    i = j;
-  }
-  std::sort(t->duplicates.begin(), t->duplicates.end());
-}
-
-// The source: parsed, its duplicates found.
+// The source, parsed and digested (its diagnostics, duplicates, key lines,
+// the stale comparison; as it would be built when there is no built file
+// to read), then dropped.
 void ParseSource(Model* m, FileTable* t) {
   if (!t->source_exists) return;
   ParseOptions po;
@@ -207,13 +184,27 @@ void ParseSource(Model* m, FileTable* t) {
   Result<ParsedMap> parsed = ParseMapFile(t->source, po);
   if (!parsed) {
     t->parse_trouble.push_back(parsed.error());
-  } else {
-    t->parsed.emplace(std::move(*parsed));
-    FindDuplicates(t);
+    return;
+  }
+  t->parsed = true;
+  t->diagnostics = parsed->diagnostics();
+  std::span<const Entry> entries = parsed->entries();
+  for (std::uint32_t i : t->lines.Build(entries)) {
+    t->duplicates.emplace_back(entries[i].line(), entries[i].key());
+  }
+  if (t->built && !t->file.empty() && !m->options->sources_only &&
+      m->Enabled("stale")) {
+    CompareWithSource(t, *parsed);
+  }
+  if (!t->built && t->readable_type) {
+    std::unique_ptr<EntryStream> stream =
+        StreamSource(*parsed, DuplicatePolicy::kFirstWarn);
+    Result<std::shared_ptr<MemoryTable>> loaded = LoadStream(*stream);
+    if (loaded) t->from_source = std::move(*loaded);
   }
 }
 
-// The built file, copied into memory.
+// The built file: read in place or copied (LoadBuilt).
 void LoadBuiltFile(Model* m, FileTable* t) {
   if (!t->file_exists) return;
   OpenOptions oo;
@@ -235,87 +226,13 @@ void LoadBuiltFile(Model* m, FileTable* t) {
   }
 }
 
-// After both: a table that is not built (yet) is judged as it would be
-// built (the stale check reports the missing file).
+// Problems met reading the source, then the built file.
 void FinishFile(Model* m, FileTable* t) {
   for (Status& s : t->parse_trouble) m->report->trouble.push_back(s);
   for (Status& s : t->load_trouble) m->report->trouble.push_back(s);
-  if (!t->built && t->parsed && t->readable_type) {
-    std::unique_ptr<EntryStream> stream =
-        StreamSource(*t->parsed, DuplicatePolicy::kFirstWarn);
-    Result<std::shared_ptr<MemoryTable>> loaded = LoadStream(*stream);
-    if (loaded) t->from_source = std::move(*loaded);
-  }
 }
 
 }  // namespace
-
-std::uint32_t FileTable::LineOf(std::string_view key) const {
-  if (!parsed) return 0;
-  if (!indexed_) {
-    indexed_ = true;
-    std::span<const Entry> entries = parsed->entries();
-    source_keys_.Reserve(entries.size());
-    for (const Entry& e : entries) {
-      std::size_t before = source_keys_.size();
-      source_keys_.Insert(e.key());
-      if (source_keys_.size() > before) first_lines_.push_back(e.line());
-    }
-  }
-  std::uint32_t id = source_keys_.Find(key);
-  return id == KeyIndex::kNone ? 0 : first_lines_[id];
-}
-
-void KeyIndex::Reserve(std::size_t n) {
-  keys_.reserve(n);
-  std::size_t want = 16;
-  while (want < n * 2) want <<= 1;
-  if (want <= slots_.size()) return;
-  slots_.assign(want, 0);
-  const std::size_t mask = want - 1;
-  for (std::size_t id = 0; id < keys_.size(); ++id) {
-    std::uint64_t h = std::hash<std::string_view>()(keys_[id]);
-    std::size_t i = h & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = (h & 0xffffffff00000000ull) | (id + 1);
-  }
-}
-
-void KeyIndex::Grow() { Reserve(std::max<std::size_t>(16, keys_.size() * 2)); }
-
-std::uint32_t KeyIndex::Insert(std::string_view key) {
-  if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
-  std::uint64_t h = std::hash<std::string_view>()(key);
-  std::uint64_t tag = h & 0xffffffff00000000ull;
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    std::uint64_t s = slots_[i];
-    if (s == 0) {
-      keys_.push_back(key);
-      slots_[i] = tag | keys_.size();
-      return static_cast<std::uint32_t>(keys_.size() - 1);
-    }
-    if ((s & 0xffffffff00000000ull) == tag) {
-      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
-      if (keys_[id] == key) return id;
-    }
-  }
-}
-
-std::uint32_t KeyIndex::Find(std::string_view key) const {
-  if (slots_.empty()) return kNone;
-  std::uint64_t h = std::hash<std::string_view>()(key);
-  std::uint64_t tag = h & 0xffffffff00000000ull;
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    std::uint64_t s = slots_[i];
-    if (s == 0) return kNone;
-    if ((s & 0xffffffff00000000ull) == tag) {
-      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
-      if (keys_[id] == key) return id;
-    }
-  }
-}
 
 Status BuildModel(Model* m) {
   for (const std::string& name : m->config->DefinedNames()) {
@@ -351,22 +268,19 @@ Status BuildModel(Model* m) {
               r.parameter);
     }
   }
-  // Sources and built files are read on all threads, then finished in
-  // table order.
+  // The built files first, on all threads (lmdb and cdb are only mapped
+  // and scanned); then the sources one at a time, each digested and
+  // dropped before the next is read (the parser uses two threads itself),
+  // so that memory holds one parsed source at most.
   std::vector<std::function<void()>> tasks;
   for (auto& [name, t] : m->files) {
     FileTable* f = t.get();
     if (!f->source.empty()) f->source_exists = Exists(f->source);
     if (!f->file.empty()) f->file_exists = Exists(f->file);
-    if (f->source_exists) tasks.push_back([m, f] { ParseSource(m, f); });
-  }
-  // Parsing takes longer than loading: started first, the threads end
-  // together.
-  for (auto& [name, t] : m->files) {
-    FileTable* f = t.get();
     if (f->file_exists) tasks.push_back([m, f] { LoadBuiltFile(m, f); });
   }
   RunTasks(m->threads, tasks);
+  for (auto& [name, t] : m->files) ParseSource(m, t.get());
   for (auto& [name, t] : m->files) FinishFile(m, t.get());
   m->report->checked_anything = !m->relay.tables.empty() ||
                                 !m->password.tables.empty() ||

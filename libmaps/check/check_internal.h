@@ -28,10 +28,6 @@
 
 namespace mapctl::check {
 
-// Runs `tasks` on up to `threads` threads (the caller's included) and
-// returns when all are done. Tasks must not touch shared state unguarded.
-void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks);
-
 // One file table named anywhere in the setup (deduplicated by spec).
 struct FileTable {
   TableSpec spec;      // as Postfix names it (texthash: for sources)

@@ -268,19 +268,26 @@ Status BuildModel(Model* m) {
               r.parameter);
     }
   }
-  // The built files first, on all threads (lmdb and cdb are only mapped
-  // and scanned); then the sources one at a time, each digested and
-  // dropped before the next is read (the parser uses two threads itself),
-  // so that memory holds one parsed source at most.
-  std::vector<std::function<void()>> tasks;
+  // One table at a time, the largest source first: its built file (lmdb
+  // and cdb are only mapped and scanned), then its source, digested and
+  // dropped before the next is read (the parser uses two threads itself).
+  // So memory holds one parsed source at most, beside the built tables
+  // read so far.
+  std::vector<std::pair<std::uint64_t, FileTable*>> order;
   for (auto& [name, t] : m->files) {
     FileTable* f = t.get();
-    if (!f->source.empty()) f->source_exists = Exists(f->source);
+    struct stat st;
+    f->source_exists = !f->source.empty() && stat(f->source.c_str(), &st) == 0;
+    order.emplace_back(f->source_exists ? st.st_size : 0, f);
     if (!f->file.empty()) f->file_exists = Exists(f->file);
-    if (f->file_exists) tasks.push_back([m, f] { LoadBuiltFile(m, f); });
   }
-  RunTasks(m->threads, tasks);
-  for (auto& [name, t] : m->files) ParseSource(m, t.get());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first;
+  });
+  for (auto& [size, f] : order) {
+    LoadBuiltFile(m, f);
+    ParseSource(m, f);
+  }
   for (auto& [name, t] : m->files) FinishFile(m, t.get());
   m->report->checked_anything = !m->relay.tables.empty() ||
                                 !m->password.tables.empty() ||

@@ -228,7 +228,6 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(
   BlockWriter out(t.get());
   std::size_t with_nul = 0, without_nul = 0;
   bool other_nul = false;
-  bool in_order = true;
   ScanCursor cursor;
   bool started = false;
   std::uint64_t version = 0;
@@ -254,9 +253,6 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(
           } else {
             other_nul = true;
           }
-          if (!t->entries.empty() && t->entries.back().key > sk) {
-            in_order = false;
-          }
           if (view_map) {
             t->entries.push_back({sk, StoredText(v)});
           } else {
@@ -273,10 +269,12 @@ Result<std::shared_ptr<MemoryTable>> LoadBuilt(
     }
     if (t->entries.size() == before) break;
   }
-  if (!in_order) {  // unordered types; NULs can reorder mixed keys
-    std::stable_sort(
-        t->entries.begin(), t->entries.end(),
-        [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
+  // A sorted type's raw order is the order of its keys without their NUL
+  // when all keys end alike; mixed or inner NULs can reorder them.
+  auto less = [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; };
+  if ((!reader->sorted() || other_nul || (with_nul != 0 && without_nul != 0)) &&
+      !std::is_sorted(t->entries.begin(), t->entries.end(), less)) {
+    std::stable_sort(t->entries.begin(), t->entries.end(), less);
   }
   t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
   if (spec.type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;

@@ -11,7 +11,9 @@ what the process has mapped from files (the read-only tables, the shared
 libraries); RssAnon is its own memory (heap, stacks). Issue 13 bounds
 check's and diff's memory "beyond the tables they map": that is RssAnon.
 Sampling can miss a peak shorter than the interval; ru_maxrss cannot, so
-the two are printed side by side.
+the two are printed side by side. ru_maxrss also counts this script's own
+pages at the fork (exec does not reset it): about 10 MB, which matters only
+for small commands.
 """
 import argparse
 import os

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -368,6 +369,44 @@ TEST_P(BdbTableTest, APartitionedMetaPageIsRefusedBeforeLibdbSeesIt) {
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code(), ErrorCode::kCorruption);
     EXPECT_NE(r.error().message().find("partitioned"), std::string::npos);
+  }
+  Spit(File(), good);
+  std::vector<std::string> problems;
+  EXPECT_OK(VerifyTable(Spec(), &problems));
+  EXPECT_TRUE(problems.empty());
+}
+
+// Found by bdb_verify_fuzz (F10): libdb's verifier walks a btree by
+// recursion and follows an internal page's child pointers before it
+// compares levels, so a page that points at itself overflows the stack.
+// Each child pointer must lead exactly one level down.
+TEST_P(BdbTableTest, AChildPointerThatDoesNotLeadOneLevelDownIsRefused) {
+  if (GetParam() != TableType::kBtree) GTEST_SKIP() << "btree pages only";
+  ASSERT_OK(Build(Numbered(3000)));
+  const std::string good = Slurp(File());
+  constexpr std::size_t kPage = 4096;
+  auto u16 = [&](std::size_t at) {
+    return static_cast<unsigned char>(good[at]) |
+           static_cast<unsigned char>(good[at + 1]) << 8;
+  };
+  std::size_t internal = 0;  // the first internal (type 3) page
+  for (std::size_t p = 1; p < good.size() / kPage && internal == 0; ++p) {
+    if (good[p * kPage + 25] == 3) internal = p;
+  }
+  ASSERT_NE(internal, 0u) << "3000 entries make a two-level btree";
+  // The first entry's BINTERNAL: its child page number is 4 bytes in.
+  const std::size_t child_at = internal * kPage + u16(internal * kPage + 26) + 4;
+  const std::uint32_t targets[] = {static_cast<std::uint32_t>(internal),
+                                   1000000};
+  for (std::uint32_t target : targets) {
+    std::string bad = good;
+    std::memcpy(&bad[child_at], &target, 4);  // little-endian, as written
+    Spit(File(), bad);
+    std::vector<std::string> problems;
+    EXPECT_OK(VerifyTable(Spec(), &problems));
+    ASSERT_EQ(problems.size(), 1u) << "child " << target;
+    EXPECT_NE(problems.front().find("not one level down"), std::string::npos)
+        << problems.front();
   }
   Spit(File(), good);
   std::vector<std::string> problems;

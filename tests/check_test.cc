@@ -566,6 +566,46 @@ TEST_F(SqlCheckTest, SqlRelayMapIsJudgedThroughTheSendersThatReachIt) {
   EXPECT_NE(hits[0]->message.find("bo@corp.example"), std::string::npos);
 }
 
+// "sqlite:NAME" reads NAME_* from main.cf; a parameter main.cf lacks but
+// Set() gives (mapctl's --set NAME_query=...) counts as a main.cf edit
+// would, as it does for query sender.
+TEST_F(SqlCheckTest, SetGivesTheMainCfFormItsMissingParameters) {
+  Write("pw", "alice@example.com alice:secret\n");
+  const std::string text =
+      "compatibility_level = 3.6\n"
+      "sender_dependent_relayhost_maps = sqlite:sqlrelay\n"
+      "smtp_sasl_auth_enable = yes\n"
+      "smtp_sender_dependent_authentication = yes\n"
+      "smtp_sasl_password_maps = texthash:$config_directory/pw\n"
+      "sqlrelay_dbpath = " +
+      db_ + "\n";
+  const std::string path = Write("main.cf", text, 0644);
+  MainConfig c = MainConfig::Parse(text, dir_.path().string(), path);
+  CheckOptions o = options_;
+  o.main_cf_path = path;
+  o.senders = {"bo@corp.example"};
+  // No query and no legacy table/select_field: the table cannot open.
+  Result<CheckReport> r = RunChecks(c, o);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_FALSE(r->trouble.empty());
+  EXPECT_TRUE(Named(r->findings, "relay-credentials").empty());
+
+  c.Set("sqlrelay_query", "SELECT v FROM r WHERE k='%s'");
+  r = RunChecks(c, o);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->trouble.empty())
+      << (r->trouble.empty() ? "" : r->trouble[0].ToString());
+  auto hits = Named(r->findings, "relay-credentials");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0]->message.find("bo@corp.example"), std::string::npos);
+
+  // An added domain list keeps corp.example's keys from being asked.
+  c.Set("sqlrelay_domain", "example.com");
+  r = RunChecks(c, o);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(Named(r->findings, "relay-credentials").empty());
+}
+
 TEST_F(SqlCheckTest, ADatabaseThatCannotAnswerIsTroubleNeverAPass) {
   const std::string cf =
       Write("relay.cf", "dbpath = " + dir_.path().string() +

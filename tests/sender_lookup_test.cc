@@ -305,6 +305,14 @@ TEST_F(SenderLookupTest, SqlTablesAreAskedWithPartialKeysAndTheTraceShowsEachQue
   EXPECT_EQ(r.relay.value, "[sql.relay.test]:587");
   ASSERT_FALSE(r.tried.empty());
   EXPECT_EQ(r.tried[0].query, "SELECT v FROM r WHERE k='user@example.com'");
+
+  // A parameter Set() adds (mapctl's --set) counts as if main.cf had it:
+  // with sqlrelay_domain the keys of example.com are not asked.
+  config_.Set("sqlrelay_domain", "example.org");
+  resolver_.reset();
+  r = Resolve("user@example.com");
+  EXPECT_EQ(r.relay.outcome, Outcome::kNotFound);
+  for (const TriedKey& t : r.tried) EXPECT_EQ(t.query, "") << t.key;
 }
 
 TEST_F(SenderLookupTest, UnsupportedAndBrokenTablesStopTheSearch) {

@@ -104,6 +104,26 @@ TEST(SqlConfigTest, EmptyOrMissingDbnameAndDbpathAreFatalNamingTheFile) {
             "t.cf: dbpath is not set");
 }
 
+// The main.cf form ("pgsql:relay" reads relay_dbname, ...): messages name
+// the main.cf parameter, as postmap does ("bad string length 0 < 1:
+// relay_dbname =").
+TEST(SqlConfigTest, TheMainCfFormNamesMainCfParameters) {
+  CfParams params("/etc/postfix/main.cf");
+  params.SetNamePrefix("relay_");
+  params.Set("query", "SELECT v FROM kv WHERE k='%s'", 7);
+  params.Set("expansion_limit", "x", 0);
+  Result<SqlConfig> c = ParseSqlConfig(SqlType::kPgsql, params);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message(),
+            "/etc/postfix/main.cf: relay_dbname is not set");
+  params.Set("dbname", "mail", 8);
+  c = ParseSqlConfig(SqlType::kPgsql, params);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message(),
+            "/etc/postfix/main.cf: bad numerical configuration: "
+            "relay_expansion_limit is not a number");
+}
+
 TEST(SqlConfigTest, BadNumbersAndBooleansAreFatalWithoutTheirValue) {
   for (const char* bad : {"abc", "", "0x10", "5.0", "3 4", "2147483648"}) {
     Status s = ConfigError(

@@ -5,6 +5,8 @@
 #include "cli_commands.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "commands.h"
@@ -81,6 +83,54 @@ DuplicatePolicy DuplicatesFromArgs(int argc, char** argv,
     default:
       return otherwise;
   }
+}
+
+// "SECONDS" as --sql-timeout takes it: digits with an optional fraction,
+// more than 0 and at most a day; in milliseconds, rounded up. Nothing
+// else (no sign, exponent, hex, "inf"), so that a typo is never a bound.
+std::optional<SqlTimeout> ParseSeconds(std::string_view text) {
+  constexpr long long kMaxMs = 86400LL * 1000;
+  long long ms = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    ms = ms * 10 + (text[i] - '0') * 1000;
+    if (ms > kMaxMs) return std::nullopt;
+  }
+  if (i == 0) return std::nullopt;
+  if (i < text.size() && text[i] == '.') {
+    long long scale = 100;
+    bool rest = false;  // a digit beyond milliseconds rounds up
+    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (scale > 0) {
+        ms += (text[i] - '0') * scale;
+        scale /= 10;
+      } else {
+        rest = rest || text[i] != '0';
+      }
+    }
+    if (rest) ++ms;
+  }
+  if (i != text.size() || ms <= 0 || ms > kMaxMs) return std::nullopt;
+  return SqlTimeout(ms);
+}
+
+// --sql-timeout for every command that opens SQL tables.
+void AddSqlTimeout(CLI::App* cmd, SqlTimeout* timeout) {
+  cmd->add_option_function<std::string>(
+         "--sql-timeout",
+         [timeout](const std::string& text) {
+           std::optional<SqlTimeout> t = ParseSeconds(text);
+           if (!t) {
+             throw CLI::ValidationError(
+                 "--sql-timeout \"" + text + "\"",
+                 "expected a number of seconds greater than 0 and at most "
+                 "86400");
+           }
+           *timeout = *t;
+         },
+         "seconds an SQL server may take to connect and to answer each "
+         "query (default 30)")
+      ->type_name("SECONDS");
 }
 
 // The settings of query sender and check (SenderArgs), defined once.
@@ -166,6 +216,7 @@ Command AddQueryCommand(CLI::App& app) {
       app.add_subcommand("query", "look keys up exactly, like postmap -q");
   AddTableFlags(query_cmd, &query->flags);
   query_cmd->add_flag("-j,--json", query->json, "one JSON object per line");
+  AddSqlTimeout(query_cmd, &query->sql_timeout);
   query_cmd->add_option("table", query->table, "[TYPE:]FILE")->required();
   query_cmd->add_option("key", query->keys, "KEY..., or - for keys on stdin")
       ->required();
@@ -190,6 +241,7 @@ Command AddQuerySenderCommand(CLI::App& app) {
   sender_cmd->add_flag("--show-secrets", sender->show_secrets,
                        "print passwords unmasked");
   AddSetupResolve(sender_cmd, sender.get());
+  AddSqlTimeout(sender_cmd, &sender->sql_timeout);
   sender_cmd->add_option(
       "--recipient", sender->recipient,
       "the recipient (decides the next hop without a relay)");
@@ -273,6 +325,7 @@ Command AddCheckCommand(CLI::App& app) {
   check_cmd->add_flag("-j,--json", check->json, "one JSON object per finding");
   check_cmd->add_flag("--strict", check->strict, "warnings exit 1 too");
   AddSetupResolve(check_cmd, &check->setup);
+  AddSqlTimeout(check_cmd, &check->setup.sql_timeout);
   AddSetupAddressRules(check_cmd, &check->setup);
   return {check_cmd, [check](int argc, char** argv) {
             (void)argc;
@@ -335,12 +388,24 @@ Command AddWhatifCommand(CLI::App& app) {
                   "the recipient (decides the next hop without a relay)");
   cmd->add_flag("--resolve", whatif->resolve,
                 "look up MX hosts in DNS for MX-routed next hops");
+  AddSqlTimeout(cmd, &whatif->sql_timeout);
   cmd->add_flag("-j,--json", whatif->json, "one JSON object per sender");
   return {cmd, [whatif](int argc, char** argv) {
             (void)argc;
             (void)argv;
             return RunWhatif(*whatif);
           }};
+}
+
+void OneValuePerOption(const std::vector<Command>& commands) {
+  for (const Command& c : commands) {
+    for (CLI::Option* o : c.app->get_options()) {
+      // CLI11 lets a vector option take every following word that is not
+      // an option; positionals keep their own rules.
+      if (!o->nonpositional() || o->get_items_expected_max() <= 1) continue;
+      o->allow_extra_args(false);
+    }
+  }
 }
 
 }  // namespace mapctl::cli

@@ -28,6 +28,11 @@ Command AddConvertCommand(CLI::App& app);
 Command AddVerifyCommand(CLI::App& app);
 Command AddWhatifCommand(CLI::App& app);
 
+// A repeatable option (--set, --disable, -c of whatif, ...) takes one
+// value each time it is given, never the words after it: `--set
+// relayhost=x alice@example.com` must leave the address an address.
+void OneValuePerOption(const std::vector<Command>& commands);
+
 }  // namespace mapctl::cli
 
 #endif  // MAPCTL_TOOLS_CLI_COMMANDS_H_

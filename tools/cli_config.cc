@@ -253,6 +253,7 @@ Result<std::unique_ptr<LookupTable>> OpenQueryTable(
   context.fold = settings.fold;
   context.check_utf8 = settings.check_utf8;
   context.nul = settings.nul;
+  context.timeout = settings.timeout;
   context.config = &config;
   Result<std::unique_ptr<LookupTable>> table = OpenLookupTable(text, context);
   if (!table) {

@@ -76,11 +76,13 @@ Status RefuseUpdate(std::string_view argument);
 // `display` the table's printable name.
 Status RefuseSequence(std::string_view display);
 
-// The folding and NUL options the flags and main.cf give for reading.
+// The folding and NUL options the flags and main.cf give for reading,
+// and query's --sql-timeout.
 struct ReadSettings {
   FoldMode fold;
   bool check_utf8;
   NulMode nul;
+  SqlTimeout timeout = kDefaultTableTimeout;
 };
 ReadSettings ReadSettingsFor(const TableFlags& flags, const MainConfig& config);
 

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "mapctl/edit_distance.h"
+
 namespace mapctl::cli {
 namespace {
 
@@ -14,29 +16,13 @@ std::string Typed(std::string name) {
   return name == "query-sender" ? "query sender" : name;
 }
 
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The nearest of `names` to `word`, if near enough to be a typo.
 std::string Nearest(std::string_view word,
                     const std::vector<std::string>& names) {
   std::string best;
   std::size_t best_distance = 0;
   for (const std::string& n : names) {
-    const std::size_t d = EditDistance(word, n);
+    const std::size_t d = EditDistance(word, n, LetterCase::kExact);
     if (best.empty() || d < best_distance) {
       best = n;
       best_distance = d;

@@ -219,6 +219,7 @@ int RunCheck(const CheckArgs& args) {
   options.disabled.insert(args.disable.begin(), args.disable.end());
   options.own_address = IsOwnAddress;
   if (setup_args.resolve) options.resolve_mx = ResolveMx;
+  options.table_timeout = setup_args.sql_timeout;
   if (!pinned) {
     bool exists = false;
     options.main_cf_path = config.config_directory() + "/main.cf";

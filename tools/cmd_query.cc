@@ -191,7 +191,8 @@ int RunQuery(const QueryArgs& args) {
     ReportError(config.error());
     return kExitTrouble;
   }
-  const ReadSettings settings = ReadSettingsFor(args.flags, *config);
+  ReadSettings settings = ReadSettingsFor(args.flags, *config);
+  settings.timeout = args.sql_timeout;
   Result<std::unique_ptr<LookupTable>> table =
       OpenQueryTable(args.table, *config, settings);
   if (!table) {

@@ -54,6 +54,7 @@ int RunQuerySender(const SenderArgs& args) {
   options.password_maps = args.password_maps;
   options.own_address = IsOwnAddress;
   if (args.resolve) options.resolve_mx = ResolveMx;
+  options.table_timeout = args.sql_timeout;
   if (!setup->pinned) {
     // master.cf beside main.cf: which program the transports run, and
     // their -o overrides. A missing master.cf is not an error here.

@@ -76,7 +76,10 @@ Status OpenSide(const WhatifArgs& args, const std::string& dir, bool sources,
   for (const Diagnostic& d : config.diagnostics()) ReportDiagnostic(d);
   SenderResolverOptions options;
   options.own_address = IsOwnAddress;
+  // Sources read as texthash: load each on its own core.
+  options.open_file_tables_now = sources;
   if (args.resolve) options.resolve_mx = ResolveMx;
+  options.table_timeout = args.sql_timeout;
   std::ifstream master(config.config_directory() + "/master.cf");
   std::ostringstream text;
   text << master.rdbuf();

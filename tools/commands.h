@@ -3,10 +3,12 @@
 #ifndef MAPCTL_TOOLS_COMMANDS_H_
 #define MAPCTL_TOOLS_COMMANDS_H_
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "mapctl/lookup_table.h"
 #include "mapctl/table.h"
 
 namespace mapctl::cli {
@@ -42,9 +44,14 @@ int RunBuild(const BuildArgs& args);
 // -i and -d: in-place updates under Postfix's lock (cmd_update.cc).
 int RunUpdate(const BuildArgs& args);
 
+// --sql-timeout SECONDS (query, query sender, check, whatif): the bound
+// on connecting to an SQL server and on each query (TableContext::timeout).
+using SqlTimeout = std::chrono::milliseconds;
+
 struct QueryArgs {
   TableFlags flags;
   bool json = false;  // -j / --json
+  SqlTimeout sql_timeout = kDefaultTableTimeout;
   std::string table;
   std::vector<std::string> keys;  // "-": keys from stdin
 };
@@ -57,6 +64,7 @@ struct SenderArgs {
   bool explain = false;       // every key tried, per table
   bool show_secrets = false;  // passwords unmasked
   bool resolve = false;       // allow DNS for MX-routed next hops
+  SqlTimeout sql_timeout = kDefaultTableTimeout;
   std::string recipient;      // decides the next hop without a relay
   // Explicit settings; any of them without -c/MAIL_CONFIG means "no
   // main.cf": Postfix 3.7 defaults, pinned, each assumption printed.
@@ -120,6 +128,7 @@ struct WhatifArgs {
   bool sources_only = false;  // two dirs: read both from their sources
   bool json = false;
   bool resolve = false;
+  SqlTimeout sql_timeout = kDefaultTableTimeout;
   std::string recipient;
   std::vector<std::string> auth_required;  // next hops, as written
 };

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       AddBuildCommand(app),   AddQueryCommand(app), AddQuerySenderCommand(app),
       AddDumpCommand(app),    AddDiffCommand(app),  AddCheckCommand(app),
       AddConvertCommand(app), AddVerifyCommand(app), AddWhatifCommand(app)};
+  OneValuePerOption(commands);
 
   std::vector<std::string> words(argv + 1, argv + argc);
   // `mapctl help [COMMAND...]` is `mapctl [COMMAND...] --help`.

@@ -518,6 +518,7 @@ Status Consistency::Run() {
   so.own_address = m_->options->own_address;
   so.resolve_mx = m_->options->resolve_mx;
   so.master_cf = m_->options->master_cf_text;
+  so.table_timeout = m_->options->table_timeout;
   // Built tables are read as Postfix reads them; keys are resolved in key
   // order, so the B-tree pages stay in cache.
   so.open = OpenFromModel(m_, false, nullptr);

@@ -16,6 +16,7 @@
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
+#include "mapctl/edit_distance.h"
 #include "mapctl/relay.h"
 #include "postfix/cf_params.h"
 
@@ -42,23 +43,6 @@ std::string Mode(std::uint32_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
   return buf;
-}
-
-// Edits (insert, delete, replace a byte, ASCII case ignored) from a to b.
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const bool same = AsciiLower(a[i - 1]) == AsciiLower(b[j - 1]);
-      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // Editor, package manager and admin copies ("sasl_passwd.bak").
@@ -109,7 +93,7 @@ std::string NearMiss(const std::string& path) {
         n == "postfix-files") {
       continue;
     }
-    const std::size_t d = EditDistance(name, n);
+    const std::size_t d = EditDistance(name, n, LetterCase::kIgnoreAscii);
     const std::string_view w = last_word(name);
     const bool close = d * 2 <= std::max(name.size(), n.size()) ||
                        (w.size() >= 4 && w == last_word(n));

@@ -101,6 +101,7 @@ Status BuildList(Model* m, std::string_view parameter,
   list->parameter = std::string(parameter);
   const bool sources = option.has_value() || m->options->sources_only;
   TableContext mo;
+  mo.timeout = m->options->table_timeout;
   mo.mode = option ? MapListMode::kSources : MapListMode::kMainCf;
   mo.default_database_type = m->config->Get("default_database_type");
   mo.fold = m->fold;

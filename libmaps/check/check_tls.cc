@@ -22,6 +22,7 @@ void Consistency::JudgeTls() {
   std::string policy_value = m_->config->Get("smtp_tls_policy_maps");
   if (!policy_value.empty()) {
     TableContext mo;
+    mo.timeout = m_->options->table_timeout;
     mo.default_database_type = m_->config->Get("default_database_type");
     mo.fold = m_->fold;
     mo.check_utf8 = m_->check_utf8;

@@ -57,6 +57,12 @@ class CfParams {
 
   // The file as named in messages.
   const std::string& origin() const noexcept { return origin_; }
+  // `name` as messages write it: main.cf's NAME_param for the main.cf form
+  // of a table (SetNamePrefix("NAME_")), as Postfix names it there.
+  std::string Named(std::string_view name) const {
+    return name_prefix_ + std::string(name);
+  }
+  void SetNamePrefix(std::string prefix) { name_prefix_ = std::move(prefix); }
   // Warnings met while reading (leading whitespace, overridden entries).
   const std::vector<Diagnostic>& diagnostics() const noexcept {
     return diagnostics_;
@@ -68,6 +74,7 @@ class CfParams {
   Status AddLine(std::string_view logical, std::uint32_t line);
 
   std::string origin_;
+  std::string name_prefix_;
   std::map<std::string, CfValue, std::less<>> values_;
   std::vector<Diagnostic> diagnostics_;
 };

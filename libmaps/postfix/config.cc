@@ -560,6 +560,17 @@ std::vector<std::string> MainConfig::DefinedNames() const {
   for (const auto& [name, line] : rep_->lines) out.push_back(name);
   return out;
 }
+std::vector<std::string> MainConfig::NamesWithPrefix(
+    std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (auto it = rep_->values.lower_bound(prefix);
+       it != rep_->values.end() &&
+       it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it) {
+    out.push_back(it->first);
+  }
+  return out;
+}
 const std::vector<Diagnostic>& MainConfig::diagnostics() const noexcept {
   return rep_->diagnostics;
 }

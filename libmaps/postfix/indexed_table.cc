@@ -24,20 +24,17 @@ class IndexedTable final : public LookupTable {
   const TableSpec* spec() const noexcept override { return &spec_; }
 
   Status Open() override {
-    if (open_tried_) return open_error_;
-    open_tried_ = true;
-    OpenOptions oo;
-    oo.fold = fold_;
-    oo.check_utf8 = check_utf8_;
-    Result<std::unique_ptr<TableReader>> r =
-        opener_ ? opener_(spec_, oo) : OpenTable(spec_, oo);
-    if (!r) {
-      open_error_ = std::move(r).error();
-      return open_error_;
-    }
-    reader_ = std::move(*r);
-    lookup_.emplace(fold_, nul_, check_utf8_);
-    return Status::Ok();
+    return open_once_([this]() -> Status {
+      OpenOptions oo;
+      oo.fold = fold_;
+      oo.check_utf8 = check_utf8_;
+      Result<std::unique_ptr<TableReader>> r =
+          opener_ ? opener_(spec_, oo) : OpenTable(spec_, oo);
+      if (!r) return std::move(r).error();
+      reader_ = std::move(*r);
+      lookup_.emplace(fold_, nul_, check_utf8_);
+      return Status::Ok();
+    });
   }
 
   Answer Find(std::string_view key) override {
@@ -110,8 +107,7 @@ class IndexedTable final : public LookupTable {
   std::unique_ptr<TableReader> reader_;
   std::unique_ptr<ReadUnit> unit_;
   std::optional<TableLookup> lookup_;
-  Status open_error_;
-  bool open_tried_ = false;
+  OpenOnce open_once_;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 // connect), every wait on the server is bounded by the timeout, and hosts
 // are tried in a fixed order (sql_config.h).
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <netdb.h>
 
@@ -82,8 +83,17 @@ class MysqlClient : public SqlClient {
   }
 
   Result<SqlRows> Run(const std::string& query) override {
+    const auto start = std::chrono::steady_clock::now();
     if (mysql_real_query(db_, query.data(), query.size()) != 0) {
-      return Failed(MessageText(mysql_error(db_)));
+      std::string why = MessageText(mysql_error(db_));
+      // libmariadb reports its read timeout as a lost connection: say
+      // which bound ran out.
+      if (mysql_errno(db_) == CR_SERVER_LOST &&
+          std::chrono::steady_clock::now() - start >= WaitSeconds()) {
+        why += " (no answer within " +
+               std::to_string(WaitSeconds().count() * 1000) + " ms)";
+      }
+      return Failed(std::move(why));
     }
     // Stored procedures may return several result sets: keep the first
     // one with data; status results are skipped (dict_mysql.c).
@@ -131,13 +141,17 @@ class MysqlClient : public SqlClient {
   }
 
  private:
+  // libmariadb's timeouts are whole seconds: the bound rounded up.
+  std::chrono::seconds WaitSeconds() const {
+    return std::chrono::seconds(
+        std::max<long long>(1, (timeout_.count() + 999) / 1000));
+  }
+
   bool Open(const SqlHost& h) {
     db_ = mysql_init(nullptr);
     if (db_ == nullptr) return false;
-    // libmariadb's timeouts are whole seconds; the read and write ones
-    // bound each wait on the server.
-    unsigned seconds = static_cast<unsigned>(
-        std::max<long long>(1, (timeout_.count() + 999) / 1000));
+    // The read and write timeouts bound each wait on the server.
+    unsigned seconds = static_cast<unsigned>(WaitSeconds().count());
     mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
     mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &seconds);
     mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);

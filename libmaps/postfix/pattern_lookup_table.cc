@@ -35,19 +35,16 @@ class PatternLookupTable final : public LookupTable {
   }
 
   Status Open() override {
-    if (open_tried_) return open_error_;
-    open_tried_ = true;
-    Result<std::unique_ptr<pattern::PatternTable>> t =
-        pattern::PatternTable::Open(pattern_type_, body_, options_);
-    if (!t) {
-      open_error_ = std::move(t).error();
-      return open_error_;
-    }
-    table_ = std::move(*t);
-    for (const pattern::PatternWarning& w : table_->warnings()) {
-      load_warnings_.push_back(ToTableWarning(w));
-    }
-    return Status::Ok();
+    return open_once_([this]() -> Status {
+      Result<std::unique_ptr<pattern::PatternTable>> t =
+          pattern::PatternTable::Open(pattern_type_, body_, options_);
+      if (!t) return std::move(t).error();
+      table_ = std::move(*t);
+      for (const pattern::PatternWarning& w : table_->warnings()) {
+        load_warnings_.push_back(ToTableWarning(w));
+      }
+      return Status::Ok();
+    });
   }
 
   const std::vector<TableWarning>& warnings() const noexcept override {
@@ -86,8 +83,7 @@ class PatternLookupTable final : public LookupTable {
   pattern::PatternOptions options_;
   std::unique_ptr<pattern::PatternTable> table_;
   std::vector<TableWarning> load_warnings_;
-  Status open_error_;
-  bool open_tried_ = false;
+  OpenOnce open_once_;
 };
 
 }  // namespace

@@ -6,6 +6,9 @@
 
 #include <arpa/inet.h>
 
+#include <thread>
+#include <vector>
+
 #include "mapctl/relay.h"
 #include "util/ascii.h"
 
@@ -97,6 +100,7 @@ Status SenderResolverImpl::Init(const MainConfig& config,
   context.fold = KeyFoldMode(config, false, false);
   context.check_utf8 = ChecksUtf8(config, false);
   context.open = options.open;
+  context.timeout = options.table_timeout;
   context.config = &config;  // "mysql:NAME" tables read NAME_* from it
   auto parse = [&](std::string_view param, const std::optional<std::string>& o,
                    MapList* out) -> Status {
@@ -122,7 +126,30 @@ Status SenderResolverImpl::Init(const MainConfig& config,
   resolve_mx_ = options.resolve_mx;
   config_warnings_ = ConfigWarnings(config, options.master_cf, local_,
                                     password_maps_.empty());
+  if (options.open_file_tables_now) OpenFileTablesNow();
   return Status::Ok();
+}
+
+void SenderResolverImpl::OpenFileTablesNow() {
+  // Only tables backed by a file (indexed, texthash): a database client's
+  // connection is left to the thread that uses it.
+  std::vector<LookupTable*> tables;
+  for (MapList* list : {&relay_maps_, &password_maps_}) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (list->table(i).spec() != nullptr) tables.push_back(&list->table(i));
+    }
+  }
+  // The outcome is kept by each table (OpenOnce) for its first lookup.
+  if (tables.size() < 2) {
+    for (LookupTable* t : tables) (void)t->Open();
+    return;
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(tables.size());
+  for (LookupTable* t : tables) {
+    threads.emplace_back([t] { (void)t->Open(); });
+  }
+  for (std::thread& t : threads) t.join();
 }
 
 TriedKey& SenderResolverImpl::AddTry(SenderResolution* out) {

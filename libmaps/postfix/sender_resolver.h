@@ -45,6 +45,8 @@ class SenderResolverImpl final : public SenderResolver {
   // credential_search.cc: the credentials of each destination.
   void ResolveCredentials(SenderResolution* out);
 
+  // SenderResolverOptions::open_file_tables_now.
+  void OpenFileTablesNow();
   // The next TriedKey slot of `out` (slots are reused across calls).
   TriedKey& AddTry(SenderResolution* out);
   // out->destinations = ParseDestinations(value), reusing its elements'

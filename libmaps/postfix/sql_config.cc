@@ -27,7 +27,7 @@ class Reader {
     if (line != nullptr) *line = v ? v->line : 0;
     std::string value(v ? std::string_view(v->value) : def);
     if (value.size() < min) {
-      return Status::ParseError(Where(v) + std::string(name) +
+      return Status::ParseError(Where(v) + params_.Named(name) +
                                 (v ? " must not be empty" : " is not set"));
     }
     return value;
@@ -59,7 +59,7 @@ class Reader {
     long n = digits ? std::strtol(s.c_str(), nullptr, 10) : 0;
     if (!digits || errno == ERANGE || n < INT_MIN || n > INT_MAX) {
       return Status::ParseError(Where(v) + "bad numerical configuration: " +
-                                std::string(name) + " is not a number");
+                                params_.Named(name) + " is not a number");
     }
     return static_cast<int>(n);
   }
@@ -71,7 +71,7 @@ class Reader {
     if (strcasecmp(v->value.c_str(), "yes") == 0) return std::optional(true);
     if (strcasecmp(v->value.c_str(), "no") == 0) return std::optional(false);
     return Status::ParseError(Where(v) + "bad boolean configuration: " +
-                              std::string(name) + " must be yes or no");
+                              params_.Named(name) + " must be yes or no");
   }
 
   std::string Where(const CfValue* v) const {

@@ -60,13 +60,14 @@ class SqlLookupTable final : public LookupTable {
     if (MainCfForm() && context.config != nullptr) {
       // "mysql:NAME" (no '/' or '.' in front, as Postfix's cfg_parser tells
       // the forms apart): main.cf's NAME_hosts, NAME_query, ..., expanded
-      // as main.cf values are. Copied now: the config need not outlive us.
+      // as main.cf values are, those main.cf's overrides (--set) give
+      // included. Copied now: the config need not outlive us.
       const MainConfig& config = *context.config;
       const std::string prefix = path_ + "_";
       CfParams params(config.config_directory() + "/main.cf");
-      for (const std::string& n : config.DefinedNames()) {
-        if (n.size() > prefix.size() &&
-            n.compare(0, prefix.size(), prefix) == 0) {
+      params.SetNamePrefix(prefix);
+      for (const std::string& n : config.NamesWithPrefix(prefix)) {
+        if (n.size() > prefix.size()) {
           params.Set(n.substr(prefix.size()), config.Get(n), config.Line(n));
         }
       }

@@ -76,6 +76,25 @@ inline Answer OpenFailure(Status status) {
   return a;
 }
 
+// A table's first Open() outcome, kept: one that failed to open fails the
+// same way on every later lookup, without trying again (a Postfix daemon
+// opens its tables once too).
+class OpenOnce {
+ public:
+  template <typename OpenFn>
+  Status operator()(OpenFn&& open) {
+    if (!tried_) {
+      tried_ = true;
+      status_ = open();
+    }
+    return status_;
+  }
+
+ private:
+  Status status_;
+  bool tried_ = false;
+};
+
 // lookup_table.cc: what only the registry may set on a table.
 struct TableRegistry {
   static void SetProxied(LookupTable& table) { table.proxied_ = true; }

@@ -1,6 +1,6 @@
 // tables/bdb_verify.cc - mapctl verify for hash: and btree: tables: our
-// metadata check (bdb_meta.h), a pass over the page types, then Berkeley
-// DB's own DB->verify.
+// metadata check (bdb_meta.h), a pass over the page types and the btree
+// levels, then Berkeley DB's own DB->verify.
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -54,18 +54,55 @@ bool PageTypeBelongs(TableType type, std::uint64_t pgno, unsigned char t) {
   }
 }
 
+// One internal (type 3) page's entry: a child page one level down.
+struct ChildLink {
+  std::uint32_t parent;
+  std::uint32_t child;
+};
+
+// The entries of internal page `pgno` (its bytes in `page`), appended to
+// `links`; false when an entry lies outside the page.
+bool ReadChildLinks(const unsigned char* page, std::uint32_t page_size,
+                    std::uint32_t pgno, std::vector<ChildLink>* links) {
+  constexpr std::uint32_t kHeader = 26;  // PAGE's fixed part; then inp[]
+  const std::uint32_t entries = page[20] | page[21] << 8;
+  if (kHeader + 2 * entries > page_size) return false;
+  for (std::uint32_t i = 0; i < entries; ++i) {
+    const std::uint32_t at = page[kHeader + 2 * i] |
+                             page[kHeader + 2 * i + 1] << 8;
+    // BINTERNAL: len (2), type (1), unused (1), pgno (4), nrecs (4), data
+    if (at < kHeader || at + 8 > page_size) return false;
+    const std::uint32_t child = page[at + 4] | page[at + 5] << 8 |
+                                page[at + 6] << 16 |
+                                static_cast<std::uint32_t>(page[at + 7]) << 24;
+    links->push_back({pgno, child});
+  }
+  return true;
+}
+
 // libdb's verifier trusts each page's type byte (offset 25) and hands the
 // page to that type's verifier: a heap page (15) in a btree file makes
 // __heap_vrfy free memory twice (docs/fuzzing.md, F5), and queue or recno
-// pages reach other verifiers made for other files. One pass over the
-// file, which DB->verify reads anyway, refuses such pages before libdb
-// sees them.
-Status CheckPageTypes(int fd, const std::string& name, const MetaCheck& check,
-                      TableType type, std::vector<std::string>* problems) {
+// pages reach other verifiers made for other files. It also walks a btree
+// by recursion from the root, following the child pointers of internal
+// pages before it compares their levels (byte 24): an internal page that
+// points at itself or at an ancestor recurses until the stack overflows
+// (F10). So one pass over the file, which DB->verify reads anyway,
+// refuses pages of the wrong type and child pointers that do not lead
+// exactly one level down (levels then strictly decrease from at most 255,
+// which bounds libdb's recursion), before libdb sees them.
+Status CheckPages(int fd, const std::string& name, const MetaCheck& check,
+                  TableType type, std::vector<std::string>* problems) {
   const std::uint64_t pages = check.file_size / check.page_size;
   constexpr std::size_t kChunkPages = 256;
   std::vector<unsigned char> buf(kChunkPages * check.page_size);
+  std::vector<unsigned char> levels(pages);
+  std::vector<ChildLink> links;
   std::size_t found = 0;
+  auto problem = [&](std::string text) {
+    problems->push_back(std::move(text));
+    return ++found >= kMaxProblems;
+  };
   for (std::uint64_t first = 0; first < pages; first += kChunkPages) {
     const std::uint64_t n = std::min<std::uint64_t>(kChunkPages, pages - first);
     const std::size_t want = static_cast<std::size_t>(n * check.page_size);
@@ -76,14 +113,40 @@ Status CheckPageTypes(int fd, const std::string& name, const MetaCheck& check,
       return Status::Corruption(name + ": truncated (short read)");
     }
     for (std::uint64_t i = 0; i < n; ++i) {
-      const unsigned char t = buf[i * check.page_size + 25];
-      if (PageTypeBelongs(type, first + i, t)) continue;
-      problems->push_back("page " + std::to_string(first + i) + ": type " +
-                          std::to_string(t) + ", which a " +
-                          std::string(TableTypeName(type)) +
-                          " table never holds");
-      if (++found >= kMaxProblems) return Status::Ok();
+      const unsigned char* page = &buf[i * check.page_size];
+      const std::uint64_t pgno = first + i;
+      const unsigned char t = page[25];
+      levels[pgno] = page[24];
+      if (!PageTypeBelongs(type, pgno, t)) {
+        if (problem("page " + std::to_string(pgno) + ": type " +
+                    std::to_string(t) + ", which a " +
+                    std::string(TableTypeName(type)) + " table never holds")) {
+          return Status::Ok();
+        }
+      } else if (t == 3 &&
+                 !ReadChildLinks(page, check.page_size,
+                                 static_cast<std::uint32_t>(pgno), &links)) {
+        if (problem("page " + std::to_string(pgno) +
+                    ": an internal entry lies outside the page")) {
+          return Status::Ok();
+        }
+      }
     }
+  }
+  for (const ChildLink& l : links) {
+    const unsigned parent_level = levels[l.parent];
+    if (l.child < pages && parent_level >= 2 &&
+        levels[l.child] + 1u == parent_level) {
+      continue;
+    }
+    std::string text = "page " + std::to_string(l.parent) + " (level " +
+                       std::to_string(parent_level) + "): a child pointer to ";
+    text += l.child < pages ? "page " + std::to_string(l.child) + " (level " +
+                                  std::to_string(levels[l.child]) + ")"
+                            : "page " + std::to_string(l.child) +
+                                  ", past the end of the file";
+    text += ", not one level down";
+    if (problem(std::move(text))) return Status::Ok();
   }
   return Status::Ok();
 }
@@ -111,7 +174,7 @@ Status VerifyBdbTable(const TableSpec& spec,
     return std::move(check).error();
   }
   const std::size_t known = problems->size();
-  if (Status st = bdb::CheckPageTypes(fd, name, *check, spec.type, problems);
+  if (Status st = bdb::CheckPages(fd, name, *check, spec.type, problems);
       !st.ok() || problems->size() > known) {
     close(fd);
     return st;

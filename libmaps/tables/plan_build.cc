@@ -24,9 +24,6 @@
 // the warnings come out in line order by construction, with the same
 // texts and winners as the sorted path.
 
-#include <sys/mman.h>
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -35,6 +32,7 @@
 #include <vector>
 
 #include "mapctl/table.h"
+#include "tables/key_hash_index.h"
 #include "tables/table_backends.h"
 
 namespace mapctl {
@@ -46,37 +44,6 @@ struct __attribute__((packed)) Slot {
 };
 static_assert(sizeof(Slot) == 12);
 
-// A fixed-size, zero-filled array in an anonymous mapping (see the file
-// comment).
-template <typename T>
-class MappedArray {
- public:
-  MappedArray() = default;
-  MappedArray(const MappedArray&) = delete;
-  MappedArray& operator=(const MappedArray&) = delete;
-  ~MappedArray() { Release(); }
-
-  bool Allocate(std::size_t n) {
-    if (n == 0) return true;
-    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return false;
-    data_ = static_cast<T*>(p);
-    size_ = n;
-    return true;
-  }
-  void Release() {
-    if (data_ != nullptr) munmap(data_, size_ * sizeof(T));
-    data_ = nullptr;
-    size_ = 0;
-  }
-  T* data() const { return data_; }
-  std::size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
-};
 using SlotArray = MappedArray<Slot>;
 
 inline bool SlotLess(const Slot& a, const Slot& b) {
@@ -162,71 +129,32 @@ Status PlanBySourceOrder(
     std::span<const Entry> entries, DuplicatePolicy policy,
     std::string_view origin, std::vector<std::uint32_t>* order,
     std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
-  const std::size_t n = entries.size();
-  std::size_t capacity = 16;
-  while (capacity < 2 * n) capacity *= 2;
-  const std::uint64_t mask = capacity - 1;
-  // A slot is {tag: the hash's upper 32 bits, index + 1}; 0 is empty.
-  MappedArray<std::uint64_t> table;
-  if (!table.Allocate(capacity)) {
+  KeyHashIndex index;
+  if (!index.Allocate(entries)) {
     return Status::IoError("plan " + std::string(origin), errno);
   }
-  std::uint64_t* slots = table.data();
-  // Random probes over megabytes: huge pages spare a TLB miss per probe
-  // and most page faults (when the system allows them; only a hint).
-  (void)madvise(slots, capacity * sizeof(std::uint64_t), MADV_HUGEPAGE);
-  order->reserve(n);
+  order->reserve(entries.size());
   std::vector<std::uint8_t> dropped;  // kLast: earlier records replaced
-
-  // Hash kAhead entries ahead of the one placed and prefetch its slot:
-  // the table is far larger than the caches, and every probe would
-  // otherwise wait for memory.
-  constexpr std::size_t kAhead = 16;
-  std::uint64_t ring[kAhead];
-  auto place = [&](std::size_t j, std::uint64_t h) {
-    const std::string_view key = entries[j].key();
-    const std::uint64_t tag = h >> 32;
-    const auto mine = tag << 32 | static_cast<std::uint64_t>(j + 1);
-    for (std::uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
-      const std::uint64_t s = slots[pos];
-      if (s == 0) {
-        slots[pos] = mine;
-        order->push_back(static_cast<std::uint32_t>(j));
-        return;
-      }
-      if (s >> 32 != tag) continue;
-      const auto seen = static_cast<std::uint32_t>(s) - 1;
-      if (entries[seen].key() != key) continue;
-      switch (policy) {
-        case DuplicatePolicy::kFirstWarn:
-          skipped->emplace_back(static_cast<std::uint32_t>(j), seen);
-          break;
-        case DuplicatePolicy::kFirst:
-          break;
-        case DuplicatePolicy::kLast:
-          // The later record replaces the earlier one (postmap -r; for
-          // cdb, CDB_PUT_REPLACE drops the earlier record).
-          if (dropped.empty()) dropped.resize(n);
-          dropped[seen] = 1;
-          slots[pos] = mine;
-          order->push_back(static_cast<std::uint32_t>(j));
-          break;
-      }
-      return;
-    }
-  };
-  for (std::size_t i = 0; i < n + kAhead; ++i) {
-    // Place entry i - kAhead first: its hash is in the ring slot that
-    // entry i's takes.
-    if (i >= kAhead) place(i - kAhead, ring[i % kAhead]);
-    if (i < n) {
-      const std::string_view key = entries[i].key();
-      const std::uint64_t h = XXH3_64bits(key.data(), key.size());
-      ring[i % kAhead] = h;
-      __builtin_prefetch(&slots[h & mask], 1);
-    }
-  }
-  table.Release();
+  index.InsertAll(
+      [&](std::uint32_t j) { order->push_back(j); },
+      [&](std::uint32_t j, std::uint32_t seen) {
+        switch (policy) {
+          case DuplicatePolicy::kFirstWarn:
+            skipped->emplace_back(j, seen);
+            break;
+          case DuplicatePolicy::kFirst:
+            break;
+          case DuplicatePolicy::kLast:
+            // The later record replaces the earlier one (postmap -r; for
+            // cdb, CDB_PUT_REPLACE drops the earlier record).
+            if (dropped.empty()) dropped.resize(entries.size());
+            dropped[seen] = 1;
+            order->push_back(j);
+            return OnDuplicate::kReplaceSeen;
+        }
+        return OnDuplicate::kKeepSeen;
+      });
+  index.Release();
   if (!dropped.empty()) {
     std::erase_if(*order, [&](std::uint32_t i) { return dropped[i] != 0; });
   }

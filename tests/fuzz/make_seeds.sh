@@ -36,6 +36,18 @@ if [ -f "$one_btree" ]; then
     dd of="$out/regressions/bdb_verify/partitioned_meta.db" \
     bs=1 seek=36 conv=notrunc 2>/dev/null
 fi
+# F10: the "many" btree is a root (page 1, level 2) over two leaves; its
+# second entry's child pointer (page 1 + 4052 + 4 = byte 8152) set to page
+# 1 itself sends libdb's recursive verifier round the loop until the stack
+# overflows, unless refused before.
+many_btree=$out/bdb_verify/mapctl_many_btree.db
+if [ -f "$many_btree" ]; then
+  mkdir -p "$out/regressions/bdb_verify"
+  cp "$many_btree" "$out/regressions/bdb_verify/child_points_to_its_page.db"
+  printf '\001\000\000\000' | \
+    dd of="$out/regressions/bdb_verify/child_points_to_its_page.db" \
+    bs=1 seek=8152 conv=notrunc 2>/dev/null
+fi
 
 postmap=${POSTMAP:-/usr/sbin/postmap}
 [ -x "$postmap" ] || exit 0

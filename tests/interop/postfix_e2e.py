@@ -52,6 +52,14 @@ What it does
    a <> entry). Each case must bounce with 530, `query sender` must predict
    no username, and `mapctl check` must exit 1 with an error that names the
    case's relay key and the 530.
+8. Then the pgsql scenario (issue 11; run_sql_scenario), on the same
+   instance: both maps become pgsql: tables on a private PostgreSQL server
+   (dbservers.py), which the main thread starts and loads while the types
+   run. SQL_CASES (exact row, @domain, +extension, no row, host-key row,
+   530) get step 5's checks, and every pgsql key in the JSON trace must
+   show the query that ran with it. Skipped only where the PostgreSQL
+   binaries, postfix-pgsql or mapctl's libpq support are missing (a failure
+   with MAPCTL_INTEROP_REQUIRED=1).
 
 Postfix facts the rig depends on (found while writing it, 3.7.11 Debian)
 -----------------------------------------------------------------------
@@ -132,6 +140,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dbservers  # noqa: E402
 import smtp_sink  # noqa: E402
 
 SKIP = 77
@@ -588,6 +597,191 @@ def run_bounce_scenarios(inst, sinks, tools, dtype, selftest, only):
 
 
 # ---------------------------------------------------------------------------
+# SQL scenario (issue 11): on the same running instance, after the bounce
+# scenarios, sender_dependent_relayhost_maps and smtp_sasl_password_maps
+# become pgsql: tables on a private PostgreSQL server (dbservers.py, one
+# for the whole run, started by the main thread while the types run). The
+# senders cover an exact row, an @domain row, +extension (the noext key),
+# one found nowhere (relayhost, the next-hop credential row), a host-key
+# row and a relay row without credentials (530). What Postfix sent must be
+# what `query sender --json` predicted: port, SASL user, matched key.
+# Postfix's smtp(8) and trivial-rewrite connect as the postfix user, so the
+# server's socket directory is opened to others (0711; PostgreSQL's socket
+# itself is 0777 by default).
+
+SQL_PASSWORD = "e2e'pg\\pw"   # a quote and a backslash in the .cf value
+SQL_MODULE = "/usr/lib/postfix/postfix-pgsql.so"
+
+
+def sql_rows(p):
+    relay = [("alice@sql.test", "[127.0.0.1]:%d" % p["SES"]),
+             ("@sqldom.test", "[127.0.0.1]:%d" % p["SES"]),
+             ("nocreds@sql.test", "[127.0.0.1]:%d" % p["SES"]),
+             ("carol@sqlhost.test", "[localhost]:%d" % p["HOSTGW"])]
+    sasl = [("alice@sql.test", "alice-user:alice-pw"),
+            ("@sqldom.test", "dom2-user:dom2-pw"),
+            ("localhost", "host-user:host-pw"),
+            ("[127.0.0.1]:%d" % p["DEF"], "relay-user:relay-pw")]
+    return relay, sasl
+
+
+# (name, sendmail -f argument, server, username, status, why)
+SQL_CASES = [
+    ("sql-exact", "alice@sql.test", "SES", "alice-user", "sent", "exact row in both tables"),
+    ("sql-ext", "alice+news@sql.test", "SES", "alice-user", "sent",
+     "+extension: the noext key's rows"),
+    ("sql-domain", "bob@sqldom.test", "SES", "dom2-user", "sent", "@domain rows in both"),
+    ("sql-not-found", "nobody@elsewhere.test", "DEF", "relay-user", "sent",
+     "no row: relayhost, credentials by the next-hop row"),
+    ("sql-host-key", "carol@sqlhost.test", "HOSTGW", "host-user", "sent",
+     "relay row only; credentials by the host-key row 'localhost'"),
+    ("sql-530", "nocreds@sql.test", "SES", None, "bounced", "relay row, no credentials: 530"),
+]
+
+
+class SqlServer:
+    """The run's PostgreSQL server, started by the main thread (dbservers
+    forks from it so that the server dies with it) while the types run;
+    run_sql_scenario() waits for `ready`. `skip`: why the scenario cannot
+    run here (a missing tool); `error`: the server failed."""
+
+    def __init__(self, mapctl, root, selftest):
+        self.ready = threading.Event()
+        self.db = self.skip = self.error = None
+        self.mapctl, self.root, self.selftest = mapctl, root, selftest
+        self.ports = None
+        self.ports_known = threading.Event()
+
+    def missing(self):
+        missing = dbservers.missing_tools(pgsql=True, mysql=False)
+        if not os.path.exists(SQL_MODULE):
+            missing.append(SQL_MODULE + " (postfix-pgsql)")
+        if not self.selftest:
+            # A build without libpq refuses pgsql: at open.
+            r = run([self.mapctl, "query", "-c", os.path.join(self.root, "probe"),
+                     "pgsql:/nonexistent.cf", "k"])
+            if b"support not built in" in r.stderr:
+                missing.append("pgsql support in mapctl (libpq)")
+        return missing
+
+    def start(self):
+        """Runs on the main thread; never raises (the scenario reports)."""
+        try:
+            missing = self.missing()
+            if missing:
+                self.skip = "missing " + ", ".join(missing)
+                return
+            t = time.monotonic()
+            self.db = dbservers.Servers(pgsql=True, mysql=False).start()
+            pg = self.db.pgsql
+            os.chmod(pg.socket_dir, 0o711)  # smtp(8) connects as postfix
+            pg.create_user("postfix", SQL_PASSWORD)
+            pg.create_database("mail", owner="postfix")
+            # The rows name the recording servers' ports: wait for them.
+            if not self.ports_known.wait(timeout=300) or self.ports is None:
+                raise RuntimeError("the first type never started its servers")
+            relay, sasl = sql_rows(self.ports)
+            lit = lambda v: "'%s'" % v.replace("'", "''")  # noqa: E731
+            script = ("CREATE TABLE sender_relay (sender text PRIMARY KEY, nexthop text);"
+                      "CREATE TABLE sasl (sender text PRIMARY KEY, creds text);" +
+                      "".join("INSERT INTO sender_relay VALUES (%s, %s);" % (lit(k), lit(v))
+                              for k, v in relay) +
+                      "".join("INSERT INTO sasl VALUES (%s, %s);" % (lit(k), lit(v))
+                              for k, v in sasl))
+            pg.sql(script, dbname="mail", user="postfix", password=SQL_PASSWORD)
+            log("postfix_e2e: pgsql server up and loaded in %.1fs" % (time.monotonic() - t))
+        except Exception as e:  # noqa: BLE001 - reported by the scenario
+            self.error = "%s: %s" % (type(e).__name__, e)
+        finally:
+            self.ready.set()
+
+    def close(self):
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def switch_to_sql(inst, db):
+    """Writes the two pgsql .cf files, points main.cf at them with
+    authentication on, and reloads."""
+    pg = db.pgsql
+    base = dict(hosts=pg.hosts, user="postfix", password=SQL_PASSWORD, dbname="mail")
+    cfs = {}
+    for name, query in (("relay", "SELECT nexthop FROM sender_relay WHERE sender = '%s'"),
+                        ("sasl", "SELECT creds FROM sasl WHERE sender = '%s'")):
+        path = os.path.join(inst.cf, "%s-pgsql.cf" % name)
+        with open(path, "w") as f:
+            f.write(pg.cf_text(**base, query=query))
+        os.chmod(path, 0o600)  # Postfix's daemons open it as root
+        cfs[name] = path
+    r = run([POSTCONF, "-c", inst.cf, "-e",
+             "sender_dependent_relayhost_maps = pgsql:%s" % cfs["relay"],
+             "smtp_sasl_password_maps = pgsql:%s" % cfs["sasl"],
+             "smtp_sasl_auth_enable = yes", "smtp_sender_dependent_authentication = yes"])
+    if r.returncode != 0:
+        raise RuntimeError("postconf -e: " + r.stderr.decode())
+    r = inst.postfix("reload")
+    if r.returncode != 0:
+        raise RuntimeError("postfix reload: " + (r.stdout + r.stderr).decode())
+    time.sleep(1.0)
+
+
+def run_sql_scenario(inst, sinks, tools, selftest, only, sql):
+    """Runs SQL_CASES on `inst`, which is running, once `sql` is ready.
+    Returns Results (dtype column "pgsql")."""
+    cases = [c for c in SQL_CASES if not only or c[0] in only]
+    if not cases or sql is None:
+        return []
+    started = time.monotonic()
+    if not sql.ready.wait(timeout=300):
+        sql.error = "the pgsql server was not ready within 300 s"
+    if sql.skip or sql.error:
+        res = Result("pgsql", "pgsql/server", "", "the pgsql scenario's server")
+        res.expected = res.actual = res.predicted = "not run"
+        why = sql.skip or sql.error
+        if sql.skip and not required():
+            log("SKIP the pgsql scenario: %s" % why)
+            return []
+        res.problems.append("pgsql scenario not run: %s" % why)
+        return [res]
+    switch_to_sql(inst, sql.db)
+    port_to_server = {s.port: name for name, s in sinks.items()}
+    cred_keys = {v.split(":", 1)[0]: k for k, v in sql_rows(inst.ports)[1]}
+    results = []
+    for idx, (cname, sender, xserver, xuser, xstatus, why) in enumerate(cases):
+        rcpt = "pgsql-%02d@%s" % (idx, RCPT_DOMAIN)
+        before = {n: len(s.snapshot()) for n, s in sinks.items()}
+        offset = len(inst.read_log())
+        inst.submit(sender, rcpt, cname)
+        out = wait_delivery(inst, sinks, rcpt, before, offset)
+        pred, qerr, qrc = None, "", None
+        if not selftest:
+            qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
+            if obj is not None:
+                pred = Prediction(obj, port_to_server)
+        res = check_case("pgsql", "pgsql/" + cname, sender, xserver, xuser, xstatus, why,
+                         out, pred, qrc, qerr, selftest, cred_keys)
+        if pred is not None:
+            check_sql_trace(res, pred)
+        results.append(res)
+    log("postfix_e2e: pgsql scenario: %d cases in %.1fs" % (len(results),
+                                                         time.monotonic() - started))
+    return results
+
+
+def check_sql_trace(res, pred):
+    """Each key the SQL tables were asked shows the query that ran with the
+    key in it (the trace of issue 11)."""
+    for t in pred.obj.get("tried") or []:
+        if "pgsql:" not in (t.get("table") or ""):
+            continue
+        key = (t.get("key") or "").replace("'", "''")
+        if "sender = '%s'" % key not in (t.get("query") or ""):
+            res.problems.append("TRACE: key %r of %s ran %r" % (t.get("key"), t.get("table"),
+                                                                t.get("query")))
+
+
+# ---------------------------------------------------------------------------
 # Small helpers
 
 
@@ -936,9 +1130,10 @@ class Prediction:
 
 
 def run_type(dtype, tools, root, sinks, cases, selftest, patterns=False, only=(),
-             pattern_results=None):
-    """Returns (results, skipped_message). `patterns`: then run the pattern
-    scenarios on the same instance, into `pattern_results`."""
+             pattern_results=None, sql=None):
+    """Returns (results, skipped_message). `patterns`: then run the pattern,
+    bounce and pgsql (`sql`) scenarios on the same instance, into
+    `pattern_results`."""
     if pattern_results is None:
         pattern_results = []
     ports = {name: s.port for name, s in sinks.items()}
@@ -991,6 +1186,7 @@ def run_type(dtype, tools, root, sinks, cases, selftest, patterns=False, only=()
         if patterns and timeouts < 2:
             pattern_results += run_pattern_scenarios(inst, sinks, tools, selftest, only)
             pattern_results += run_bounce_scenarios(inst, sinks, tools, dtype, selftest, only)
+            pattern_results += run_sql_scenario(inst, sinks, tools, selftest, only, sql)
     finally:
         inst.stop()
     return results, None
@@ -1165,6 +1361,8 @@ def main():
     t0 = time.monotonic()
     outcomes = {}
     pattern_results = []  # the pattern scenarios, on the first type's instance
+    want_sql = types and any(not only or c[0] in only for c in SQL_CASES)
+    sql = SqlServer(mapctl, root, selftest) if want_sql else None
 
     def one_type(dtype):
         # Each type gets its own Postfix instance and its own recording
@@ -1172,18 +1370,25 @@ def main():
         # waiting) and a session is never attributed to another type's
         # message.
         sinks = {}
+        first = dtype == types[0]
         try:
             for name, (offer, req, pw) in SERVERS.items():
                 sinks[name] = smtp_sink.Sink(name, offer_auth=offer, require_auth=req,
                                              passwords=pw)
             log("postfix_e2e: %s: servers %s" % (
                 dtype, " ".join("%s=%d" % (n, s.port) for n, s in sinks.items())))
+            if first and sql is not None:
+                sql.ports = {name: s.port for name, s in sinks.items()}
+                sql.ports_known.set()
             outcomes[dtype] = run_type(dtype, tools, root, sinks, cases, selftest,
-                                       patterns=dtype == types[0], only=only,
-                                       pattern_results=pattern_results)
+                                       patterns=first, only=only,
+                                       pattern_results=pattern_results,
+                                       sql=sql if first else None)
         except Exception as e:  # noqa: BLE001 - reported below, in type order
             outcomes[dtype] = e
         finally:
+            if first and sql is not None:
+                sql.ports_known.set()  # ports None: the server load gives up
             for s in sinks.values():
                 s.close()
 
@@ -1193,6 +1398,8 @@ def main():
         threads = [threading.Thread(target=one_type, args=(t,)) for t in types]
         for t in threads:
             t.start()
+        if sql is not None:
+            sql.start()  # here: the servers must be children of the main thread
         for t in threads:
             t.join()
         for dtype in types:
@@ -1208,8 +1415,11 @@ def main():
                 report(dtype, results)
         if pattern_results:
             all_results += pattern_results
-            report("%s, then pattern tables (same instance)" % types[0], pattern_results)
+            report("%s, then pattern, bounce and pgsql tables (same instance)" % types[0],
+                   pattern_results)
     finally:
+        if sql is not None:
+            sql.close()
         if os.environ.get("MAPCTL_E2E_KEEP") == "1":
             log("kept %s" % root)
         else:

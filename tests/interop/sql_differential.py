@@ -11,7 +11,9 @@ credentials per sender, @domain rows; and a table of awkward keys), writes one
     $MAPCTL_SQL_QUERY -c CONF [-f] TYPE:FILE.cf -    (mapctl)
 
 once per case and type (plus one case with a single key on the command
-line).  What is compared:
+line).  Besides, sql_commands.py's cases run mapctl's query, query sender,
+check and whatif on the same server (--sql-timeout, --set on the main.cf
+form), in the same pool.  What is compared:
 
   * not fatal in postmap: stdout byte for byte, exit status (0 found, 1 not),
     and the warnings mapctl words as postmap does (empty lookup result,
@@ -31,6 +33,9 @@ Environment:
   POSTMAP                  postmap (default /usr/sbin/postmap)
   MAPCTL_SQL_QUERY         mapctl's side, a command prefix split like a shell
                            would (default: the newest build*/tests/sql_driver)
+  MAPCTL                   mapctl, for sql_commands.py (default: the newest
+                           build*/tools/mapctl; none: those cases are skipped)
+  MAPCTL_SQL_ONLY          run only the cases whose name holds this text
   MAPCTL_INTEROP_REQUIRED  "1": missing tools are a failure, else exit 77
   MAPCTL_INTEROP_JOBS      parallel cases (default 8: most of the time is
                            postmap's 1 s sleep before each fatal exit)
@@ -51,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dbservers  # noqa: E402
 import sql_cases  # noqa: E402
+import sql_commands  # noqa: E402
 
 POSTMAP = os.environ.get("POSTMAP", "/usr/sbin/postmap")
 PW = "s3cr'et\\pw"  # quotes and a backslash: the clients must pass it whole
@@ -64,6 +70,15 @@ def driver_command():
     found = sorted(glob.glob(os.path.join(top, "build*", "tests", "sql_driver")),
                    key=os.path.getmtime)
     return [found[-1]] if found else []
+
+
+def mapctl_command():
+    if os.environ.get("MAPCTL"):
+        return os.environ["MAPCTL"]
+    top = os.path.dirname(os.path.dirname(HERE))
+    found = sorted(glob.glob(os.path.join(top, "build*", "tools", "mapctl")),
+                   key=os.path.getmtime)
+    return found[-1] if found else None
 
 
 def skip_or_fail(why):
@@ -228,6 +243,12 @@ def compare(case, typ, cf, conf, driver):
     return fails, pt, mt
 
 
+def run_command(case):
+    """An sql_commands case, in compare()'s shape (no postmap time)."""
+    fails, took = case.run()
+    return fails, 0.0, took
+
+
 # ------------------------------------------------------------------ main
 
 def setup(db):
@@ -301,15 +322,29 @@ def main():
         files, confs, lite = setup(db)
         t_loaded = time.monotonic() - t0
         work = []
+        only = os.environ.get("MAPCTL_SQL_ONLY", "")
         for i, case in enumerate(sql_cases.cases(random.Random(11))):
+            if only not in case["name"]:
+                continue
             for typ in case.get("types", ("sqlite", "pgsql", "mysql")):
                 cf = write_case_cf(db, files, lite, case, typ, i)
                 work.append((case, typ, cf, confs[case.get("mode", "utf8")]))
+        mapctl = mapctl_command()
+        commands = [c for c in (sql_commands.cases(mapctl, db, files, PW) if mapctl else [])
+                    if only in c.name]
+        if not mapctl:
+            print("SKIP the mapctl command cases: no mapctl (set MAPCTL)")
+            failed += os.environ.get("MAPCTL_INTEROP_REQUIRED") == "1"
         jobs = int(os.environ.get("MAPCTL_INTEROP_JOBS", "8"))
         totals = {"postmap": 0.0, "mapctl": 0.0}
-        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-            futs = {pool.submit(compare, c, t, cf, conf, driver): (c, t)
-                    for c, t, cf, conf in work}
+        # The command cases mostly wait (for a bound, a sleeping query):
+        # they run beside the pool, one thread each, not in its slots.
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool, \
+                concurrent.futures.ThreadPoolExecutor(max(1, len(commands))) as waits:
+            futs = {waits.submit(run_command, c): ({"name": c.name}, "mapctl")
+                    for c in commands}
+            futs.update({pool.submit(compare, c, t, cf, conf, driver): (c, t)
+                         for c, t, cf, conf in work})
             for fut in concurrent.futures.as_completed(futs):
                 case, typ = futs[fut]
                 try:

@@ -21,10 +21,10 @@ scope not-exercised proxy-read-maps"
 _mapctl_options() {
     local table="-h --help -c -f -N -n -u -U -v"
     local sender="--resolve --recipient-delimiter --myhostname --myorigin
-        --set --relayhost --relay-maps --password-maps -j --json"
+        --set --relayhost --relay-maps --password-maps -j --json --sql-timeout"
     case $1 in
         build) echo "$table -r -w -o -p --strict --force -j --json -i -d" ;;
-        query) echo "$table -j --json" ;;
+        query) echo "$table -j --json --sql-timeout" ;;
         query-sender)
             echo "-h --help -c $sender --explain --show-secrets --recipient" \
                 "--senders" ;;
@@ -37,7 +37,7 @@ _mapctl_options() {
         verify) echo "-h --help -c" ;;
         whatif)
             echo "-h --help -c --senders --sources-only --auth-required" \
-                "--recipient --resolve -j --json" ;;
+                "--recipient --resolve --sql-timeout -j --json" ;;
         *) echo "-h --help --version" ;;
     esac
 }
@@ -47,7 +47,8 @@ _mapctl_takes_value() {
     case $1 in
         -c | -d | --recipient | --relayhost | --relay-maps | --password-maps | \
             --recipient-delimiter | --myhostname | --myorigin | --set | \
-            --auth-required | --disable | --ignore | --ignore-file | --senders)
+            --auth-required | --disable | --ignore | --ignore-file | --senders | \
+            --sql-timeout)
             return 0 ;;
     esac
     return 1

@@ -11,6 +11,7 @@
 #ifndef MAPCTL_CHECK_H_
 #define MAPCTL_CHECK_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -96,6 +97,9 @@ struct CheckOptions {
   // (`--senders FILE`: the addresses that really send), each as
   // `query sender` takes it; "<>" is the null sender.
   std::vector<std::string> senders;
+  // Bound on connecting to and on each query of the SQL tables
+  // (TableContext::timeout).
+  std::chrono::milliseconds table_timeout = kDefaultTableTimeout;
 };
 
 struct CheckReport {

@@ -66,6 +66,10 @@ class MAPCTL_EXPORT MainConfig {
   std::uint32_t Line(std::string_view name) const;
   // The parameters the parsed text defines, in name order.
   std::vector<std::string> DefinedNames() const;
+  // The parameters the parsed text or Set() defines whose names start
+  // with `prefix`, in name order: what main.cf holds after an edit that
+  // Set() stands for (`--set NAME=VALUE`).
+  std::vector<std::string> NamesWithPrefix(std::string_view prefix) const;
 
   // Malformed lines, unknown $names met while expanding (once each).
   const std::vector<Diagnostic>& diagnostics() const noexcept;

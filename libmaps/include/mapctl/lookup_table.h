@@ -122,6 +122,12 @@ enum class MapListMode : std::uint8_t {
 using TableOpener = std::function<Result<std::unique_ptr<TableReader>>(
     const TableSpec&, const OpenOptions&)>;
 
+// How long a network table (SQL) may take to connect and to answer each
+// query unless the caller says otherwise. Postfix has no such bound; 30 s
+// keeps `query sender` and `check` from hanging on a dead server
+// (docs/compatibility.md). mapctl's --sql-timeout changes it.
+inline constexpr std::chrono::milliseconds kDefaultTableTimeout{30000};
+
 // Everything a table needs besides its name; one per configuration.
 struct TableContext {
   MapListMode mode = MapListMode::kMainCf;
@@ -139,7 +145,7 @@ struct TableContext {
   // Load warnings are errors: a table that has any answers kError.
   bool strict = false;
   // Bound on connecting to and on each query of a network table (SQL).
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout = kDefaultTableTimeout;
   // main.cf, for types configured by its parameters ("mysql:NAME" reads
   // NAME_hosts, ...); may be null. Must outlive the tables.
   const MainConfig* config = nullptr;

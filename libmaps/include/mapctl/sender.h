@@ -15,6 +15,7 @@
 #ifndef MAPCTL_SENDER_H_
 #define MAPCTL_SENDER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -177,6 +178,15 @@ struct SenderResolverOptions {
   std::string master_cf;
   // Opens file tables; OpenTable() when empty (tests inject fakes).
   TableOpener open;
+  // Bound on connecting to and on each query of the SQL tables
+  // (TableContext::timeout).
+  std::chrono::milliseconds table_timeout = kDefaultTableTimeout;
+  // Open every file table of both lists in Create(), each on its own
+  // thread, instead of at its first lookup: for a caller about to resolve
+  // many senders over tables that load slowly (a texthash: source of a
+  // million lines parses and indexes in about half a second), so that the
+  // loads overlap. A table that fails to open still fails at its lookups.
+  bool open_file_tables_now = false;
 };
 
 // Resolves senders against one configuration. Tables are opened lazily

@@ -4,7 +4,6 @@
 #include "mapctl/check.h"
 
 #include <algorithm>
-#include <atomic>
 #include <thread>
 #include <tuple>
 
@@ -61,20 +60,3 @@ Result<CheckReport> RunChecks(const MainConfig& config,
 }
 
 }  // namespace mapctl
-
-namespace mapctl::check {
-
-void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks) {
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < tasks.size(); i = next++) tasks[i]();
-  };
-  std::vector<std::thread> helpers;
-  const std::size_t extra =
-      std::min<std::size_t>(threads, tasks.size()) - (tasks.empty() ? 0 : 1);
-  for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
-}
-
-}  // namespace mapctl::check

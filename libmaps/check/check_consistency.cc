@@ -59,8 +59,11 @@ decltype(SenderResolverOptions::open) OpenFromModel(Model* m, bool in_memory,
                                  ": mapctl cannot read this table type");
     }
     if (t.built) {
-      if (!in_memory) return OpenTable(spec, oo);
-      return MemoryReader(spec, t.built, too_long);
+      if (in_memory) return MemoryReader(spec, t.built, too_long);
+      // The model's own reader when it keeps one: a second one of the
+      // same lmdb file would drop the read lock the model holds.
+      if (std::unique_ptr<TableReader> r = FileReader(*t.built)) return r;
+      return OpenTable(spec, oo);
     }
     if (t.from_source) return MemoryReader(spec, t.from_source, too_long);
     return Status::IoError("open " + (t.file.empty() ? t.source : t.file),

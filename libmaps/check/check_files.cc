@@ -23,22 +23,6 @@
 namespace mapctl::check {
 namespace {
 
-class MemoryStream final : public EntryStream {
- public:
-  explicit MemoryStream(const MemoryTable& t) : t_(t) {}
-  Result<bool> Next(std::string_view* key, std::string_view* value) override {
-    if (next_ >= t_.entries.size()) return false;
-    *key = t_.entries[next_].key;
-    *value = t_.entries[next_].value;
-    ++next_;
-    return true;
-  }
-
- private:
-  const MemoryTable& t_;
-  std::size_t next_ = 0;
-};
-
 // Where a finding about a whole table points: the main.cf line naming it,
 // else the source.
 std::pair<std::string, std::uint32_t> TablePlace(const Model& m,
@@ -241,28 +225,16 @@ void CheckStale(Model* m, FileTable& t) {
                "tables are shipped)");
     return;
   }
-  if (!t.built || !t.parsed) return;  // unreadable: reported as trouble
-  auto diff = [&](DuplicatePolicy policy, std::string* first_key) {
-    std::unique_ptr<EntryStream> src = StreamSource(*t.parsed, policy);
-    MemoryStream table(*t.built);
-    return DiffStreams(
-        *src, table,
-        [&](DiffOp, std::string_view key, std::string_view, std::string_view) {
-          if (first_key->empty()) *first_key = key;
-          return true;
-        });
-  };
-  std::string first;
-  Result<DiffCounts> counts = diff(DuplicatePolicy::kFirstWarn, &first);
-  if (!counts) {
-    m->report->trouble.push_back(counts.error());
+  if (!t.staleness) return;  // unreadable: reported as trouble
+  const FileTable::Staleness& st = *t.staleness;
+  if (!st.error.ok()) {
+    m->report->trouble.push_back(st.error);
     return;
   }
-  if (counts->identical()) return;
-  std::string ignored;
-  Result<DiffCounts> last = diff(DuplicatePolicy::kLast, &ignored);
-  std::string hint =
-      last && last->identical() ? " (it matches if built with -r)" : "";
+  if (st.counts.identical()) return;
+  const DiffCounts* counts = &st.counts;
+  const std::string& first = st.first_key;
+  std::string hint = st.matches_with_r ? " (it matches if built with -r)" : "";
   // Counts from the table's point of view: "added" = only in the source.
   m->Add(t.source, t.LineOf(first), Severity::kError, "stale", name,
          name + ": " + t.file +
@@ -297,6 +269,30 @@ void CheckModes(Model* m, FileTable& t, const struct passwd* owner) {
 }
 
 }  // namespace
+
+void CompareWithSource(FileTable* t, const ParsedMap& parsed) {
+  auto diff = [&](DuplicatePolicy policy, std::string* first_key) {
+    std::unique_ptr<EntryStream> src = StreamSource(parsed, policy);
+    std::unique_ptr<EntryStream> table = StreamMemory(*t->built);
+    return DiffStreams(
+        *src, *table,
+        [&](DiffOp, std::string_view key, std::string_view, std::string_view) {
+          if (first_key->empty()) *first_key = key;
+          return true;
+        });
+  };
+  FileTable::Staleness& st = t->staleness.emplace();
+  Result<DiffCounts> counts = diff(DuplicatePolicy::kFirstWarn, &st.first_key);
+  if (!counts) {
+    st.error = counts.error();
+    return;
+  }
+  st.counts = *counts;
+  if (counts->identical()) return;
+  std::string ignored;
+  Result<DiffCounts> last = diff(DuplicatePolicy::kLast, &ignored);
+  st.matches_with_r = last && last->identical();
+}
 
 void CheckFiles(Model* m) {
   const struct passwd* owner = nullptr;

@@ -15,6 +15,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "check/line_index.h"
+#include "check/memory_table.h"
+#include "mapctl/diff.h"
 #include "mapctl/check.h"
 #include "mapctl/config.h"
 #include "mapctl/lookup_table.h"
@@ -24,65 +27,6 @@
 #include "util/ascii.h"
 
 namespace mapctl::check {
-
-// An open-addressing index from keys to small integer ids; the keys are
-// views the caller keeps alive. A million-key table is indexed and probed
-// with about one cache miss per operation, which std::unordered_map's
-// node per key does not give.
-class KeyIndex {
- public:
-  static constexpr std::uint32_t kNone = 0xffffffff;
-  void Reserve(std::size_t n);
-  // Stores `key` with the next id (0, 1, ...) unless present; returns the
-  // id of the stored key.
-  std::uint32_t Insert(std::string_view key);
-  std::uint32_t Find(std::string_view key) const;  // kNone: absent
-  std::string_view key(std::uint32_t id) const { return keys_[id]; }
-  std::size_t size() const { return keys_.size(); }
-
- private:
-  void Grow();
-  std::vector<std::uint64_t> slots_;  // hash high 32 bits | id + 1
-  std::vector<std::string_view> keys_;
-};
-
-// An entry as Postfix reads it: folded key, value up to its first NUL.
-struct KeyEntry {
-  std::string_view key;
-  std::string_view value;
-};
-
-// A whole table held in memory, each key and value followed by a NUL:
-// the reader answers only the "key\0" form, so TableLookup pins it and
-// every probe is one search of the sorted entries. The sender resolver
-// reads it through MemoryReader.
-struct MemoryTable {
-  std::string bytes;
-  // A built file's copy: blocks that never move (no copying as it grows).
-  std::vector<std::unique_ptr<char[]>> blocks;
-  std::vector<KeyEntry> entries;  // key order, views into bytes or blocks
-  // Whether a MemoryReader answers every lookup as the file it was read
-  // from does: true for sources; for a built file, when every stored key
-  // has the same NUL convention and no other NUL (so no pinning or
-  // stripping can tell the forms apart).
-  bool same_answers = true;
-  // The longest raw key the file's engine accepts (LMDB: 511 bytes); a
-  // longer query is an engine error there, so MemoryReader reports it
-  // through `too_long` instead of answering.
-  std::size_t max_raw_key = SIZE_MAX;
-  bool Has(std::string_view key) const;  // binary search
-};
-
-// A TableReader over a MemoryTable (shared with the model); readers of
-// one table may run on different threads. A query longer than max_raw_key sets
-// *too_long (when given) and is absent.
-std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
-    bool* too_long = nullptr);
-
-// Runs `tasks` on up to `threads` threads (the caller's included) and
-// returns when all are done. Tasks must not touch shared state unguarded.
-void RunTasks(unsigned threads, std::vector<std::function<void()>>& tasks);
 
 // One file table named anywhere in the setup (deduplicated by spec).
 struct FileTable {
@@ -94,13 +38,26 @@ struct FileTable {
   bool file_exists = false;
   bool readable_type = true;                 // mapctl can read the built type
   bool credential = false;                   // named by smtp_sasl_password_maps
-  std::optional<ParsedMap> parsed;           // the source, keys folded
-  std::shared_ptr<MemoryTable> built;        // the built file's entries
+  // What check keeps of the source once parsed (ParseSource() drops the
+  // parse itself: a million-entry source is over 100 MB).
+  bool parsed = false;                       // the source could be parsed
+  std::vector<Diagnostic> diagnostics;       // the parser's, line order
+  // Entries that repeat an earlier key (line, key), in source order.
+  std::vector<std::pair<std::uint32_t, std::string>> duplicates;
+  LineIndex lines;                           // first line of each key
+  // The stale comparison of the source with the built file, made while
+  // the source was parsed (when the stale check is on and both exist).
+  struct Staleness {
+    Status error;  // the comparison failed: trouble
+    DiffCounts counts;
+    std::string first_key;        // the first key that differs
+    bool matches_with_r = false;  // identical if built with -r
+  };
+  std::optional<Staleness> staleness;
+  std::shared_ptr<MemoryTable> built;        // the built file's entries (LoadBuilt)
   std::shared_ptr<MemoryTable> from_source;  // the source, first key wins
-  // Entries of the parsed source that repeat an earlier key, in order.
-  std::vector<std::uint32_t> duplicates;
-  // Problems met reading the source and the built file (the model is
-  // loaded on several threads; RunChecks reports them in table order).
+  // Problems met reading the source and the built file (RunChecks
+  // reports them in table order).
   std::vector<Status> parse_trouble;
   std::vector<Status> load_trouble;
   // The entries Postfix sees: the built file's when it could be read, else
@@ -110,13 +67,9 @@ struct FileTable {
   }
   // Where a finding about `key` points: the source line when known.
   std::string FileFor() const { return source.empty() ? file : source; }
-  // Built on first use: only findings need lines.
-  std::uint32_t LineOf(std::string_view key) const;
-
- private:
-  mutable KeyIndex source_keys_;  // distinct keys of the parsed source
-  mutable std::vector<std::uint32_t> first_lines_;  // by source_keys_ id
-  mutable bool indexed_ = false;
+  std::uint32_t LineOf(std::string_view key) const {
+    return lines.LineOf(key);
+  }
 };
 
 // One element of a relay or credential table list.
@@ -217,6 +170,9 @@ Status CheckConsistency(Model* m);
 
 // check_values.cc: bad-value, duplicate-key, syntax.
 void CheckValues(Model* m);
+
+// check_files.cc: FileTable::staleness for `parsed`, the source of `t`.
+void CompareWithSource(FileTable* t, const ParsedMap& parsed);
 
 // check_files.cc: stale, missing-table, not-checked, world-readable,
 // group-readable, berkeley-db.

@@ -1,18 +1,17 @@
 // check/check_model.cc - what `mapctl check` looks at: the tables main.cf and
 // master.cf reference, the relay and credential lists, and for each file
-// table its source and its built file, read once into memory.
+// table its source and its built file (read in place where the file is
+// mapped, copied into memory otherwise).
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "check/check_internal.h"
 #include "mapctl/diff.h"
 #include "mapctl/pattern_rules.h"
 #include "postfix/master_cf.h"
-#include "tables/table_backends.h"
 
 namespace mapctl::check {
 namespace {
@@ -49,188 +48,6 @@ std::string_view TypeOf(std::string_view item) {
   while (item.substr(0, 6) == "proxy:") item.remove_prefix(6);
   std::size_t colon = item.find(':');
   return colon == item.npos ? std::string_view() : item.substr(0, colon);
-}
-
-// Lookups come mostly in key order (senders are resolved in key order):
-// each starts from the last hit and gallops forward, else it is a binary
-// search. No index to build, and the entries are read in order.
-class MemoryUnit final : public ReadUnit {
- public:
-  MemoryUnit(const MemoryTable* t, std::size_t* hint, bool* too_long)
-      : t_(t), hint_(hint), too_long_(too_long) {}
-  Result<std::optional<std::string_view>> GetRaw(
-      std::string_view key) override {
-    if (key.size() > t_->max_raw_key && too_long_ != nullptr) {
-      *too_long_ = true;
-    }
-    if (key.empty() || key.back() != '\0') {
-      return std::optional<std::string_view>();
-    }
-    std::size_t at = Find(key.substr(0, key.size() - 1));
-    if (at == kNone) return std::optional<std::string_view>();
-    *hint_ = at;
-    std::string_view v = t_->entries[at].value;
-    return std::optional<std::string_view>(
-        std::string_view(v.data(), v.size() + 1));
-  }
-  Status Scan(ScanCursor& cursor, std::size_t, const RawVisitor&) override {
-    cursor.done = true;  // the model iterates MemoryTable::entries instead
-    return Status::Ok();
-  }
-  std::uint64_t version() const override { return 1; }
-
- private:
-  static constexpr std::size_t kNone = SIZE_MAX;
-
-  std::size_t Find(std::string_view key) const {
-    const std::vector<KeyEntry>& e = t_->entries;
-    std::size_t lo = 0, hi = e.size();
-    const std::size_t h = *hint_;
-    if (h < e.size()) {
-      int c = e[h].key.compare(key);
-      if (c == 0) return h;
-      if (c > 0) {
-        hi = h;
-      } else {
-        lo = h + 1;
-        for (std::size_t step = 1;; step *= 2) {
-          std::size_t probe = h + step;
-          if (probe >= e.size()) break;
-          c = e[probe].key.compare(key);
-          if (c == 0) return probe;
-          if (c > 0) {
-            hi = probe;
-            break;
-          }
-          lo = probe + 1;
-        }
-      }
-    }
-    auto it = std::lower_bound(
-        e.begin() + lo, e.begin() + hi, key,
-        [](const KeyEntry& x, std::string_view k) { return x.key < k; });
-    if (it == e.begin() + hi || it->key != key) return kNone;
-    return static_cast<std::size_t>(it - e.begin());
-  }
-
-  const MemoryTable* t_;
-  std::size_t* hint_;
-  bool* too_long_;
-};
-
-class MemoryTableReader final : public TableReader {
- public:
-  MemoryTableReader(TableSpec spec, std::shared_ptr<const MemoryTable> t,
-                    bool* too_long)
-      : TableReader(std::move(spec)), t_(std::move(t)), too_long_(too_long) {}
-  bool sorted() const noexcept override { return true; }
-  Result<std::unique_ptr<ReadUnit>> Begin() override {
-    return std::unique_ptr<ReadUnit>(
-        new MemoryUnit(t_.get(), &hint_, too_long_));
-  }
-
- private:
-  std::shared_ptr<const MemoryTable> t_;
-  std::size_t hint_ = 0;  // this reader's last hit
-  bool* too_long_;
-};
-
-// Copies a key-ordered stream into memory: "key\0value\0" per entry.
-Result<std::shared_ptr<MemoryTable>> Load(EntryStream& stream) {
-  auto t = std::make_shared<MemoryTable>();
-  std::vector<std::pair<std::size_t, std::pair<std::uint32_t, std::uint32_t>>>
-      at;
-  std::string_view k, v;
-  for (;;) {
-    Result<bool> more = stream.Next(&k, &v);
-    if (!more) return more.error();
-    if (!*more) break;
-    at.push_back({t->bytes.size(),
-                  {static_cast<std::uint32_t>(k.size()),
-                   static_cast<std::uint32_t>(v.size())}});
-    t->bytes.append(k);
-    t->bytes.push_back('\0');
-    t->bytes.append(v);
-    t->bytes.push_back('\0');
-  }
-  std::string_view all = t->bytes;
-  t->entries.reserve(at.size());
-  for (const auto& [off, sizes] : at) {
-    std::string_view key = all.substr(off, sizes.first);
-    std::string_view value = all.substr(off + sizes.first + 1, sizes.second);
-    t->entries.push_back({key, value});
-  }
-  return t;
-}
-
-// Copies a built table into memory as StreamTable() reads it (chunks of
-// 65536 entries, each under its own read unit; an unordered table whole,
-// then sorted), noting whether its raw keys keep one NUL convention.
-Result<std::shared_ptr<MemoryTable>> LoadBuilt(TableReader& reader) {
-  auto t = std::make_shared<MemoryTable>();
-  constexpr std::size_t kBlock = 4 << 20;
-  char* room = nullptr;  // free space in the last block
-  std::size_t left = 0;
-  std::size_t with_nul = 0, without_nul = 0;
-  bool other_nul = false;
-  bool in_order = true;
-  ScanCursor cursor;
-  bool started = false;
-  std::uint64_t version = 0;
-  const std::size_t limit = reader.sorted() ? 65536 : SIZE_MAX;
-  while (!cursor.done) {
-    Result<std::unique_ptr<ReadUnit>> unit = reader.Begin();
-    if (!unit) return unit.error();
-    if (started && (*unit)->version() != version) {
-      return Status(
-          ErrorCode::kChanged,
-          reader.spec().ToString() + " was rewritten while it was being read");
-    }
-    started = true;
-    version = (*unit)->version();
-    const std::size_t before = t->entries.size();
-    MAPCTL_RETURN_IF_ERROR((*unit)->Scan(
-        cursor, limit, [&](std::string_view k, std::string_view v) {
-          std::string_view sk = StoredText(k);
-          if (sk.size() == k.size()) {
-            ++without_nul;
-          } else if (sk.size() + 1 == k.size()) {
-            ++with_nul;
-          } else {
-            other_nul = true;
-          }
-          v = StoredText(v);
-          // "key\0value\0": MemoryUnit returns the value with its NUL.
-          const std::size_t need = sk.size() + v.size() + 2;
-          if (need > left) {
-            left = std::max(need, kBlock);
-            t->blocks.emplace_back(new char[left]);
-            room = t->blocks.back().get();
-          }
-          std::memcpy(room, sk.data(), sk.size());
-          room[sk.size()] = '\0';
-          std::memcpy(room + sk.size() + 1, v.data(), v.size());
-          room[sk.size() + 1 + v.size()] = '\0';
-          if (!t->entries.empty() && t->entries.back().key > sk) {
-            in_order = false;
-          }
-          t->entries.push_back(
-              {std::string_view(room, sk.size()),
-               std::string_view(room + sk.size() + 1, v.size())});
-          room += need;
-          left -= need;
-          return true;
-        }));
-    if (t->entries.size() == before) break;
-  }
-  if (!in_order) {  // unordered types; NULs can reorder mixed keys
-    std::stable_sort(
-        t->entries.begin(), t->entries.end(),
-        [](const KeyEntry& a, const KeyEntry& b) { return a.key < b.key; });
-  }
-  t->same_answers = !other_nul && (with_nul == 0 || without_nul == 0);
-  if (reader.spec().type == TableType::kLmdb) t->max_raw_key = kLmdbMaxKeySize;
-  return t;
 }
 
 void AddReferences(Model* m, std::string_view file, std::uint32_t line,
@@ -346,18 +163,7 @@ Status BuildList(Model* m, std::string_view parameter,
             entries.emplace_back(k, v);
             return true;
           }));
-      auto table = std::make_shared<MemoryTable>();
-      for (const auto& [k, v] : entries) {
-        table->bytes.append(k).append(v);
-      }
-      std::size_t off = 0;
-      for (const auto& [k, v] : entries) {
-        std::string_view all = table->bytes;
-        table->entries.push_back(
-            {all.substr(off, k.size()), all.substr(off + k.size(), v.size())});
-        off += k.size() + v.size();
-      }
-      lt.inline_entries = std::move(table);
+      lt.inline_entries = LoadPairs(entries);
     }
     if (!rewritten.empty()) rewritten += ", ";
     rewritten += item;
@@ -367,32 +173,9 @@ Status BuildList(Model* m, std::string_view parameter,
   return Status::Ok();
 }
 
-// Entries that repeat an earlier key: hashes sorted (cheap and cache
-// friendly for a million keys), then equal hashes compared exactly.
-void FindDuplicates(FileTable* t) {
-  std::span<const Entry> entries = t->parsed->entries();
-  std::vector<std::pair<std::size_t, std::uint32_t>> h(entries.size());
-  for (std::uint32_t i = 0; i < entries.size(); ++i) {
-    h[i] = {std::hash<std::string_view>()(entries[i].key()), i};
-  }
-  std::sort(h.begin(), h.end());
-  for (std::size_t i = 0; i < h.size();) {
-    std::size_t j = i + 1;
-    while (j < h.size() && h[j].first == h[i].first) ++j;
-    for (std::size_t a = i + 1; a < j; ++a) {
-      for (std::size_t b = i; b < a; ++b) {
-        if (entries[h[b].second].key() == entries[h[a].second].key()) {
-          t->duplicates.push_back(h[a].second);
-          break;
-        }
-      }
-    }
-    i = j;
-  }
-  std::sort(t->duplicates.begin(), t->duplicates.end());
-}
-
-// The source: parsed, its duplicates found.
+// The source, parsed and digested (its diagnostics, duplicates, key lines,
+// the stale comparison; as it would be built when there is no built file
+// to read), then dropped.
 void ParseSource(Model* m, FileTable* t) {
   if (!t->source_exists) return;
   ParseOptions po;
@@ -402,13 +185,27 @@ void ParseSource(Model* m, FileTable* t) {
   Result<ParsedMap> parsed = ParseMapFile(t->source, po);
   if (!parsed) {
     t->parse_trouble.push_back(parsed.error());
-  } else {
-    t->parsed.emplace(std::move(*parsed));
-    FindDuplicates(t);
+    return;
+  }
+  t->parsed = true;
+  t->diagnostics = parsed->diagnostics();
+  std::span<const Entry> entries = parsed->entries();
+  for (std::uint32_t i : t->lines.Build(entries)) {
+    t->duplicates.emplace_back(entries[i].line(), entries[i].key());
+  }
+  if (t->built && !t->file.empty() && !m->options->sources_only &&
+      m->Enabled("stale")) {
+    CompareWithSource(t, *parsed);
+  }
+  if (!t->built && t->readable_type) {
+    std::unique_ptr<EntryStream> stream =
+        StreamSource(*parsed, DuplicatePolicy::kFirstWarn);
+    Result<std::shared_ptr<MemoryTable>> loaded = LoadStream(*stream);
+    if (loaded) t->from_source = std::move(*loaded);
   }
 }
 
-// The built file, copied into memory.
+// The built file: read in place or copied (LoadBuilt).
 void LoadBuiltFile(Model* m, FileTable* t) {
   if (!t->file_exists) return;
   OpenOptions oo;
@@ -420,7 +217,8 @@ void LoadBuiltFile(Model* m, FileTable* t) {
   } else if (!reader) {
     t->load_trouble.push_back(reader.error());
   } else {
-    Result<std::shared_ptr<MemoryTable>> loaded = LoadBuilt(**reader);
+    Result<std::shared_ptr<MemoryTable>> loaded =
+        LoadBuilt(std::move(*reader));
     if (!loaded) {
       t->load_trouble.push_back(loaded.error());
     } else {
@@ -429,100 +227,13 @@ void LoadBuiltFile(Model* m, FileTable* t) {
   }
 }
 
-// After both: a table that is not built (yet) is judged as it would be
-// built (the stale check reports the missing file).
+// Problems met reading the source, then the built file.
 void FinishFile(Model* m, FileTable* t) {
   for (Status& s : t->parse_trouble) m->report->trouble.push_back(s);
   for (Status& s : t->load_trouble) m->report->trouble.push_back(s);
-  if (!t->built && t->parsed && t->readable_type) {
-    std::unique_ptr<EntryStream> stream =
-        StreamSource(*t->parsed, DuplicatePolicy::kFirstWarn);
-    Result<std::shared_ptr<MemoryTable>> loaded = Load(*stream);
-    if (loaded) t->from_source = std::move(*loaded);
-  }
 }
 
 }  // namespace
-
-std::unique_ptr<TableReader> MemoryReader(
-    const TableSpec& spec, std::shared_ptr<const MemoryTable> table,
-    bool* too_long) {
-  return std::make_unique<MemoryTableReader>(spec, std::move(table), too_long);
-}
-
-std::uint32_t FileTable::LineOf(std::string_view key) const {
-  if (!parsed) return 0;
-  if (!indexed_) {
-    indexed_ = true;
-    std::span<const Entry> entries = parsed->entries();
-    source_keys_.Reserve(entries.size());
-    for (const Entry& e : entries) {
-      std::size_t before = source_keys_.size();
-      source_keys_.Insert(e.key());
-      if (source_keys_.size() > before) first_lines_.push_back(e.line());
-    }
-  }
-  std::uint32_t id = source_keys_.Find(key);
-  return id == KeyIndex::kNone ? 0 : first_lines_[id];
-}
-
-bool MemoryTable::Has(std::string_view key) const {
-  auto it = std::lower_bound(
-      entries.begin(), entries.end(), key,
-      [](const KeyEntry& e, std::string_view k) { return e.key < k; });
-  return it != entries.end() && it->key == key;
-}
-
-void KeyIndex::Reserve(std::size_t n) {
-  keys_.reserve(n);
-  std::size_t want = 16;
-  while (want < n * 2) want <<= 1;
-  if (want <= slots_.size()) return;
-  slots_.assign(want, 0);
-  const std::size_t mask = want - 1;
-  for (std::size_t id = 0; id < keys_.size(); ++id) {
-    std::uint64_t h = std::hash<std::string_view>()(keys_[id]);
-    std::size_t i = h & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = (h & 0xffffffff00000000ull) | (id + 1);
-  }
-}
-
-void KeyIndex::Grow() { Reserve(std::max<std::size_t>(16, keys_.size() * 2)); }
-
-std::uint32_t KeyIndex::Insert(std::string_view key) {
-  if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
-  std::uint64_t h = std::hash<std::string_view>()(key);
-  std::uint64_t tag = h & 0xffffffff00000000ull;
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    std::uint64_t s = slots_[i];
-    if (s == 0) {
-      keys_.push_back(key);
-      slots_[i] = tag | keys_.size();
-      return static_cast<std::uint32_t>(keys_.size() - 1);
-    }
-    if ((s & 0xffffffff00000000ull) == tag) {
-      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
-      if (keys_[id] == key) return id;
-    }
-  }
-}
-
-std::uint32_t KeyIndex::Find(std::string_view key) const {
-  if (slots_.empty()) return kNone;
-  std::uint64_t h = std::hash<std::string_view>()(key);
-  std::uint64_t tag = h & 0xffffffff00000000ull;
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    std::uint64_t s = slots_[i];
-    if (s == 0) return kNone;
-    if ((s & 0xffffffff00000000ull) == tag) {
-      std::uint32_t id = static_cast<std::uint32_t>(s & 0xffffffff) - 1;
-      if (keys_[id] == key) return id;
-    }
-  }
-}
 
 Status BuildModel(Model* m) {
   for (const std::string& name : m->config->DefinedNames()) {
@@ -558,22 +269,26 @@ Status BuildModel(Model* m) {
               r.parameter);
     }
   }
-  // Sources and built files are read on all threads, then finished in
-  // table order.
-  std::vector<std::function<void()>> tasks;
+  // One table at a time, the largest source first: its built file (lmdb
+  // and cdb are only mapped and scanned), then its source, digested and
+  // dropped before the next is read (the parser uses two threads itself).
+  // So memory holds one parsed source at most, beside the built tables
+  // read so far.
+  std::vector<std::pair<std::uint64_t, FileTable*>> order;
   for (auto& [name, t] : m->files) {
     FileTable* f = t.get();
-    if (!f->source.empty()) f->source_exists = Exists(f->source);
+    struct stat st;
+    f->source_exists = !f->source.empty() && stat(f->source.c_str(), &st) == 0;
+    order.emplace_back(f->source_exists ? st.st_size : 0, f);
     if (!f->file.empty()) f->file_exists = Exists(f->file);
-    if (f->source_exists) tasks.push_back([m, f] { ParseSource(m, f); });
   }
-  // Parsing takes longer than loading: started first, the threads end
-  // together.
-  for (auto& [name, t] : m->files) {
-    FileTable* f = t.get();
-    if (f->file_exists) tasks.push_back([m, f] { LoadBuiltFile(m, f); });
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first;
+  });
+  for (auto& [size, f] : order) {
+    LoadBuiltFile(m, f);
+    ParseSource(m, f);
   }
-  RunTasks(m->threads, tasks);
   for (auto& [name, t] : m->files) FinishFile(m, t.get());
   m->report->checked_anything = !m->relay.tables.empty() ||
                                 !m->password.tables.empty() ||

@@ -82,7 +82,7 @@ void CheckCredentialValues(Model* m) {
 
 void CheckKeys(Model* m, FileTable& t) {
   if (!t.parsed) return;
-  for (const Diagnostic& d : t.parsed->diagnostics()) {
+  for (const Diagnostic& d : t.diagnostics) {
     if (d.kind == DiagnosticKind::kAliasFormat) {
       m->Add(d.file, d.line, Severity::kWarning, "key-format", std::nullopt,
              "a \"key: value\" alias-style line: postmap keeps the ':' in "
@@ -93,28 +93,32 @@ void CheckKeys(Model* m, FileTable& t) {
   }
   if (!m->Enabled("key-format")) return;
   if (t.duplicates.empty()) return;
-  std::vector<const Entry*> dups;
-  for (std::uint32_t i : t.duplicates) dups.push_back(&t.parsed->entries()[i]);
-  // The keys as written tell a case collision from a plain duplicate.
+  // The keys as written tell a case collision from a plain duplicate:
+  // those of the lines the findings name.
   std::unordered_map<std::uint32_t, std::string> written;
+  for (const auto& [line, key] : t.duplicates) {
+    written.emplace(line, std::string());
+    written.emplace(t.LineOf(key), std::string());
+  }
   ParseOptions po;
   po.origin = t.source;
   po.fold = FoldMode::kNone;
   po.check_utf8 = m->check_utf8;
   if (Result<ParsedMap> raw = ParseMapFile(t.source, po)) {
     for (const Entry& e : raw->entries()) {
-      written.emplace(e.line(), std::string(e.key()));
+      auto it = written.find(e.line());
+      if (it != written.end()) it->second = e.key();
     }
   }
-  for (const Entry* e : dups) {
-    std::uint32_t first = t.LineOf(e->key());
-    std::string key(e->key());
-    auto a = written.find(e->line());
+  std::erase_if(written, [](const auto& w) { return w.second.empty(); });
+  for (const auto& [line, key] : t.duplicates) {
+    std::uint32_t first = t.LineOf(key);
+    auto a = written.find(line);
     auto b = written.find(first);
     bool same =
         a == written.end() || b == written.end() || a->second == b->second;
     std::string shown = a == written.end() ? key : a->second;
-    m->Add(t.source, e->line(), Severity::kWarning, "key-format", key,
+    m->Add(t.source, line, Severity::kWarning, "key-format", key,
            same ? Excerpt(shown) + ": duplicate key (first at line " +
                       std::to_string(first) + "): postmap keeps the first"
                 : Excerpt(shown) + ": collides with " + Excerpt(b->second) +

@@ -36,6 +36,13 @@ Result<std::uint64_t> TableFileSize(int fd, const std::string& name,
 Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
                             std::string_view key, std::uint32_t first_line);
 
+// Whether the read units of `type` return views into a map of the file
+// that stay valid for the life of the unit (lmdb and cdb map their files),
+// not into a buffer the next call reuses (Berkeley DB).
+inline bool UnitsViewTheMap(TableType type) noexcept {
+  return type == TableType::kLmdb || type == TableType::kCdb;
+}
+
 // LMDB (lmdb_reader.cc, lmdb_writer.cc, lmdb_verify.cc).
 // Longest key LMDB stores, the trailing NUL included (MDB_MAXKEYSIZE).
 inline constexpr std::size_t kLmdbMaxKeySize = 511;

@@ -441,15 +441,8 @@ def run_pattern_scenarios(inst, sinks, tools, selftest, only):
         log_start = len(inst.read_log())
         for idx, (cname, sender, xserver, xuser, xstatus, rrule, srule, why) in enumerate(cases):
             rcpt = "%s-%02d@%s" % (scenario, idx, RCPT_DOMAIN)
-            before = {n: len(s.snapshot()) for n, s in sinks.items()}
-            offset = len(inst.read_log())
-            inst.submit(sender, rcpt, cname)
-            out = wait_delivery(inst, sinks, rcpt, before, offset)
-            pred, qerr, qrc = None, "", None
-            if not selftest:
-                qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
-                if obj is not None:
-                    pred = Prediction(obj, port_to_server)
+            out = deliver(inst, sinks, sender, rcpt, cname)
+            pred, qrc, qerr = predict(tools, inst, sender, rcpt, port_to_server, selftest)
             res = check_case(scenario, scenario + "/" + cname, sender, xserver, xuser, xstatus, why, out, pred,
                              qrc, qerr, selftest, {})
             if pred is not None:
@@ -571,15 +564,8 @@ def run_bounce_scenarios(inst, sinks, tools, dtype, selftest, only):
         check_rc, findings = (None, []) if selftest else check_findings(tools["mapctl"], inst.cf)
         for idx, (cname, sender, xserver, xuser, xstatus, key, check, why) in enumerate(cases):
             rcpt = "%s-%02d@%s" % (scenario, idx, RCPT_DOMAIN)
-            before = {n: len(s.snapshot()) for n, s in sinks.items()}
-            offset = len(inst.read_log())
-            inst.submit(sender, rcpt, cname)
-            out = wait_delivery(inst, sinks, rcpt, before, offset)
-            pred, qerr, qrc = None, "", None
-            if not selftest:
-                qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
-                if obj is not None:
-                    pred = Prediction(obj, port_to_server)
+            out = deliver(inst, sinks, sender, rcpt, cname)
+            pred, qrc, qerr = predict(tools, inst, sender, rcpt, port_to_server, selftest)
             res = check_case(scenario, scenario + "/" + cname, sender, xserver, xuser, xstatus,
                              why, out, pred, qrc, qerr, selftest, {})
             if not selftest:
@@ -750,15 +736,8 @@ def run_sql_scenario(inst, sinks, tools, selftest, only, sql):
     results = []
     for idx, (cname, sender, xserver, xuser, xstatus, why) in enumerate(cases):
         rcpt = "pgsql-%02d@%s" % (idx, RCPT_DOMAIN)
-        before = {n: len(s.snapshot()) for n, s in sinks.items()}
-        offset = len(inst.read_log())
-        inst.submit(sender, rcpt, cname)
-        out = wait_delivery(inst, sinks, rcpt, before, offset)
-        pred, qerr, qrc = None, "", None
-        if not selftest:
-            qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
-            if obj is not None:
-                pred = Prediction(obj, port_to_server)
+        out = deliver(inst, sinks, sender, rcpt, cname)
+        pred, qrc, qerr = predict(tools, inst, sender, rcpt, port_to_server, selftest)
         res = check_case("pgsql", "pgsql/" + cname, sender, xserver, xuser, xstatus, why,
                          out, pred, qrc, qerr, selftest, cred_keys)
         if pred is not None:
@@ -1066,6 +1045,24 @@ def postmap_build(postmap, cf, dtype, name):
     return r.returncode, (r.stdout + r.stderr).decode("utf-8", "replace")
 
 
+def deliver(inst, sinks, sender, rcpt, cname):
+    """Submits one message and waits for the sinks or the maillog to say
+    what Postfix did with it."""
+    before = {n: len(s.snapshot()) for n, s in sinks.items()}
+    offset = len(inst.read_log())
+    inst.submit(sender, rcpt, cname)
+    return wait_delivery(inst, sinks, rcpt, before, offset)
+
+
+def predict(tools, inst, sender, rcpt, port_to_server, selftest):
+    """(prediction or None, exit status, stderr) of `mapctl query sender
+    --json` for the message; nothing under --selftest."""
+    if selftest:
+        return None, None, ""
+    qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
+    return (Prediction(obj, port_to_server) if obj is not None else None), qrc, qerr
+
+
 def mapctl_query(mapctl, cf, sender, rcpt):
     # --show-secrets: the username Postfix sends is what is under test, and
     # a value without ':' (all of it the username) is otherwise masked whole.
@@ -1166,21 +1163,12 @@ def run_type(dtype, tools, root, sinks, cases, selftest, patterns=False, only=()
                 results.append(res)
                 continue
             rcpt = "rcpt-%02d@%s" % (idx, RCPT_DOMAIN)
-            before = {n: len(s.snapshot()) for n, s in sinks.items()}
-            offset = len(inst.read_log())
-            inst.submit(sender, rcpt, cname)
-            out = wait_delivery(inst, sinks, rcpt, before, offset)
+            out = deliver(inst, sinks, sender, rcpt, cname)
             if out.status == "timeout":
                 timeouts += 1
                 log("%s: no delivery for %s within %ds; maillog tail:\n%s"
                     % (dtype, cname, CASE_TIMEOUT, "\n".join(inst.read_log().splitlines()[-15:])))
-            pred = None
-            qerr = ""
-            qrc = None
-            if not selftest:
-                qrc, obj, qerr = mapctl_query(tools["mapctl"], inst.cf, sender, rcpt)
-                if obj is not None:
-                    pred = Prediction(obj, port_to_server)
+            pred, qrc, qerr = predict(tools, inst, sender, rcpt, port_to_server, selftest)
             results.append(check_case(dtype, cname, sender, xserver, xuser, xstatus, why,
                                       out, pred, qrc, qerr, selftest, cred_keys))
         if patterns and timeouts < 2:

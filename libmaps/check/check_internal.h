@@ -28,6 +28,17 @@
 
 namespace mapctl::check {
 
+// The stale comparison of a source with its built file. At namespace
+// scope, not nested in FileTable: clang does not see a nested struct's
+// default member initializers until the enclosing class is complete, so
+// std::optional<Nested>::emplace() would not compile there.
+struct TableStaleness {
+  Status error;  // the comparison failed: trouble
+  DiffCounts counts;
+  std::string first_key;        // the first key that differs
+  bool matches_with_r = false;  // identical if built with -r
+};
+
 // One file table named anywhere in the setup (deduplicated by spec).
 struct FileTable {
   TableSpec spec;      // as Postfix names it (texthash: for sources)
@@ -47,12 +58,7 @@ struct FileTable {
   LineIndex lines;                           // first line of each key
   // The stale comparison of the source with the built file, made while
   // the source was parsed (when the stale check is on and both exist).
-  struct Staleness {
-    Status error;  // the comparison failed: trouble
-    DiffCounts counts;
-    std::string first_key;        // the first key that differs
-    bool matches_with_r = false;  // identical if built with -r
-  };
+  using Staleness = TableStaleness;
   std::optional<Staleness> staleness;
   std::shared_ptr<MemoryTable> built;        // the built file's entries (LoadBuilt)
   std::shared_ptr<MemoryTable> from_source;  // the source, first key wins

@@ -226,7 +226,7 @@ void CheckStale(Model* m, FileTable& t) {
     return;
   }
   if (!t.staleness) return;  // unreadable: reported as trouble
-  const FileTable::Staleness& st = *t.staleness;
+  const TableStaleness& st = *t.staleness;
   if (!st.error.ok()) {
     m->report->trouble.push_back(st.error);
     return;
@@ -281,7 +281,7 @@ void CompareWithSource(FileTable* t, const ParsedMap& parsed) {
           return true;
         });
   };
-  FileTable::Staleness& st = t->staleness.emplace();
+  TableStaleness& st = t->staleness.emplace();
   Result<DiffCounts> counts = diff(DuplicatePolicy::kFirstWarn, &st.first_key);
   if (!counts) {
     st.error = counts.error();

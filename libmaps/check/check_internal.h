@@ -58,8 +58,7 @@ struct FileTable {
   LineIndex lines;                           // first line of each key
   // The stale comparison of the source with the built file, made while
   // the source was parsed (when the stale check is on and both exist).
-  using Staleness = TableStaleness;
-  std::optional<Staleness> staleness;
+  std::optional<TableStaleness> staleness;
   std::shared_ptr<MemoryTable> built;        // the built file's entries (LoadBuilt)
   std::shared_ptr<MemoryTable> from_source;  // the source, first key wins
   // Problems met reading the source and the built file (RunChecks

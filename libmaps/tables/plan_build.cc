@@ -159,9 +159,9 @@ void SortSlotsParallel(std::span<const Entry> entries, SlotArray& slots,
   }
   std::nth_element(sample.begin(), sample.begin() + kSamples / 2, sample.end());
   const std::uint64_t pivot = sample[kSamples / 2];
-  const auto mid = static_cast<std::uint32_t>(
-      std::partition(s, s + n, [pivot](const Slot& x) { return x.hi < pivot; }) -
-      s);
+  const auto below = [pivot](const Slot& x) { return x.hi < pivot; };
+  const auto mid =
+      static_cast<std::uint32_t>(std::partition(s, s + n, below) - s);
   Groups upper;
   std::thread worker([&] { SortSlots(entries, s, mid, n, &upper); });
   SortSlots(entries, s, 0, mid, dups);

@@ -156,6 +156,27 @@ TEST_P(BdbTableTest, RoundTrip) {
   EXPECT_EQ(FilesInDir(), 1);
 }
 
+TEST_P(BdbTableTest, AHashTableIsPresizedAndNoLargerThanItsData) {
+  if (GetParam() != TableType::kHash) GTEST_SKIP() << "hash only";
+  // 100k pairs of about 37 bytes: ~3.7 MB, 910 pages if full. The writer
+  // presizes the table to 1024 buckets and lets overflows split it to
+  // about 1300; a table presized one power of two higher, or one whose
+  // split past 1024 reserved the next doubling, would reach 2048 pages.
+  Entries e = Numbered(100000);
+  ASSERT_OK(Build(e));
+  const auto pages = std::filesystem::file_size(File()) / 4096;
+  EXPECT_GT(pages, 910u);
+  EXPECT_LT(pages, 2048u);
+  EXPECT_EQ(Records().size(), 100000u);
+  for (int i = 0; i < 100000; i += 997) {
+    EXPECT_EQ(Lookup("user" + std::to_string(i) + "@example.com"),
+              "v" + std::to_string(i));
+  }
+  std::vector<std::string> problems;
+  EXPECT_OK(VerifyTable(Spec(), &problems));
+  EXPECT_TRUE(problems.empty()) << problems[0];
+}
+
 TEST_P(BdbTableTest, ViewsLiveAsLongAsTheUnit) {
   Entries e = Numbered(100);
   ASSERT_OK(Build(e));

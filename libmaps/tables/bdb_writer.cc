@@ -35,6 +35,7 @@
 
 #ifdef MAPCTL_HAVE_BDB
 #include "tables/bdb_handle.h"
+#include "tables/ordered_batches.h"
 #endif
 
 namespace mapctl {
@@ -236,33 +237,33 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
       by_bucket = BucketOrder(entries, plan.order, nul, shape.buckets);
     }
   }
-  const std::uint32_t* idx =
-      by_bucket.empty() ? plan.order.data() : by_bucket.data();
+  const std::span<const std::uint32_t> order =
+      by_bucket.empty() ? std::span<const std::uint32_t>(plan.order)
+                        : std::span<const std::uint32_t>(by_bucket);
+  // Both orders visit the entries out of source order: a second thread
+  // gathers them (tables/ordered_batches.h).
+  constexpr std::size_t kGatherEntries = 32768;
+  constexpr std::size_t kGatherBytes = 4u << 20;
+  OrderedBatches batches(entries, order, nul, kGatherEntries, kGatherBytes);
   std::size_t next_progress = kProgressEvery;
-  for (std::size_t i = 0; i < total; ++i) {
-    // Both orders visit the entries out of source order: fetch ahead what
-    // the next iterations read, the Entry first and its bytes later.
-    if (i + 16 < total) __builtin_prefetch(&entries[idx[i + 16]]);
-    if (i + 8 < total) {
-      const Entry& ahead = entries[idx[i + 8]];
-      __builtin_prefetch(ahead.key().data());
-      __builtin_prefetch(ahead.value().data());
+  std::size_t done = 0;
+  while (const OrderedBatches::Batch* batch = batches.Next()) {
+    for (const OrderedBatches::Record& r : batch->records) {
+      DBT k = ToDbt(batch->key(r), r.key_size);
+      DBT v = ToDbt(batch->value(r), r.value_size);
+      if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
+        return ExplainBuildFailure(
+            FromDb(rc,
+                   "write " + out.temp_path() + " (entry at line " +
+                       std::to_string(entries[r.index].line()) + ")",
+                   scope.first()),
+            out.fd(), target);
+      }
     }
-    const Entry& e = entries[idx[i]];
-    // Entry guarantees a NUL just past each view.
-    DBT k = ToDbt(e.key().data(), e.key().size() + nul);
-    DBT v = ToDbt(e.value().data(), e.value().size() + nul);
-    if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
-      return ExplainBuildFailure(
-          FromDb(rc,
-                 "write " + out.temp_path() + " (entry at line " +
-                     std::to_string(e.line()) + ")",
-                 scope.first()),
-          out.fd(), target);
-    }
-    if (options.progress && i + 1 >= next_progress) {
-      options.progress(i + 1, total);
-      next_progress += kProgressEvery;
+    done += batch->records.size();
+    if (options.progress && done >= next_progress) {
+      options.progress(done, total);
+      while (next_progress <= done) next_progress += kProgressEvery;
     }
   }
   // Close writes the cache back; Commit() then syncs the same inode.

@@ -65,6 +65,15 @@ Result<std::unique_ptr<LookupTable>> OpenNotEvaluatedTable(
 Result<std::vector<std::pair<std::string, std::string>>> ParseInlineTable(
     std::string_view body);
 
+// The answer of a lookup that found `value`, which must stay valid as
+// Answer::value says (until the table's next Find() or EndBatch()).
+inline Answer FoundAnswer(std::string_view value) {
+  Answer a;
+  a.outcome = Outcome::kFound;
+  a.value = value;
+  return a;
+}
+
 // lookup_table.cc: what only the registry may set on a table.
 struct TableRegistry {
   static void SetProxied(LookupTable& table) { table.proxied_ = true; }

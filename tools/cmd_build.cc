@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -147,8 +146,7 @@ int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
   if (args.flags.verbose > 0) {
     ReportInfo(spec.ToString() + ": " + Summary(built, args.force));
   }
-  if (args.json && !WriteStdout(JsonLine(spec, built))) {
-    ReportError(Status::IoError("write stdout", errno));
+  if (args.json && !WriteStdoutOrReport(JsonLine(spec, built))) {
     return kExitTrouble;
   }
   return kExitOk;
@@ -246,8 +244,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
                                    : "compared");
     ReportInfo(spec->ToString() + line);
   }
-  if (args.json && !WriteStdout(JsonLine(*spec, *built))) {
-    ReportError(Status::IoError("write stdout", errno));
+  if (args.json && !WriteStdoutOrReport(JsonLine(*spec, *built))) {
     return kExitTrouble;
   }
   return kExitOk;

@@ -263,10 +263,7 @@ int RunCheck(const CheckArgs& args) {
     warning = warning || f.severity == Severity::kWarning;
     AppendFinding(f, args.json, &out);
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteStdoutOrReport(out)) return kExitTrouble;
   for (const Status& s : report->trouble) ReportError(s);
   if (!report->trouble.empty()) return kExitTrouble;
   return error || (args.strict && warning) ? kExitNegative : kExitOk;

@@ -137,10 +137,7 @@ bool WriteAnswers(const Status& lookup, const std::string& out) {
     ReportError(lookup);
     return false;
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return false;
-  }
+  if (!WriteStdoutOrReport(out)) return false;
   return true;
 }
 

@@ -122,10 +122,7 @@ int RunQuerySender(const SenderArgs& args) {
     (*resolver)->EndBatch();  // no table lock while we write or wait
     report_load_warnings();
     for (const std::string& e : errors) ReportError(e);
-    if (!WriteStdout(out)) {
-      ReportError(Status::IoError("write standard output", errno));
-      return false;
-    }
+    if (!WriteStdoutOrReport(out)) return false;
     return true;
   };
 

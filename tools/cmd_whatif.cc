@@ -280,10 +280,7 @@ int RunWhatif(const WhatifArgs& args) {
     if (changed > 0) out += "\n";
     out += summary + "\n";
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteStdoutOrReport(out)) return kExitTrouble;
   if (trouble) return kExitTrouble;
   return changed > 0 ? kExitNegative : kExitOk;
 }

@@ -210,8 +210,7 @@ int RunCheck(const CheckArgs& args) {
   if (!setup_args.senders_file.empty()) {
     Result<SenderList> senders = ReadSendersOption(setup_args.senders_file);
     if (!senders) {
-      ReportError("--senders " + setup_args.senders_file + ": " +
-                  senders.error().message());
+      ReportError(senders.error());
       return kExitTrouble;
     }
     options.senders = std::move(senders->senders);

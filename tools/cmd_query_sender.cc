@@ -38,8 +38,7 @@ int RunQuerySender(const SenderArgs& args) {
   if (!args.senders_file.empty()) {
     Result<SenderList> list = ReadSendersOption(args.senders_file);
     if (!list) {
-      ReportError("--senders " + args.senders_file + ": " +
-                  list.error().message());
+      ReportError(list.error());
       return kExitTrouble;
     }
     senders = std::move(list).value();

@@ -116,8 +116,7 @@ int RunWhatif(const WhatifArgs& args) {
   }
   Result<SenderList> senders = ReadSendersOption(args.senders_file);
   if (!senders) {
-    ReportError("--senders " + args.senders_file + ": " +
-                senders.error().message());
+    ReportError(senders.error());
     return kExitTrouble;
   }
   Side sides[2];

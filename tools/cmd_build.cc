@@ -112,15 +112,22 @@ SourceFileInfo StatSource(const std::string& path) {
   return source;
 }
 
-// cdb: parsed and written in one pass (BuildTableFromSource), with the
-// same messages and exit codes as the path below.
-int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
-                    const ParseOptions& parse, Progress& progress) {
+// postmap's -r/-w, -p and -o as the library's options; both paths below
+// build with them.
+BuildOptions BuildOptionsFor(const BuildArgs& args) {
   BuildOptions options;
   options.nul = args.flags.nul;
   options.duplicates = args.duplicates;
   options.copy_source_mode = !args.plain_mode;
   options.take_source_owner = !args.keep_root;
+  return options;
+}
+
+// cdb: parsed and written in one pass (BuildTableFromSource), with the
+// same messages and exit codes as the path below.
+int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
+                    const ParseOptions& parse, Progress& progress) {
+  BuildOptions options = BuildOptionsFor(args);
   options.progress = [&progress](std::size_t done, std::size_t total) {
     progress.Update(done, total);
   };
@@ -184,11 +191,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     return kExitTrouble;
   }
 
-  BuildOptions options;
-  options.nul = args.flags.nul;
-  options.duplicates = args.duplicates;
-  options.copy_source_mode = !args.plain_mode;
-  options.take_source_owner = !args.keep_root;
+  BuildOptions options = BuildOptionsFor(args);
   const Clock::time_point plan_start = Clock::now();
   Result<BuildPlan> plan =
       PlanBuild(*spec, parsed->entries(), options, spec->path);

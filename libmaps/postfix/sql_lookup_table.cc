@@ -10,6 +10,7 @@
 
 #include "mapctl/config.h"
 #include "postfix/cf_params.h"
+#include "postfix/lazy_table.h"
 #include "postfix/sql_config.h"
 #include "postfix/sql_table.h"
 #include "postfix/table_types.h"
@@ -47,14 +48,14 @@ sql::DomainTableOpener DomainOpener(TableContext context) {
   };
 }
 
-class SqlLookupTable final : public LookupTable {
+class SqlLookupTable final : public LazyTable {
  public:
   SqlLookupTable(const TableName& name, sql::SqlType type,
                  const TableContext& context)
-      : LookupTable(std::string(name.type), std::string(name.text),
-                    std::string(name.text),
-                    TableTraits{/*fixed_keys=*/true, /*enumerable=*/false,
-                                /*has_lines=*/false, /*evaluated=*/true}),
+      : LazyTable(std::string(name.type), std::string(name.text),
+                  std::string(name.text),
+                  TableTraits{/*fixed_keys=*/true, /*enumerable=*/false,
+                              /*has_lines=*/false, /*evaluated=*/true}),
         sql_type_(type),
         path_(name.body) {
     if (MainCfForm() && context.config != nullptr) {
@@ -85,40 +86,32 @@ class SqlLookupTable final : public LookupTable {
     options_.client.timeout = context.timeout;
   }
 
-  Status Open() override {
-    return open_once_([this]() -> Status {
-      std::vector<Diagnostic> diagnostics;
-      Result<std::unique_ptr<sql::SqlTable>> t =
-          Status::Unsupported(name() + ": no main.cf to read " + path_ +
-                              "_* parameters from (name a .cf file)");
-      if (!MainCfForm()) {
-        t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
-      } else if (main_cf_params_) {
-        Result<sql::SqlConfig> config =
-            sql::ParseSqlConfig(sql_type_, *main_cf_params_);
-        t = config ? sql::SqlTable::FromConfig(std::move(config).value(),
-                                               options_)
-                   : Result<std::unique_ptr<sql::SqlTable>>(config.error());
-      }
-      for (Diagnostic& d : diagnostics) {
-        std::string text = d.message;
-        load_warnings_.push_back(
-            TableWarning{std::move(d), std::move(text), std::string()});
-      }
-      if (!t) return std::move(t).error();
-      table_ = std::move(*t);
-      return Status::Ok();
-    });
-  }
-
-  const std::vector<TableWarning>& warnings() const noexcept override {
-    return load_warnings_;
-  }
-
-  Answer Find(std::string_view key) override {
-    if (!table_) {
-      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
+ private:
+  Status Load(std::vector<TableWarning>* warnings) override {
+    std::vector<Diagnostic> diagnostics;
+    Result<std::unique_ptr<sql::SqlTable>> t =
+        Status::Unsupported(name() + ": no main.cf to read " + path_ +
+                            "_* parameters from (name a .cf file)");
+    if (!MainCfForm()) {
+      t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+    } else if (main_cf_params_) {
+      Result<sql::SqlConfig> config =
+          sql::ParseSqlConfig(sql_type_, *main_cf_params_);
+      t = config
+              ? sql::SqlTable::FromConfig(std::move(config).value(), options_)
+              : Result<std::unique_ptr<sql::SqlTable>>(config.error());
     }
+    for (Diagnostic& d : diagnostics) {
+      std::string text = d.message;
+      warnings->push_back(
+          TableWarning{std::move(d), std::move(text), std::string()});
+    }
+    if (!t) return std::move(t).error();
+    table_ = std::move(*t);
+    return Status::Ok();
+  }
+
+  Answer FindLoaded(std::string_view key) override {
     Answer a;
     last_ = table_->Lookup(key);
     for (const std::string& w : last_.warnings) {
@@ -144,7 +137,6 @@ class SqlLookupTable final : public LookupTable {
     return a;
   }
 
- private:
   bool MainCfForm() const {
     return path_.empty() || (path_[0] != '/' && path_[0] != '.');
   }
@@ -155,8 +147,6 @@ class SqlLookupTable final : public LookupTable {
   sql::SqlTableOptions options_;
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it
-  std::vector<TableWarning> load_warnings_;
-  OpenOnce open_once_;
 };
 
 template <sql::SqlType kType>

@@ -119,6 +119,11 @@ class SqlLookupTable final : public LookupTable {
     if (!table_) {
       if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
     }
+    if (!prefetch_.empty()) {  // asked before the table opened
+      std::vector<std::string_view> keys(prefetch_.begin(), prefetch_.end());
+      table_->Prefetch(keys);
+      prefetch_.clear();
+    }
     Answer a;
     last_ = table_->Lookup(key);
     for (const std::string& w : last_.warnings) {
@@ -144,6 +149,16 @@ class SqlLookupTable final : public LookupTable {
     return a;
   }
 
+  // Does not open the table: a table the coming lookups never reach
+  // stays unopened, as without the prefetch.
+  void Prefetch(Span<const std::string_view> keys) override {
+    if (table_) {
+      table_->Prefetch(keys);
+    } else {
+      prefetch_.assign(keys.begin(), keys.end());
+    }
+  }
+
  private:
   bool MainCfForm() const {
     return path_.empty() || (path_[0] != '/' && path_[0] != '.');
@@ -155,6 +170,7 @@ class SqlLookupTable final : public LookupTable {
   sql::SqlTableOptions options_;
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it
+  std::vector<std::string> prefetch_;  // Prefetch() before the table opened
   std::vector<TableWarning> load_warnings_;
   OpenOnce open_once_;
 };

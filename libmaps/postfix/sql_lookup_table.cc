@@ -149,6 +149,11 @@ class SqlLookupTable final : public LookupTable {
     return a;
   }
 
+  void EndBatch() override {
+    if (table_) table_->EndBatch();
+    prefetch_.clear();
+  }
+
   // Does not open the table: a table the coming lookups never reach
   // stays unopened, as without the prefetch.
   void Prefetch(Span<const std::string_view> keys) override {

@@ -147,6 +147,11 @@ void SqlTable::Prefetch(Span<const std::string_view> keys) {
   }
 }
 
+void SqlTable::EndBatch() {
+  kept_.clear();
+  pending_.clear();
+}
+
 void SqlTable::Keep(const std::string& folded, const SqlAnswer& answer) {
   // Warnings belong to the lookup that met them (an empty result, a host
   // that failed, a server notice): such an answer is asked again, so that

@@ -81,10 +81,14 @@ class SqlTable {
 
   // Looks `key` up exactly as written (this folds it). Once Prefetch() was
   // called, answers found or not found without a warning are kept (up to
-  // kMaxKept, for the table's life) and a key asked again is answered
-  // from them: within one command an answer may be that of the prefetch's
-  // or an earlier lookup's moment.
+  // kMaxKept, until EndBatch()) and a key asked again is answered from
+  // them: an answer may be that of the prefetch's or an earlier lookup's
+  // moment, within one batch.
   SqlAnswer Lookup(std::string_view key);
+
+  // Forgets the kept answers and the keys not yet sent: the caller is
+  // about to wait (for input) or is done with this batch.
+  void EndBatch();
 
   // Keys a coming run of Lookup() calls may ask. With a client that
   // batches (SqlClient::batches(): pgsql, mysql), their queries run

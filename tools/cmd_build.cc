@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -113,15 +112,22 @@ SourceFileInfo StatSource(const std::string& path) {
   return source;
 }
 
-// cdb: parsed and written in one pass (BuildTableFromSource), with the
-// same messages and exit codes as the path below.
-int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
-                    const ParseOptions& parse, Progress& progress) {
+// postmap's -r/-w, -p and -o as the library's options; both paths below
+// build with them.
+BuildOptions BuildOptionsFor(const BuildArgs& args) {
   BuildOptions options;
   options.nul = args.flags.nul;
   options.duplicates = args.duplicates;
   options.copy_source_mode = !args.plain_mode;
   options.take_source_owner = !args.keep_root;
+  return options;
+}
+
+// cdb: parsed and written in one pass (BuildTableFromSource), with the
+// same messages and exit codes as the path below.
+int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
+                    const ParseOptions& parse, Progress& progress) {
+  BuildOptions options = BuildOptionsFor(args);
   options.progress = [&progress](std::size_t done, std::size_t total) {
     progress.Update(done, total);
   };
@@ -147,8 +153,7 @@ int BuildFromSource(const BuildArgs& args, const TableSpec& spec,
   if (args.flags.verbose > 0) {
     ReportInfo(spec.ToString() + ": " + Summary(built, args.force));
   }
-  if (args.json && !WriteStdout(JsonLine(spec, built))) {
-    ReportError(Status::IoError("write stdout", errno));
+  if (args.json && !WriteStdoutOrReport(JsonLine(spec, built))) {
     return kExitTrouble;
   }
   return kExitOk;
@@ -186,11 +191,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
     return kExitTrouble;
   }
 
-  BuildOptions options;
-  options.nul = args.flags.nul;
-  options.duplicates = args.duplicates;
-  options.copy_source_mode = !args.plain_mode;
-  options.take_source_owner = !args.keep_root;
+  BuildOptions options = BuildOptionsFor(args);
   const Clock::time_point plan_start = Clock::now();
   Result<BuildPlan> plan =
       PlanBuild(*spec, parsed->entries(), options, spec->path);
@@ -246,8 +247,7 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
                                    : "compared");
     ReportInfo(spec->ToString() + line);
   }
-  if (args.json && !WriteStdout(JsonLine(*spec, *built))) {
-    ReportError(Status::IoError("write stdout", errno));
+  if (args.json && !WriteStdoutOrReport(JsonLine(*spec, *built))) {
     return kExitTrouble;
   }
   return kExitOk;

@@ -210,8 +210,7 @@ int RunCheck(const CheckArgs& args) {
   if (!setup_args.senders_file.empty()) {
     Result<SenderList> senders = ReadSendersOption(setup_args.senders_file);
     if (!senders) {
-      ReportError("--senders " + setup_args.senders_file + ": " +
-                  senders.error().message());
+      ReportError(senders.error());
       return kExitTrouble;
     }
     options.senders = std::move(senders->senders);
@@ -263,10 +262,7 @@ int RunCheck(const CheckArgs& args) {
     warning = warning || f.severity == Severity::kWarning;
     AppendFinding(f, args.json, &out);
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteStdoutOrReport(out)) return kExitTrouble;
   for (const Status& s : report->trouble) ReportError(s);
   if (!report->trouble.empty()) return kExitTrouble;
   return error || (args.strict && warning) ? kExitNegative : kExitOk;

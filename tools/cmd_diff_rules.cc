@@ -3,8 +3,6 @@
 // mean nothing: the rules are compared as text, in order, and the output
 // says so in its first line.
 
-#include <cerrno>
-
 #include "diff_rules.h"
 #include "output.h"
 #include "report.h"
@@ -75,10 +73,7 @@ int DiffRules(const DiffArgs& args, const std::vector<PatternRuleText>* old_rule
       out += '\n';
     }
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteStdoutOrReport(out)) return kExitTrouble;
   ReportInfo("diff: pattern rules: " + std::to_string(added) + " added, " +
              std::to_string(removed) + " removed, " +
              std::to_string(diff.same) + " unchanged" +

@@ -5,7 +5,6 @@
 // blocked pipe never holds the table's lock. A table rewritten in place
 // between chunks is reported instead of mixing two versions.
 
-#include <cerrno>
 #include <memory>
 
 #include "cli_config.h"
@@ -94,10 +93,7 @@ int DumpOne(const DumpArgs& args, const MainConfig& config,
         return kExitTrouble;
       }
     }
-    if (!WriteStdout(out)) {
-      ReportError(Status::IoError("write standard output", errno));
-      return kExitTrouble;
-    }
+    if (!WriteStdoutOrReport(out)) return kExitTrouble;
   }
   return kExitOk;
 }

@@ -5,15 +5,13 @@
 // results are written, so a reader never holds the lock while it waits for
 // input or for a slow pipe.
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <memory>
 
 #include "cli_config.h"
 #include "commands.h"
 #include "output.h"
 #include "report.h"
+#include "stdin_lines.h"
 
 namespace mapctl::cli {
 namespace {
@@ -137,48 +135,20 @@ bool WriteAnswers(const Status& lookup, const std::string& out) {
     ReportError(lookup);
     return false;
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return false;
-  }
+  if (!WriteStdoutOrReport(out)) return false;
   return true;
 }
 
 // postmap -q -: one key per line, only the LF removed.
 int QueryStdin(Querier& querier) {
-  std::string pending;
-  std::vector<char> buf(1 << 16);
-  bool eof = false;
-  while (!eof) {
-    ssize_t n = read(STDIN_FILENO, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ReportError(Status::IoError("read standard input", errno));
-      return kExitTrouble;
-    }
-    if (n == 0) {
-      eof = true;
-    } else {
-      pending.append(buf.data(), static_cast<std::size_t>(n));
-    }
-    std::vector<std::string_view> keys;
-    std::size_t start = 0;
-    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
-         start = nl + 1) {
-      keys.push_back(std::string_view(pending).substr(start, nl - start));
-    }
-    if (eof && start < pending.size()) {
-      keys.push_back(std::string_view(pending).substr(start));
-      start = pending.size();
-    }
-    if (!keys.empty()) {
-      std::string out;
-      Status s = querier.LookUp(keys, false, &out);
-      querier.FlushWarnings();
-      if (!WriteAnswers(s, out)) return kExitTrouble;
-    }
-    pending.erase(0, start);
-  }
+  const bool read_all =
+      ForEachStdinBlock([&](const std::vector<std::string_view>& keys) {
+        std::string out;
+        Status s = querier.LookUp(keys, false, &out);
+        querier.FlushWarnings();
+        return WriteAnswers(s, out);
+      });
+  if (!read_all) return kExitTrouble;
   return querier.found() ? kExitOk : kExitNegative;
 }
 

@@ -5,9 +5,6 @@
 // any --relayhost/--*-maps option, /etc/postfix/main.cf; else none, and
 // Postfix 3.7's defaults are pinned with every assumption printed.
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -23,6 +20,7 @@
 #include "report.h"
 #include "sender_report.h"
 #include "senders_input.h"
+#include "stdin_lines.h"
 
 namespace mapctl::cli {
 
@@ -38,8 +36,7 @@ int RunQuerySender(const SenderArgs& args) {
   if (!args.senders_file.empty()) {
     Result<SenderList> list = ReadSendersOption(args.senders_file);
     if (!list) {
-      ReportError("--senders " + args.senders_file + ": " +
-                  list.error().message());
+      ReportError(list.error());
       return kExitTrouble;
     }
     senders = std::move(list).value();
@@ -137,10 +134,7 @@ int RunQuerySender(const SenderArgs& args) {
     (*resolver)->EndBatch();  // no table lock while we write or wait
     report_load_warnings();
     for (const std::string& e : errors) ReportError(e);
-    if (!WriteStdout(out)) {
-      ReportError(Status::IoError("write standard output", errno));
-      return false;
-    }
+    if (!WriteStdoutOrReport(out)) return false;
     return true;
   };
 
@@ -155,29 +149,10 @@ int RunQuerySender(const SenderArgs& args) {
       if (!resolve_block(block, true)) return kExitTrouble;
     }
   } else if (args.addresses.size() == 1 && args.addresses[0] == "-") {
-    std::string pending;
-    std::vector<char> buf(1 << 16);
-    for (bool eof = false; !eof;) {
-      ssize_t n = read(STDIN_FILENO, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ReportError(Status::IoError("read standard input", errno));
-        return kExitTrouble;
-      }
-      eof = n == 0;
-      pending.append(buf.data(), static_cast<std::size_t>(n));
-      std::vector<std::string_view> lines;
-      std::size_t start = 0;
-      for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
-           start = nl + 1) {
-        lines.push_back(std::string_view(pending).substr(start, nl - start));
-      }
-      if (eof && start < pending.size()) {
-        lines.push_back(std::string_view(pending).substr(start));
-        start = pending.size();
-      }
-      if (!lines.empty() && !resolve_block(lines, true)) return kExitTrouble;
-      pending.erase(0, start);
+    if (!ForEachStdinBlock([&](const std::vector<std::string_view>& lines) {
+          return resolve_block(lines, true);
+        })) {
+      return kExitTrouble;
     }
   } else {
     std::vector<std::string_view> addresses(args.addresses.begin(),

@@ -116,8 +116,7 @@ int RunWhatif(const WhatifArgs& args) {
   }
   Result<SenderList> senders = ReadSendersOption(args.senders_file);
   if (!senders) {
-    ReportError("--senders " + args.senders_file + ": " +
-                senders.error().message());
+    ReportError(senders.error());
     return kExitTrouble;
   }
   Side sides[2];
@@ -280,10 +279,7 @@ int RunWhatif(const WhatifArgs& args) {
     if (changed > 0) out += "\n";
     out += summary + "\n";
   }
-  if (!WriteStdout(out)) {
-    ReportError(Status::IoError("write standard output", errno));
-    return kExitTrouble;
-  }
+  if (!WriteStdoutOrReport(out)) return kExitTrouble;
   if (trouble) return kExitTrouble;
   return changed > 0 ? kExitNegative : kExitOk;
 }

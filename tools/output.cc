@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "mapctl/fold.h"
+#include "report.h"
 
 namespace mapctl::cli {
 namespace {
@@ -107,6 +108,12 @@ bool WriteStdout(std::string_view data) {
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
+}
+
+bool WriteStdoutOrReport(std::string_view data) {
+  if (WriteStdout(data)) return true;
+  ReportError(Status::IoError("write standard output", errno));
+  return false;
 }
 
 }  // namespace mapctl::cli

@@ -28,6 +28,9 @@ void AppendKeyValue(std::string* out, std::string_view key,
 // Writes `data` to stdout unbuffered-by-stdio; false on a write error
 // (errno set). Callers release table locks before calling this.
 bool WriteStdout(std::string_view data);
+// WriteStdout(), and on a write error the message every subcommand gives
+// ("mapctl: error: write standard output: ..."); false then.
+bool WriteStdoutOrReport(std::string_view data);
 
 }  // namespace mapctl::cli
 

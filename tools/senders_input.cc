@@ -8,7 +8,9 @@
 
 namespace mapctl::cli {
 
-Result<SenderList> ReadSendersOption(const std::string& file) {
+namespace {
+
+Result<SenderList> ReadSenders(const std::string& file) {
   if (file != "-") return ReadSenderList(file);
   // In chunks: a maillog piped from journalctl is never held whole.
   SenderListReader reader("(standard input)");
@@ -22,6 +24,17 @@ Result<SenderList> ReadSendersOption(const std::string& file) {
         reader.Add(std::string_view(buf, static_cast<std::size_t>(n))));
   }
   return reader.Finish();
+}
+
+}  // namespace
+
+Result<SenderList> ReadSendersOption(const std::string& file) {
+  Result<SenderList> senders = ReadSenders(file);
+  if (!senders) {
+    return Status(senders.error().code(),
+                  "--senders " + file + ": " + senders.error().message());
+  }
+  return senders;
 }
 
 }  // namespace mapctl::cli

@@ -104,10 +104,7 @@ class PipeTable final : public CompositeTable {
       query_.assign(a.value);
       value_.swap(query_);
     }
-    Answer out;
-    out.outcome = Outcome::kFound;
-    out.value = value_;
-    return out;
+    return FoundAnswer(value_);
   }
 
  private:

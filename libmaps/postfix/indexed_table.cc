@@ -2,19 +2,20 @@
 // LookupTable: a TableReader opened on first use, Postfix's dict layer
 // (TableLookup) over one read unit per batch.
 
+#include "postfix/lazy_table.h"
 #include "postfix/table_types.h"
 
 namespace mapctl {
 namespace {
 
-class IndexedTable final : public LookupTable {
+class IndexedTable final : public LazyTable {
  public:
   IndexedTable(const TableName& name, TableSpec spec,
                const TableContext& context)
-      : LookupTable(std::string(name.type), std::string(name.text),
-                    std::string(name.text),
-                    TableTraits{/*fixed_keys=*/true, /*enumerable=*/true,
-                                /*has_lines=*/false, /*evaluated=*/true}),
+      : LazyTable(std::string(name.type), std::string(name.text),
+                  std::string(name.text),
+                  TableTraits{/*fixed_keys=*/true, /*enumerable=*/true,
+                              /*has_lines=*/false, /*evaluated=*/true}),
         spec_(std::move(spec)),
         fold_(context.fold),
         check_utf8_(context.check_utf8),
@@ -22,48 +23,6 @@ class IndexedTable final : public LookupTable {
         opener_(context.open) {}
 
   const TableSpec* spec() const noexcept override { return &spec_; }
-
-  Status Open() override {
-    return open_once_([this]() -> Status {
-      OpenOptions oo;
-      oo.fold = fold_;
-      oo.check_utf8 = check_utf8_;
-      Result<std::unique_ptr<TableReader>> r =
-          opener_ ? opener_(spec_, oo) : OpenTable(spec_, oo);
-      if (!r) return std::move(r).error();
-      reader_ = std::move(*r);
-      lookup_.emplace(fold_, nul_, check_utf8_);
-      return Status::Ok();
-    });
-  }
-
-  Answer Find(std::string_view key) override {
-    Answer a;
-    if (!reader_) {
-      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
-    }
-    if (!unit_) {
-      Result<std::unique_ptr<ReadUnit>> u = reader_->Begin();
-      if (!u) {
-        a.outcome = Outcome::kError;
-        a.error = std::move(u).error();
-        return a;
-      }
-      unit_ = std::move(*u);
-    }
-    Result<std::optional<std::string_view>> r = lookup_->Find(*unit_, key);
-    if (!r) {
-      a.outcome = Outcome::kError;
-      a.error = std::move(r).error();
-      return a;
-    }
-    a.invalid_key = lookup_->invalid_key();
-    if (r->has_value()) {
-      a.outcome = Outcome::kFound;
-      a.value = **r;
-    }
-    return a;
-  }
 
   void EndBatch() override { unit_.reset(); }
 
@@ -99,6 +58,43 @@ class IndexedTable final : public LookupTable {
   }
 
  private:
+  Status Load(std::vector<TableWarning>*) override {
+    OpenOptions oo;
+    oo.fold = fold_;
+    oo.check_utf8 = check_utf8_;
+    Result<std::unique_ptr<TableReader>> r =
+        opener_ ? opener_(spec_, oo) : OpenTable(spec_, oo);
+    if (!r) return std::move(r).error();
+    reader_ = std::move(*r);
+    lookup_.emplace(fold_, nul_, check_utf8_);
+    return Status::Ok();
+  }
+
+  Answer FindLoaded(std::string_view key) override {
+    Answer a;
+    if (!unit_) {
+      Result<std::unique_ptr<ReadUnit>> u = reader_->Begin();
+      if (!u) {
+        a.outcome = Outcome::kError;
+        a.error = std::move(u).error();
+        return a;
+      }
+      unit_ = std::move(*u);
+    }
+    Result<std::optional<std::string_view>> r = lookup_->Find(*unit_, key);
+    if (!r) {
+      a.outcome = Outcome::kError;
+      a.error = std::move(r).error();
+      return a;
+    }
+    a.invalid_key = lookup_->invalid_key();
+    if (r->has_value()) {
+      a.outcome = Outcome::kFound;
+      a.value = **r;
+    }
+    return a;
+  }
+
   TableSpec spec_;
   FoldMode fold_;
   bool check_utf8_;
@@ -107,7 +103,6 @@ class IndexedTable final : public LookupTable {
   std::unique_ptr<TableReader> reader_;
   std::unique_ptr<ReadUnit> unit_;
   std::optional<TableLookup> lookup_;
-  OpenOnce open_once_;
 };
 
 }  // namespace

@@ -36,9 +36,7 @@ class InlineTable final : public LookupTable {
         entries_.begin(), entries_.end(), folded_,
         [](const auto& e, const std::string& k) { return e.first < k; });
     if (it == entries_.end() || it->first != folded_) return a;
-    a.outcome = Outcome::kFound;
-    a.value = it->second;
-    return a;
+    return FoundAnswer(it->second);
   }
 
   Status ForEach(const Visitor& visit) override {

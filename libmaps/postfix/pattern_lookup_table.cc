@@ -6,6 +6,7 @@
 // it; the table lists (maps.c) make it an error for the sender search, as
 // Postfix's daemons do.
 
+#include "postfix/lazy_table.h"
 #include "postfix/pattern_table.h"
 #include "postfix/table_types.h"
 
@@ -16,17 +17,17 @@ TableWarning ToTableWarning(const pattern::PatternWarning& w) {
   return TableWarning{w.diagnostic, w.postfix_text, w.postfix_message};
 }
 
-class PatternLookupTable final : public LookupTable {
+class PatternLookupTable final : public LazyTable {
  public:
   PatternLookupTable(const TableName& name, pattern::PatternType type,
                      const TableContext& context)
-      : LookupTable(std::string(name.type), std::string(name.text),
-                    // An inline table's text holds its results (maybe
-                    // passwords): only its size is shown.
-                    name.body.front() == '{' ? std::string(name.type) + ":{...}"
-                                             : std::string(name.text),
-                    TableTraits{/*fixed_keys=*/false, /*enumerable=*/false,
-                                /*has_lines=*/true, /*evaluated=*/true}),
+      : LazyTable(std::string(name.type), std::string(name.text),
+                  // An inline table's text holds its results (maybe
+                  // passwords): only its size is shown.
+                  name.body.front() == '{' ? std::string(name.type) + ":{...}"
+                                           : std::string(name.text),
+                  TableTraits{/*fixed_keys=*/false, /*enumerable=*/false,
+                              /*has_lines=*/true, /*evaluated=*/true}),
         pattern_type_(type),
         body_(name.body) {
     options_.check_utf8 = context.check_utf8;
@@ -34,27 +35,19 @@ class PatternLookupTable final : public LookupTable {
     options_.strict = context.strict;
   }
 
-  Status Open() override {
-    return open_once_([this]() -> Status {
-      Result<std::unique_ptr<pattern::PatternTable>> t =
-          pattern::PatternTable::Open(pattern_type_, body_, options_);
-      if (!t) return std::move(t).error();
-      table_ = std::move(*t);
-      for (const pattern::PatternWarning& w : table_->warnings()) {
-        load_warnings_.push_back(ToTableWarning(w));
-      }
-      return Status::Ok();
-    });
-  }
-
-  const std::vector<TableWarning>& warnings() const noexcept override {
-    return load_warnings_;
-  }
-
-  Answer Find(std::string_view key) override {
-    if (!table_) {
-      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
+ private:
+  Status Load(std::vector<TableWarning>* warnings) override {
+    Result<std::unique_ptr<pattern::PatternTable>> t =
+        pattern::PatternTable::Open(pattern_type_, body_, options_);
+    if (!t) return std::move(t).error();
+    table_ = std::move(*t);
+    for (const pattern::PatternWarning& w : table_->warnings()) {
+      warnings->push_back(ToTableWarning(w));
     }
+    return Status::Ok();
+  }
+
+  Answer FindLoaded(std::string_view key) override {
     Answer a;
     pattern::PatternAnswer p = table_->Find(key);
     for (const pattern::PatternWarning& w : p.warnings) {
@@ -77,13 +70,10 @@ class PatternLookupTable final : public LookupTable {
     return a;
   }
 
- private:
   pattern::PatternType pattern_type_;
   std::string body_;
   pattern::PatternOptions options_;
   std::unique_ptr<pattern::PatternTable> table_;
-  std::vector<TableWarning> load_warnings_;
-  OpenOnce open_once_;
 };
 
 }  // namespace

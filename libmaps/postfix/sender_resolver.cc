@@ -140,7 +140,7 @@ void SenderResolverImpl::OpenFileTablesNow() {
       if (list->table(i).spec() != nullptr) tables.push_back(&list->table(i));
     }
   }
-  // The outcome is kept by each table (OpenOnce) for its first lookup.
+  // The outcome is kept by each table (LazyTable) for its first lookup.
   if (tables.size() < 2) {
     for (LookupTable* t : tables) (void)t->Open();
     return;

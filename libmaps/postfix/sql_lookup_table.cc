@@ -10,6 +10,7 @@
 
 #include "mapctl/config.h"
 #include "postfix/cf_params.h"
+#include "postfix/lazy_table.h"
 #include "postfix/sql_config.h"
 #include "postfix/sql_table.h"
 #include "postfix/table_types.h"
@@ -47,14 +48,14 @@ sql::DomainTableOpener DomainOpener(TableContext context) {
   };
 }
 
-class SqlLookupTable final : public LookupTable {
+class SqlLookupTable final : public LazyTable {
  public:
   SqlLookupTable(const TableName& name, sql::SqlType type,
                  const TableContext& context)
-      : LookupTable(std::string(name.type), std::string(name.text),
-                    std::string(name.text),
-                    TableTraits{/*fixed_keys=*/true, /*enumerable=*/false,
-                                /*has_lines=*/false, /*evaluated=*/true}),
+      : LazyTable(std::string(name.type), std::string(name.text),
+                  std::string(name.text),
+                  TableTraits{/*fixed_keys=*/true, /*enumerable=*/false,
+                              /*has_lines=*/false, /*evaluated=*/true}),
         sql_type_(type),
         path_(name.body) {
     if (MainCfForm() && context.config != nullptr) {
@@ -85,40 +86,47 @@ class SqlLookupTable final : public LookupTable {
     options_.client.timeout = context.timeout;
   }
 
-  Status Open() override {
-    return open_once_([this]() -> Status {
-      std::vector<Diagnostic> diagnostics;
-      Result<std::unique_ptr<sql::SqlTable>> t =
-          Status::Unsupported(name() + ": no main.cf to read " + path_ +
-                              "_* parameters from (name a .cf file)");
-      if (!MainCfForm()) {
-        t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
-      } else if (main_cf_params_) {
-        Result<sql::SqlConfig> config =
-            sql::ParseSqlConfig(sql_type_, *main_cf_params_);
-        t = config ? sql::SqlTable::FromConfig(std::move(config).value(),
-                                               options_)
-                   : Result<std::unique_ptr<sql::SqlTable>>(config.error());
-      }
-      for (Diagnostic& d : diagnostics) {
-        std::string text = d.message;
-        load_warnings_.push_back(
-            TableWarning{std::move(d), std::move(text), std::string()});
-      }
-      if (!t) return std::move(t).error();
-      table_ = std::move(*t);
-      return Status::Ok();
-    });
-  }
-
-  const std::vector<TableWarning>& warnings() const noexcept override {
-    return load_warnings_;
-  }
-
-  Answer Find(std::string_view key) override {
-    if (!table_) {
-      if (Status s = Open(); !s.ok()) return OpenFailure(std::move(s));
+  // Does not open the table: a table the coming lookups never reach
+  // stays unopened, as without the prefetch.
+  void Prefetch(Span<const std::string_view> keys) override {
+    if (table_) {
+      table_->Prefetch(keys);
+    } else {
+      prefetch_.assign(keys.begin(), keys.end());
     }
+  }
+
+  void EndBatch() override {
+    if (table_) table_->EndBatch();
+    prefetch_.clear();
+  }
+
+ private:
+  Status Load(std::vector<TableWarning>* warnings) override {
+    std::vector<Diagnostic> diagnostics;
+    Result<std::unique_ptr<sql::SqlTable>> t =
+        Status::Unsupported(name() + ": no main.cf to read " + path_ +
+                            "_* parameters from (name a .cf file)");
+    if (!MainCfForm()) {
+      t = sql::SqlTable::Open(sql_type_, path_, options_, &diagnostics);
+    } else if (main_cf_params_) {
+      Result<sql::SqlConfig> config =
+          sql::ParseSqlConfig(sql_type_, *main_cf_params_);
+      t = config
+              ? sql::SqlTable::FromConfig(std::move(config).value(), options_)
+              : Result<std::unique_ptr<sql::SqlTable>>(config.error());
+    }
+    for (Diagnostic& d : diagnostics) {
+      std::string text = d.message;
+      warnings->push_back(
+          TableWarning{std::move(d), std::move(text), std::string()});
+    }
+    if (!t) return std::move(t).error();
+    table_ = std::move(*t);
+    return Status::Ok();
+  }
+
+  Answer FindLoaded(std::string_view key) override {
     if (!prefetch_.empty()) {  // asked before the table opened
       std::vector<std::string_view> keys(prefetch_.begin(), prefetch_.end());
       table_->Prefetch(keys);
@@ -149,22 +157,6 @@ class SqlLookupTable final : public LookupTable {
     return a;
   }
 
-  void EndBatch() override {
-    if (table_) table_->EndBatch();
-    prefetch_.clear();
-  }
-
-  // Does not open the table: a table the coming lookups never reach
-  // stays unopened, as without the prefetch.
-  void Prefetch(Span<const std::string_view> keys) override {
-    if (table_) {
-      table_->Prefetch(keys);
-    } else {
-      prefetch_.assign(keys.begin(), keys.end());
-    }
-  }
-
- private:
   bool MainCfForm() const {
     return path_.empty() || (path_[0] != '/' && path_[0] != '.');
   }
@@ -176,8 +168,6 @@ class SqlLookupTable final : public LookupTable {
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it
   std::vector<std::string> prefetch_;  // Prefetch() before the table opened
-  std::vector<TableWarning> load_warnings_;
-  OpenOnce open_once_;
 };
 
 template <sql::SqlType kType>

@@ -17,12 +17,7 @@ class StaticTable final : public LookupTable {
                                 /*has_lines=*/false, /*evaluated=*/true}),
         value_(std::move(value)) {}
 
-  Answer Find(std::string_view) override {
-    Answer a;
-    a.outcome = Outcome::kFound;
-    a.value = value_;
-    return a;
-  }
+  Answer Find(std::string_view) override { return FoundAnswer(value_); }
 
  private:
   std::string value_;

@@ -65,35 +65,14 @@ Result<std::unique_ptr<LookupTable>> OpenNotEvaluatedTable(
 Result<std::vector<std::pair<std::string, std::string>>> ParseInlineTable(
     std::string_view body);
 
-// The answer of a table that could not be opened: a type this build
-// cannot read (kUnsupported: hash without Berkeley DB, pcre without PCRE2)
-// is not evaluated; anything else is the table failing.
-inline Answer OpenFailure(Status status) {
+// The answer of a lookup that found `value`, which must stay valid as
+// Answer::value says (until the table's next Find() or EndBatch()).
+inline Answer FoundAnswer(std::string_view value) {
   Answer a;
-  a.outcome = status.code() == ErrorCode::kUnsupported ? Outcome::kNotEvaluated
-                                                       : Outcome::kError;
-  a.error = std::move(status);
+  a.outcome = Outcome::kFound;
+  a.value = value;
   return a;
 }
-
-// A table's first Open() outcome, kept: one that failed to open fails the
-// same way on every later lookup, without trying again (a Postfix daemon
-// opens its tables once too).
-class OpenOnce {
- public:
-  template <typename OpenFn>
-  Status operator()(OpenFn&& open) {
-    if (!tried_) {
-      tried_ = true;
-      status_ = open();
-    }
-    return status_;
-  }
-
- private:
-  Status status_;
-  bool tried_ = false;
-};
 
 // lookup_table.cc: what only the registry may set on a table.
 struct TableRegistry {

@@ -42,6 +42,7 @@
 #include "tables/bdb_meta.h"
 #include "tables/table_backends.h"
 #include "tables/update_backends.h"
+#include "tables/update_batch.h"
 #include "tables/write_error.h"
 
 #ifdef MAPCTL_HAVE_BDB
@@ -303,43 +304,33 @@ Result<UpdateReport> AddToBdbTable(const TableSpec& spec,
                                    std::span<const Entry> entries,
                                    const UpdateOptions& options,
                                    std::string_view origin) {
-  const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
-  std::uint64_t bytes = 0;
-  for (const Entry& e : entries) {
-    bytes += e.key().size() + e.value().size() + 32;
-  }
   Result<std::unique_ptr<LockedBdb> > table =
-      LockedBdb::Open(spec, 2 * bytes + kMinCache);
+      LockedBdb::Open(spec, 2 * BatchBytes(entries, 32) + kMinCache);
   if (!table) return std::move(table).error();
   LockedBdb& t = **table;
   const std::string what = "update " + t.name();
   DB* db = t.db();
   const u_int32_t flags =
       options.duplicates == DuplicatePolicy::kLast ? 0 : DB_NOOVERWRITE;
-  UpdateReport report;
   MessageScope scope;
-  for (const Entry& e : entries) {
-    // Entry keeps a NUL just past each view: "key\0" without a copy.
-    DBT k = ToDbt(e.key().data(), e.key().size() + nul);
-    DBT v = ToDbt(e.value().data(), e.value().size() + nul);
-    int rc = db->put(db, nullptr, &k, &v, flags);
-    if (rc == DB_KEYEXIST) {
-      if (options.duplicates == DuplicatePolicy::kFirstWarn) {
-        report.diagnostics.push_back(
-            {Severity::kWarning, DiagnosticKind::kDuplicate,
-             std::string(origin), e.line(),
-             "duplicate entry: \"" + Excerpt(e.key()) + "\""});
-      }
-      continue;
-    }
-    if (rc != 0) {
-      return t.Fail(
-          t.Error(rc, "put (entry at line " + std::to_string(e.line()) + ")",
-                  scope),
-          what);
-    }
-    ++report.written;
-  }
+  Result<UpdateReport> report = PutEntries(
+      entries, options, origin,
+      [&](const Entry& e, std::string_view key,
+          std::string_view value) -> Result<bool> {
+        DBT k = ToDbt(key.data(), key.size());
+        DBT v = ToDbt(value.data(), value.size());
+        int rc = db->put(db, nullptr, &k, &v, flags);
+        if (rc == DB_KEYEXIST) return false;
+        if (rc != 0) {
+          return t.Fail(
+              t.Error(rc,
+                      "put (entry at line " + std::to_string(e.line()) + ")",
+                      scope),
+              what);
+        }
+        return true;
+      });
+  if (!report) return report;
   MAPCTL_RETURN_IF_ERROR(t.Finish(what));
   return report;
 }
@@ -353,41 +344,16 @@ Result<std::size_t> DeleteFromBdbTable(const TableSpec& spec,
   const std::string what = "delete from " + t.name();
   DB* db = t.db();
   MessageScope scope;
-  // As dict_db deletes: "key\0" first, then "key"; the first form that
-  // hits is the only one tried afterwards.
-  bool with_nul = nul != NulMode::kWithout;
-  bool without_nul = nul != NulMode::kWith;
-  std::size_t deleted = 0;
-  std::string buf;
-  auto del = [&](const std::string& k) -> Result<bool> {
-    DBT d = ToDbt(k.data(), k.size());
-    int rc = db->del(db, nullptr, &d, 0);
-    if (rc == 0) return true;
-    if (rc == DB_NOTFOUND) return false;
-    return t.Fail(t.Error(rc, "del", scope), what);
-  };
-  for (const std::string& key : keys) {
-    if (key.empty()) continue;
-    if (with_nul) {
-      buf.assign(key);
-      buf.push_back('\0');
-      Result<bool> hit = del(buf);
-      if (!hit) return std::move(hit).error();
-      if (*hit) {
-        ++deleted;
-        without_nul = false;
-        continue;
-      }
-    }
-    if (without_nul) {
-      Result<bool> hit = del(key);
-      if (!hit) return std::move(hit).error();
-      if (*hit) {
-        ++deleted;
-        with_nul = false;
-      }
-    }
-  }
+  // Berkeley DB takes a key of any length.
+  Result<std::size_t> deleted =
+      DeleteKeys(keys, nul, SIZE_MAX, [&](std::string_view k) -> Result<bool> {
+        DBT d = ToDbt(k.data(), k.size());
+        int rc = db->del(db, nullptr, &d, 0);
+        if (rc == 0) return true;
+        if (rc == DB_NOTFOUND) return false;
+        return t.Fail(t.Error(rc, "del", scope), what);
+      });
+  if (!deleted) return deleted;
   MAPCTL_RETURN_IF_ERROR(t.Finish(what));
   return deleted;
 }

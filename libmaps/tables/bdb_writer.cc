@@ -23,8 +23,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mapctl/table.h"
 #include "tables/table_backends.h"
@@ -33,6 +35,7 @@
 
 #ifdef MAPCTL_HAVE_BDB
 #include "tables/bdb_handle.h"
+#include "tables/ordered_batches.h"
 #endif
 
 namespace mapctl {
@@ -51,14 +54,98 @@ namespace bdb {
 namespace {
 
 constexpr std::uint32_t kPageSize = 4096;  // mkmap_db.c
-// Postfix builds with berkeley_db_create_buffer_size, 16 MiB. A cache about
-// as large as the data keeps most pages from being written back and read
-// again while the hash splits its buckets: on the 1M-entry map, 16 MiB
-// costs 5.9 s of CPU, 128 MiB 2.0 s, 256 MiB 1.9 s (docs/table-formats.md).
-// The cap bounds the memory a huge table can take.
+// Postfix builds with berkeley_db_create_buffer_size, 16 MiB; so does a
+// presized hash table filled by bucket (below). For btree, and a hash
+// table that cannot be presized, a cache about as large as the data keeps
+// pages from being written back and read again (docs/table-formats.md);
+// the cap bounds the memory a huge table can take.
 constexpr std::uint32_t kMinBuildCache = 16u << 20;
 constexpr std::uint64_t kMaxBuildCache = 256ull << 20;
 constexpr std::size_t kProgressEvery = 65536;
+
+// Berkeley DB's default hash function for DB_HASH (FNV-1 with a zero
+// basis; hash/hash_func.c), over the bytes stored.
+inline std::uint32_t DefaultBdbHash(const char* p, std::size_t n) {
+  std::uint32_t h = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    h *= 16777619u;
+    h ^= static_cast<unsigned char>(p[i]);
+  }
+  return h;
+}
+
+// The shape of a presized hash table. Berkeley DB splits the next bucket
+// in line whenever an insert needs an overflow page, and when a bucket
+// page holds more pairs than the fill factor or the table averages more
+// than that; a split past a power of two reserves the next doubling of
+// the file. The bucket count wanted fills bucket pages to about 70% on
+// average (postmap's end up about 60% full); the table is created with
+// the power of two at or below it and grows the rest of the way by the
+// splits overflows cause, which walk the buckets front to back just as
+// the inserts do. (Created at the power of two above, the table was
+// half empty, and the first overflow still doubled the file's apparent
+// size.) The fill factor is twice what an average page holds, so that
+// only overflows split. Berkeley DB makes 2^ceil(log2((nelem - 1) /
+// ffactor + 1)) buckets (__ham_init_meta), hence nelem.
+struct HashShape {
+  std::uint32_t ffactor = 0;
+  std::uint32_t nelem = 0;
+  std::uint32_t buckets = 0;
+};
+
+HashShape PresizedShape(std::uint64_t stored_bytes, std::size_t entries) {
+  HashShape shape;
+  if (entries == 0) return shape;
+  // A pair costs its bytes, two 2-byte index slots and two item headers.
+  const std::uint64_t per_pair = stored_bytes / entries + 8;
+  const std::uint64_t per_page =
+      std::max<std::uint64_t>(1, (kPageSize - 32) / per_pair);
+  const std::uint64_t wanted = entries * 10 / (per_page * 7) + 1;
+  std::uint64_t buckets = 2;
+  while (buckets * 2 <= wanted) buckets <<= 1;
+  const std::uint64_t ffactor = std::min<std::uint64_t>(2 * per_page, 65535);
+  if (buckets > (1u << 30) || (buckets - 1) * ffactor + 1 > UINT32_MAX) {
+    return shape;  // beyond what set_h_nelem takes: let it grow
+  }
+  shape.ffactor = static_cast<std::uint32_t>(ffactor);
+  shape.nelem = static_cast<std::uint32_t>((buckets - 1) * ffactor + 1);
+  shape.buckets = static_cast<std::uint32_t>(buckets);
+  return shape;
+}
+
+// Insert order for a presized hash table: by bucket of the table as
+// created, source order within one. Berkeley DB then fills its bucket pages
+// front to back instead of jumping between them, so the cache holds the pages
+// being written and not the whole file. A wrong guess of the bucket (another
+// hash function, another bucket count) costs only speed: Berkeley DB places
+// every entry itself. buckets must be a power of two, as a presized table's is.
+std::vector<std::uint32_t> BucketOrder(std::span<const Entry> entries,
+                                       std::span<const std::uint32_t> order,
+                                       std::size_t nul, std::uint32_t buckets) {
+  const std::uint32_t mask = buckets - 1;
+  std::vector<std::uint32_t> bucket_of(order.size());
+  std::vector<std::uint32_t> start(static_cast<std::size_t>(buckets) + 1, 0);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Entry& e = entries[order[i]];
+    bucket_of[i] = DefaultBdbHash(e.key().data(), e.key().size() + nul) & mask;
+    ++start[bucket_of[i] + 1];
+  }
+  for (std::uint32_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  std::vector<std::uint32_t> out(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    out[start[bucket_of[i]]++] = order[i];
+  }
+  return out;
+}
+
+// The bucket count of the table Berkeley DB just created; 0 if unknown.
+std::uint32_t CreatedBuckets(DB* db) {
+  DB_HASH_STAT* st = nullptr;
+  if (db->stat(db, nullptr, &st, DB_FAST_STAT) != 0 || st == nullptr) return 0;
+  const std::uint32_t buckets = st->hash_buckets;
+  std::free(st);
+  return buckets;
+}
 
 }  // namespace
 
@@ -75,18 +162,28 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
   }
   // For the cache size; dropped duplicates included (a sequential pass).
   std::uint64_t bytes = 0;
-  for (const Entry& e : entries)
+  std::uint64_t stored_bytes = 0;
+  for (const Entry& e : entries) {
     bytes += e.key().size() + e.value().size() + 32;
+    stored_bytes += e.key().size() + e.value().size() + 2 * nul;
+  }
 
-  Result<std::unique_ptr<AtomicFile>> file =
+  Result<std::unique_ptr<AtomicFile> > file =
       AtomicFile::Create(target, BuildFileOptions(options, source));
   if (!file) return std::move(file).error();
   AtomicFile& out = **file;
 
   const std::size_t total = plan.order.size();
+  const HashShape shape = spec.type == TableType::kHash
+                              ? PresizedShape(stored_bytes, total)
+                              : HashShape{};
   std::uint64_t cache = tuning.cache_bytes;
   if (cache == 0) {
-    cache = std::clamp<std::uint64_t>(bytes, kMinBuildCache, kMaxBuildCache);
+    // Inserted by bucket, a presized hash table needs only the pages
+    // being filled in memory: Postfix's own 16 MiB is plenty.
+    cache = shape.buckets != 0 ? kMinBuildCache
+                               : std::clamp<std::uint64_t>(
+                                     bytes, kMinBuildCache, kMaxBuildCache);
   }
   MessageScope scope;
   Result<DbPtr> handle = NewHandle(out.temp_path(), cache, scope);
@@ -97,8 +194,18 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
     return FromDb(rc, "set page size for " + out.temp_path(), scope.first());
   }
   if (spec.type == TableType::kHash) {
-    // As mkmap_db.c does; without a fill factor it is only a hint.
-    (void)raw->set_h_nelem(raw, 4096);
+    // Presized: with both the element count and a fill factor Berkeley DB
+    // creates every bucket up front and never splits one while we insert
+    // (postmap gives 4096 and no fill factor, a hint it ignores, so its
+    // table grows by splitting buckets, each split rewriting a page).
+    if (shape.buckets == 0) {
+      (void)raw->set_h_nelem(raw, 4096);  // as mkmap_db.c: a hint only
+    } else if (int rc = raw->set_h_ffactor(raw, shape.ffactor); rc != 0) {
+      return FromDb(rc, "set fill factor for " + out.temp_path(),
+                    scope.first());
+    } else if (int rc2 = raw->set_h_nelem(raw, shape.nelem); rc2 != 0) {
+      return FromDb(rc2, "set size for " + out.temp_path(), scope.first());
+    }
   }
   // The file exists (empty): Berkeley DB initialises it in place.
   if (int rc = raw->open(raw, nullptr, out.temp_path().c_str(), nullptr,
@@ -124,24 +231,39 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
 
   // btree: PlanBuild's order is key order, which is also the default
   // comparator's order of "key\0"; sorted inserts fill pages well.
-  const std::uint32_t* idx = plan.order.data();
-  std::size_t next_progress = kProgressEvery;
-  for (std::size_t i = 0; i < total; ++i) {
-    const Entry& e = entries[idx[i]];
-    // Entry guarantees a NUL just past each view.
-    DBT k = ToDbt(e.key().data(), e.key().size() + nul);
-    DBT v = ToDbt(e.value().data(), e.value().size() + nul);
-    if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
-      return ExplainBuildFailure(
-          FromDb(rc,
-                 "write " + out.temp_path() + " (entry at line " +
-                     std::to_string(e.line()) + ")",
-                 scope.first()),
-          out.fd(), target);
+  std::vector<std::uint32_t> by_bucket;
+  if (spec.type == TableType::kHash) {
+    if (shape.buckets != 0 && CreatedBuckets(raw) == shape.buckets) {
+      by_bucket = BucketOrder(entries, plan.order, nul, shape.buckets);
     }
-    if (options.progress && i + 1 >= next_progress) {
-      options.progress(i + 1, total);
-      next_progress += kProgressEvery;
+  }
+  const std::span<const std::uint32_t> order =
+      by_bucket.empty() ? std::span<const std::uint32_t>(plan.order)
+                        : std::span<const std::uint32_t>(by_bucket);
+  // Both orders visit the entries out of source order: a second thread
+  // gathers them (tables/ordered_batches.h).
+  constexpr std::size_t kGatherEntries = 32768;
+  constexpr std::size_t kGatherBytes = 4u << 20;
+  OrderedBatches batches(entries, order, nul, kGatherEntries, kGatherBytes);
+  std::size_t next_progress = kProgressEvery;
+  std::size_t done = 0;
+  while (const OrderedBatches::Batch* batch = batches.Next()) {
+    for (const OrderedBatches::Record& r : batch->records) {
+      DBT k = ToDbt(batch->key(r), r.key_size);
+      DBT v = ToDbt(batch->value(r), r.value_size);
+      if (int rc = raw->put(raw, nullptr, &k, &v, 0); rc != 0) {
+        return ExplainBuildFailure(
+            FromDb(rc,
+                   "write " + out.temp_path() + " (entry at line " +
+                       std::to_string(entries[r.index].line()) + ")",
+                   scope.first()),
+            out.fd(), target);
+      }
+    }
+    done += batch->records.size();
+    if (options.progress && done >= next_progress) {
+      options.progress(done, total);
+      while (next_progress <= done) next_progress += kProgressEvery;
     }
   }
   // Close writes the cache back; Commit() then syncs the same inode.

@@ -23,6 +23,7 @@
 #include "tables/lmdb_handle.h"
 #include "tables/table_backends.h"
 #include "tables/update_backends.h"
+#include "tables/update_batch.h"
 #include "tables/write_error.h"
 
 namespace mapctl {
@@ -181,7 +182,6 @@ Result<UpdateReport> AddToLmdbTable(const TableSpec& spec,
                                     const UpdateOptions& options,
                                     std::string_view origin) {
   const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
-  std::size_t bytes = 0;
   for (const Entry& e : entries) {
     if (e.key().size() + nul > kLmdbMaxKeySize) {
       return Status::InvalidArgument(
@@ -190,43 +190,39 @@ Result<UpdateReport> AddToLmdbTable(const TableSpec& spec,
           std::to_string(e.key().size()) + " bytes, limit " +
           std::to_string(kLmdbMaxKeySize - nul) + ")");
     }
-    bytes += e.key().size() + e.value().size() + 64;
   }
   struct stat st;
   const std::uint64_t size = stat((spec.path + ".lmdb").c_str(), &st) == 0
                                  ? static_cast<std::uint64_t>(st.st_size)
                                  : 0;
   Result<LockedLmdb> table =
-      LockedLmdb::Open(spec, bytes + CopiedPages(entries.size(), size));
+      LockedLmdb::Open(spec, static_cast<std::size_t>(BatchBytes(entries, 64)) +
+                                 CopiedPages(entries.size(), size));
   if (!table) return table.error();
 
   UpdateReport report;
   const unsigned flags =
       options.duplicates == DuplicatePolicy::kLast ? 0 : MDB_NOOVERWRITE;
-  MAPCTL_RETURN_IF_ERROR(table->Run("update", [&](MDB_txn* txn, MDB_dbi dbi) {
-    report = UpdateReport{};
-    for (const Entry& e : entries) {
-      // Entry keeps a NUL just past each view: "key\0" without a copy.
-      MDB_val k = lmdb::ToVal(e.key().data(), e.key().size() + nul);
-      MDB_val v = lmdb::ToVal(e.value().data(), e.value().size() + nul);
-      int rc = mdb_put(txn, dbi, &k, &v, flags);
-      if (rc == MDB_KEYEXIST) {
-        if (options.duplicates == DuplicatePolicy::kFirstWarn) {
-          report.diagnostics.push_back(
-              {Severity::kWarning, DiagnosticKind::kDuplicate,
-               std::string(origin), e.line(),
-               "duplicate entry: \"" + Excerpt(e.key()) + "\""});
-        }
-        continue;
-      }
-      if (rc != MDB_SUCCESS) {
-        return lmdb::FromMdb(
-            rc, "mdb_put (entry at line " + std::to_string(e.line()) + ")");
-      }
-      ++report.written;
-    }
-    return Status::Ok();
-  }));
+  MAPCTL_RETURN_IF_ERROR(
+      table->Run("update", [&](MDB_txn* txn, MDB_dbi dbi) -> Status {
+        Result<UpdateReport> batch = PutEntries(
+            entries, options, origin,
+            [&](const Entry& e, std::string_view key,
+                std::string_view value) -> Result<bool> {
+              MDB_val k = lmdb::ToVal(key.data(), key.size());
+              MDB_val v = lmdb::ToVal(value.data(), value.size());
+              int rc = mdb_put(txn, dbi, &k, &v, flags);
+              if (rc == MDB_KEYEXIST) return false;
+              if (rc != MDB_SUCCESS) {
+                return lmdb::FromMdb(rc, "mdb_put (entry at line " +
+                                             std::to_string(e.line()) + ")");
+              }
+              return true;
+            });
+        if (!batch) return std::move(batch).error();
+        report = std::move(batch).value();
+        return Status::Ok();
+      }));
   return report;
 }
 
@@ -245,41 +241,17 @@ Result<std::size_t> DeleteFromLmdbTable(const TableSpec& spec,
   std::size_t deleted = 0;
   MAPCTL_RETURN_IF_ERROR(
       table->Run("delete from", [&](MDB_txn* txn, MDB_dbi dbi) -> Status {
-        // As dict_lmdb deletes: "key\0" first, then "key"; the first form
-        // that hits is the only one tried afterwards.
-        bool with_nul = nul != NulMode::kWithout;
-        bool without_nul = nul != NulMode::kWith;
-        deleted = 0;
-        std::string buf;
-        auto del = [&](std::string_view k) -> Result<bool> {
-          MDB_val v = lmdb::ToVal(k.data(), k.size());
-          int rc = mdb_del(txn, dbi, &v, nullptr);
-          if (rc == MDB_SUCCESS) return true;
-          if (rc == MDB_NOTFOUND) return false;
-          return lmdb::FromMdb(rc, "mdb_del");
-        };
-        for (const std::string& key : keys) {
-          if (key.empty()) continue;
-          if (with_nul && key.size() + 1 <= kLmdbMaxKeySize) {
-            buf.assign(key);
-            buf.push_back('\0');
-            Result<bool> hit = del(buf);
-            if (!hit) return hit.error();
-            if (*hit) {
-              ++deleted;
-              without_nul = false;
-              continue;
-            }
-          }
-          if (without_nul && key.size() <= kLmdbMaxKeySize) {
-            Result<bool> hit = del(key);
-            if (!hit) return hit.error();
-            if (*hit) {
-              ++deleted;
-              with_nul = false;
-            }
-          }
-        }
+        Result<std::size_t> n =
+            DeleteKeys(keys, nul, kLmdbMaxKeySize,
+                       [&](std::string_view k) -> Result<bool> {
+                         MDB_val v = lmdb::ToVal(k.data(), k.size());
+                         int rc = mdb_del(txn, dbi, &v, nullptr);
+                         if (rc == MDB_SUCCESS) return true;
+                         if (rc == MDB_NOTFOUND) return false;
+                         return lmdb::FromMdb(rc, "mdb_del");
+                       });
+        if (!n) return std::move(n).error();
+        deleted = *n;
         return Status::Ok();
       }));
   return deleted;

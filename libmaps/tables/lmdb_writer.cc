@@ -21,6 +21,7 @@
 
 #include "util/atomic_file.h"
 #include "tables/lmdb_handle.h"
+#include "tables/ordered_batches.h"
 #include "mapctl/table.h"
 #include "tables/table_backends.h"
 #include "tables/write_error.h"
@@ -158,44 +159,36 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
   const std::size_t total = plan.order.size();
   const std::size_t batch_entries =
       tuning.batch_entries != 0 ? tuning.batch_entries : kBatchEntries;
-  const Entry* ents = entries.data();
-  const std::uint32_t* order = plan.order.data();
+  // One transaction per batch; the plan's random reads of the entries
+  // happen on the gather thread (tables/ordered_batches.h).
+  OrderedBatches batches(entries, plan.order, nul, batch_entries, kBatchBytes);
+  const OrderedBatches::Batch* batch = batches.Next();
   std::size_t done = 0;
   std::size_t next_progress = kProgressEvery;
   int growths = 0;
-  while (done < total) {
+  while (batch != nullptr) {
     Result<lmdb::Txn> txn = lmdb::Txn::Begin(env->get(), 0);
     if (!txn) return std::move(txn).error();
     Result<lmdb::Cursor> cur = lmdb::Cursor::Open(txn->get(), dbi);
     if (!cur) return std::move(cur).error();
 
-    const std::size_t limit = std::min(total, done + batch_entries);
-    std::size_t bytes = 0;
-    std::size_t i = done;
     int rc = MDB_SUCCESS;
-    for (; i < limit && bytes < kBatchBytes; ++i) {
-      // The plan visits entries out of order: fetch ahead what the next
-      // iterations will read, the Entry first and its bytes later.
-      if (i + 16 < total) __builtin_prefetch(&ents[order[i + 16]]);
-      if (i + 8 < total) {
-        const Entry& ahead = ents[order[i + 8]];
-        __builtin_prefetch(ahead.key().data());
-        __builtin_prefetch(ahead.value().data());
-      }
-      const Entry& e = ents[order[i]];
-      // Entry guarantees a NUL just past each view, so "key\0" is
-      // size() + 1 bytes of the same buffer.
-      MDB_val k = lmdb::ToVal(e.key().data(), e.key().size() + nul);
-      MDB_val v = lmdb::ToVal(e.value().data(), e.value().size() + nul);
-      bytes += k.mv_size + v.mv_size + 16;
+    const OrderedBatches::Record* failed = nullptr;
+    for (const OrderedBatches::Record& r : batch->records) {
+      // LMDB copies both onto its page: no copy of ours outlives the put.
+      MDB_val k = lmdb::ToVal(batch->key(r), r.key_size);
+      MDB_val v = lmdb::ToVal(batch->value(r), r.value_size);
       rc = mdb_cursor_put(cur->get(), &k, &v, MDB_APPEND);
-      if (rc != MDB_SUCCESS) break;
+      if (rc != MDB_SUCCESS) {
+        failed = &r;
+        break;
+      }
     }
     cur->Close();
     Status st = rc == MDB_SUCCESS
                     ? txn->Commit()
                     : lmdb::FromMdb(rc, "write " + out.temp_path() +
-                                            LineNote(ents[order[i]]));
+                                            LineNote(entries[failed->index]));
     if (st.code() == ErrorCode::kTableFull && growths < kMaxGrowths) {
       // The batch was rolled back (abort, or a commit that failed);
       // grow the map between transactions and redo it.
@@ -209,7 +202,8 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
       continue;
     }
     if (!st.ok()) return ExplainBuildFailure(std::move(st), out.fd(), target);
-    done = i;
+    done = batch->first + batch->records.size();
+    batch = batches.Next();
     if (options.progress && (done >= next_progress || done == total)) {
       options.progress(done, total);
       while (next_progress <= done) next_progress += kProgressEvery;

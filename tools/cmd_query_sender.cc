@@ -102,7 +102,7 @@ int RunQuerySender(const SenderArgs& args) {
   // Senders from a list (stdin, --senders) go to the resolver in batches
   // it prefetches (SenderResolver::Prefetch): an SQL table then gets one
   // run of queries per batch on its connection instead of a query, then
-  // the other table's, per key. 512 senders make about 2,500 keys per
+  // the other table's, per key. 512 senders make 1,000-2,500 keys per
   // table: enough that the waits for the server stop counting, few enough
   // that the kept answers stay small (SqlTable::kMaxKept) and the first
   // answers of a pipe come soon. Addresses on the command line are

@@ -100,6 +100,7 @@ const std::vector<TableWarning>& LookupTable::warnings() const noexcept {
 Status LookupTable::NotEvaluatedReason() const { return Status::Ok(); }
 Status LookupTable::Open() { return Status::Ok(); }
 void LookupTable::EndBatch() {}
+void LookupTable::Prefetch(Span<const std::string_view>) {}
 
 Status LookupTable::ForEach(const Visitor&) {
   return Status::Unsupported(display_ + ": " + type_ +

@@ -68,6 +68,18 @@ Answer MapList::Find(std::size_t i, std::string_view key, bool partial) {
   return a;
 }
 
+void MapList::Prefetch(Span<const QueryKey> keys) {
+  std::vector<std::string_view> asked;
+  for (auto& t : rep_->tables) {
+    asked.clear();
+    for (const QueryKey& k : keys) {
+      if (k.key.empty() || (k.partial && !t->traits().fixed_keys)) continue;
+      asked.push_back(k.key);
+    }
+    if (!asked.empty()) t->Prefetch(asked);
+  }
+}
+
 void MapList::EndBatch() {
   for (auto& t : rep_->tables) t->EndBatch();
 }

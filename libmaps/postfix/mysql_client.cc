@@ -135,6 +135,12 @@ class MysqlClient : public SqlClient {
     return rows;
   }
 
+  // A batch runs its queries one after another (SqlClient::RunBatch):
+  // libmariadb has no pipeline, but a run on one connection still saves
+  // the switches between the tables' connections.
+  bool batches() const noexcept override { return true; }
+  bool live() const noexcept override { return db_ != nullptr; }
+
   bool failover() const noexcept override { return true; }
   std::string host() const override {
     return current_ ? current_->display : std::string();

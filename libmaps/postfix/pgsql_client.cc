@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -122,17 +123,89 @@ class PgsqlClient : public SqlClient {
                           std::to_string(PQresultStatus(last.get())) +
                           " from host " + from);
     }
-    SqlRows rows;
-    int nrows = PQntuples(last.get());
-    int ncols = PQnfields(last.get());
-    rows.columns = static_cast<std::size_t>(ncols);
-    rows.cells.reserve(static_cast<std::size_t>(nrows) * rows.columns);
-    for (int i = 0; i < nrows; ++i) {
-      for (int j = 0; j < ncols; ++j) {
-        rows.cells.emplace_back(PQgetvalue(last.get(), i, j));
+    return ToRows(last.get());
+  }
+
+  bool batches() const noexcept override { return true; }
+  bool live() const noexcept override { return conn_ != nullptr; }
+
+  // libpq's pipeline mode: up to kInFlight queries sent, then one sync,
+  // then their results read, so that the server answers a run of queries
+  // without waiting for us between them. Each query is the text Run()
+  // would send (PQsendQueryParams without parameters: the extended
+  // protocol, which pipeline mode requires; a text holding several
+  // statements fails there and is left to Run()). A failed query aborts
+  // the rest of its run (PGRES_PIPELINE_ABORTED), which are left to Run()
+  // too.
+  bool RunBatch(const std::vector<std::string>& queries,
+                std::vector<std::optional<SqlRows>>* rows) override {
+    rows->assign(queries.size(), std::nullopt);
+    if (PQstatus(conn_) != CONNECTION_OK || PQenterPipelineMode(conn_) == 0) {
+      return false;
+    }
+    const std::size_t notices = notices_.size();
+    bool clean = true;
+    bool usable = true;  // the pipeline is in step with what we read
+    for (std::size_t at = 0; usable && at < queries.size(); at += kInFlight) {
+      const std::size_t end = std::min(queries.size(), at + kInFlight);
+      for (std::size_t i = at; usable && i < end; ++i) {
+        usable = PQsendQueryParams(conn_, queries[i].c_str(), 0, nullptr,
+                                   nullptr, nullptr, nullptr, 0) != 0;
+      }
+      if (!usable || PQpipelineSync(conn_) == 0) {
+        usable = false;
+        break;
+      }
+      const auto deadline = std::chrono::steady_clock::now() + timeout_;
+      ResultPtr last;
+      for (std::size_t i = at;;) {
+        if (!AwaitResult(deadline)) {
+          usable = false;
+          break;
+        }
+        ResultPtr r(PQgetResult(conn_));
+        if (r == nullptr) {  // the end of query i's results
+          if (i == end) {
+            usable = false;  // no sync result: the connection broke
+            break;
+          }
+          ExecStatusType st =
+              last ? PQresultStatus(last.get()) : PGRES_FATAL_ERROR;
+          if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            (*rows)[i] = ToRows(last.get());
+          } else {
+            clean = false;
+          }
+          last.reset();
+          ++i;
+          continue;
+        }
+        if (PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) {
+          usable = i == end;
+          break;
+        }
+        last = std::move(r);
       }
     }
-    return rows;
+    if (usable && PQexitPipelineMode(conn_) == 0) usable = false;
+    if (!usable) {
+      // Results still due, or a connection in an unknown state: start
+      // afresh at the next Connect(); the host is not to blame.
+      Drop();
+      clean = false;
+    }
+    if (notices_.size() != notices) {
+      // A notice cannot be told apart from its query's answer here: every
+      // answer of the batch is left to Run(), which reports it with its
+      // lookup.
+      notices_.resize(notices);
+      for (std::optional<SqlRows>& r : *rows) r.reset();
+      clean = false;
+    }
+    if (!usable) {
+      for (std::optional<SqlRows>& r : *rows) r.reset();
+    }
+    return clean;
   }
 
   void TakeNotices(std::vector<std::string>* out) override {
@@ -149,6 +222,41 @@ class PgsqlClient : public SqlClient {
   static void Notice(void* self, const char* message) {
     static_cast<PgsqlClient*>(self)->notices_.push_back(
         "pgsql server notice: " + MessageText(message));
+  }
+
+  // A batch's queries in flight at once: their texts and answers fit in
+  // the sockets' buffers, so that neither side blocks writing while the
+  // other writes too.
+  static constexpr std::size_t kInFlight = 128;
+
+  static SqlRows ToRows(const PGresult* result) {
+    SqlRows rows;
+    int nrows = PQntuples(result);
+    int ncols = PQnfields(result);
+    rows.columns = static_cast<std::size_t>(ncols);
+    rows.cells.reserve(static_cast<std::size_t>(nrows) * rows.columns);
+    for (int i = 0; i < nrows; ++i) {
+      for (int j = 0; j < ncols; ++j) {
+        rows.cells.emplace_back(PQgetvalue(result, i, j));
+      }
+    }
+    return rows;
+  }
+
+  // Waits until PQgetResult() would not block. False: the deadline passed
+  // or the connection failed.
+  bool AwaitResult(std::chrono::steady_clock::time_point deadline) {
+    while (PQisBusy(conn_)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      int ready =
+          left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (ready == 0) return false;
+      if (ready < 0 && errno != EINTR) return false;
+      if (PQconsumeInput(conn_) == 0) return false;
+    }
+    return true;
   }
 
   // libpq's connect_timeout is whole seconds, at least 2.

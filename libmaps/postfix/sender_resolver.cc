@@ -68,6 +68,7 @@ std::vector<Destination> ParseDestinations(std::string_view value) {
 }
 
 SenderResolver::~SenderResolver() = default;
+void SenderResolver::Prefetch(Span<const std::string_view>) {}
 
 Result<std::unique_ptr<SenderResolver>> SenderResolver::Create(
     const MainConfig& config, const SenderResolverOptions& options) {
@@ -219,6 +220,38 @@ void SenderResolverImpl::SetDestinations(std::string_view value,
 void SenderResolverImpl::EndBatch() {
   relay_maps_.EndBatch();
   password_maps_.EndBatch();
+}
+
+void SenderResolverImpl::Prefetch(Span<const std::string_view> addresses) {
+  // The keys ResolveRelay() and ResolveCredentials() build, from the same
+  // SenderKeys and the same conditions; one list per search, so that each
+  // table's connection gets one run.
+  const bool sender_keys = sasl_enabled_ && sender_auth_;
+  for (int search = 0; search < 2; ++search) {
+    MapList& maps = search == 0 ? relay_maps_ : password_maps_;
+    if (maps.empty() || (search == 1 && !sender_keys)) continue;
+    std::size_t n = 0;
+    for (std::string_view address : addresses) {
+      Result<CanonicalSender> c = CanonicalizeSender(address, rewrite_);
+      if (!c) continue;
+      if (search == 0) {
+        keys_.Build(c->null_sender ? std::string_view(empty_relay_key_)
+                                   : std::string_view(c->internal),
+                    key_options_);
+      } else if (!c->null_sender) {
+        keys_.Build(c->internal, key_options_);
+      } else {
+        continue;
+      }
+      for (std::size_t k = 0; k < keys_.size(); ++k) {
+        if (n == prefetch_keys_.size()) prefetch_keys_.emplace_back();
+        QueryKey& q = prefetch_keys_[n++];
+        q.key.assign(keys_[k].key);
+        q.partial = keys_[k].partial;
+      }
+    }
+    maps.Prefetch(Span<const QueryKey>(prefetch_keys_.data(), n));
+  }
 }
 
 Status SenderResolverImpl::Resolve(std::string_view address,

@@ -30,6 +30,7 @@ class SenderResolverImpl final : public SenderResolver {
   Status Resolve(std::string_view address, std::string_view recipient,
                  SenderResolution* out) override;
   void EndBatch() override;
+  void Prefetch(Span<const std::string_view> addresses) override;
   const std::vector<Warning>& config_warnings() const noexcept override {
     return config_warnings_;
   }
@@ -71,6 +72,7 @@ class SenderResolverImpl final : public SenderResolver {
   MxResolver resolve_mx_;
   std::vector<Warning> config_warnings_;
   SenderKeys keys_;
+  std::vector<QueryKey> prefetch_keys_;  // Prefetch()'s, buffers reused
   std::size_t tried_size_ = 0;
   // Buffers of earlier results, reused (see SetDestinations).
   struct StringHash {

@@ -59,6 +59,23 @@ Result<std::unique_ptr<SqlClient>> OpenSqlClient(const SqlConfig& config,
                              ": support not built in");
 }
 
+bool SqlClient::RunBatch(const std::vector<std::string>& queries,
+                         std::vector<std::optional<SqlRows>>* rows) {
+  rows->assign(queries.size(), std::nullopt);
+  std::vector<std::string> notices;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    Result<SqlRows> r = Run(queries[i]);
+    TakeNotices(&notices);
+    if (!r || !notices.empty()) {
+      // The notice belongs to this lookup: leave it to Run() at its turn.
+      (*rows)[i].reset();
+      return false;
+    }
+    (*rows)[i] = std::move(r).value();
+  }
+  return true;
+}
+
 const SqlHost* HostSet::Next() {
   auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < hosts_.size(); ++i) {

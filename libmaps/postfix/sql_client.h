@@ -73,6 +73,26 @@ class SqlClient {
   // lines, which libpq would otherwise print on stderr) to *out.
   virtual void TakeNotices(std::vector<std::string>* out) { (void)out; }
 
+  // Whether RunBatch() is worth calling: a network client, where one run
+  // of queries on one connection saves a wait for the server (and on a
+  // shared machine, a wake-up on another CPU) per query.
+  virtual bool batches() const noexcept { return false; }
+  // A connection is up: Connect() would not connect.
+  virtual bool live() const noexcept { return false; }
+
+  // Runs `queries` on the live connection ahead of the lookups that need
+  // them (SqlTable::Prefetch). (*rows)[i] holds query i's rows, or nothing
+  // when it failed or did not run. Reports nothing: a query that failed is
+  // run again by Run() at its lookup, which reports it as ever. Returns
+  // false after anything that makes further batches unwise (a failed
+  // query, a server notice, a timeout): the caller stops batching. The
+  // connection is left as Run() needs it, or dropped without blaming the
+  // host (the next Connect() connects again). Default: Run() each query in
+  // turn, up to the first failure (which Run() handles as it always does).
+  // REQUIRES: live().
+  virtual bool RunBatch(const std::vector<std::string>& queries,
+                        std::vector<std::optional<SqlRows>>* rows);
+
   // Whether a failed query may be retried on another host.
   virtual bool failover() const noexcept = 0;
   // The host of the live connection as written in `hosts` (a URI with its

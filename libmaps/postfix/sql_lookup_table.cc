@@ -86,6 +86,21 @@ class SqlLookupTable final : public LazyTable {
     options_.client.timeout = context.timeout;
   }
 
+  // Does not open the table: a table the coming lookups never reach
+  // stays unopened, as without the prefetch.
+  void Prefetch(Span<const std::string_view> keys) override {
+    if (table_) {
+      table_->Prefetch(keys);
+    } else {
+      prefetch_.assign(keys.begin(), keys.end());
+    }
+  }
+
+  void EndBatch() override {
+    if (table_) table_->EndBatch();
+    prefetch_.clear();
+  }
+
  private:
   Status Load(std::vector<TableWarning>* warnings) override {
     std::vector<Diagnostic> diagnostics;
@@ -112,6 +127,11 @@ class SqlLookupTable final : public LazyTable {
   }
 
   Answer FindLoaded(std::string_view key) override {
+    if (!prefetch_.empty()) {  // asked before the table opened
+      std::vector<std::string_view> keys(prefetch_.begin(), prefetch_.end());
+      table_->Prefetch(keys);
+      prefetch_.clear();
+    }
     Answer a;
     last_ = table_->Lookup(key);
     for (const std::string& w : last_.warnings) {
@@ -147,6 +167,7 @@ class SqlLookupTable final : public LazyTable {
   sql::SqlTableOptions options_;
   std::unique_ptr<sql::SqlTable> table_;
   sql::SqlAnswer last_;  // Answer::value points into it
+  std::vector<std::string> prefetch_;  // Prefetch() before the table opened
 };
 
 template <sql::SqlType kType>

@@ -3,6 +3,7 @@
 #include "postfix/sql_table.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace mapctl::sql {
 
@@ -84,42 +85,123 @@ void SqlTable::Fail(SqlAnswer* answer, std::string cause) const {
       Status(ErrorCode::kIoError, "table " + name_ + ": query error: " + cause);
 }
 
-SqlAnswer SqlTable::Lookup(std::string_view key) {
-  SqlAnswer answer;
+bool SqlTable::Prepare(std::string_view key, std::string* folded,
+                       SqlAnswer* answer) {
   // The dict_utf8 layer checks the key before the table sees it.
   if (options_.check_utf8 && !IsValidUtf8(key)) {
-    answer.warnings.push_back(name_ + ": non-UTF-8 key \"" + MessageText(key) +
-                              "\": malformed UTF-8 or invalid codepoint");
-    return answer;
+    answer->warnings.push_back(name_ + ": non-UTF-8 key \"" + MessageText(key) +
+                               "\": malformed UTF-8 or invalid codepoint");
+    return false;
   }
-  if (!FoldKey(key, options_.fold, &folded_).ok()) {
-    (void)FoldKey(key, FoldMode::kAscii, &folded_);
+  if (!FoldKey(key, options_.fold, folded).ok()) {
+    (void)FoldKey(key, FoldMode::kAscii, folded);
   }
   // dict_sqlite skips keys that are not UTF-8 on its own (seen when
   // smtputf8 is off); the other types send the bytes as they are.
-  if (config_.type == SqlType::kSqlite && !IsValidUtf8(folded_)) {
-    return answer;
+  if (config_.type == SqlType::kSqlite && !IsValidUtf8(*folded)) {
+    return false;
   }
-  Result<bool> admitted = domain_.Admits(folded_);
+  Result<bool> admitted = domain_.Admits(*folded);
   if (!admitted) {
-    Fail(&answer, "domain: " + admitted.error().message());
-    return answer;
+    Fail(answer, "domain: " + admitted.error().message());
+    return false;
   }
-  if (!*admitted) return answer;
-  switch (templates_.Fit(folded_)) {
+  if (!*admitted) return false;
+  switch (templates_.Fit(*folded)) {
     case KeyFit::kEmpty:
-      answer.warnings.push_back("table \"" + name_ +
-                                "\": empty query string -- ignored");
-      return answer;
+      answer->warnings.push_back("table \"" + name_ +
+                                 "\": empty query string -- ignored");
+      return false;
     case KeyFit::kSuppressed:
-      return answer;
+      return false;
     case KeyFit::kFits:
       break;
+  }
+  return true;
+}
+
+SqlAnswer SqlTable::Lookup(std::string_view key) {
+  SqlAnswer answer;
+  if (!Prepare(key, &folded_, &answer)) return answer;
+  if (keeping_) {
+    // The first lookup connects as it always does, failures and warnings
+    // included; the batch runs on the connection it leaves up.
+    if (!pending_.empty() && client_->live()) RunPrefetch();
+    auto kept = kept_.find(folded_);
+    if (kept != kept_.end()) return kept->second;
   }
   std::optional<SqlRows> rows = RunQuery(folded_, &answer);
   if (!rows) return answer;
   Format(*rows, folded_, &answer);
+  if (keeping_) Keep(folded_, answer);
   return answer;
+}
+
+void SqlTable::Prefetch(Span<const std::string_view> keys) {
+  if (!client_->batches()) return;
+  keeping_ = true;
+  if (!prefetching_) return;
+  for (std::string_view k : keys) {
+    if (pending_.size() == kMaxKept) break;
+    pending_.emplace_back(k);
+  }
+}
+
+void SqlTable::EndBatch() {
+  kept_.clear();
+  pending_.clear();
+}
+
+void SqlTable::Keep(const std::string& folded, const SqlAnswer& answer) {
+  // Warnings belong to the lookup that met them (an empty result, a host
+  // that failed, a server notice): such an answer is asked again, so that
+  // each lookup reports its own, as without the prefetch.
+  if (answer.outcome == SqlOutcome::kError || !answer.warnings.empty()) return;
+  if (kept_.size() >= kMaxKept) kept_.clear();
+  kept_.emplace(folded, answer);
+}
+
+void SqlTable::RunPrefetch() {
+  std::vector<std::string> keys, queries;
+  std::unordered_set<std::string> seen;
+  SqlAnswer scratch;
+  bool escaped = true;
+  for (const std::string& k : pending_) {
+    std::string folded;
+    scratch.warnings.clear();
+    if (!Prepare(k, &folded, &scratch) || kept_.count(folded) != 0 ||
+        !seen.insert(folded).second) {
+      continue;
+    }
+    std::string query;
+    Status built = templates_.ExpandQuery(
+        folded,
+        [this](std::string_view text, std::string* out) {
+          return client_->Escape(text, out);
+        },
+        &query);
+    if (!built.ok() || !client_->live()) {
+      escaped = false;  // Lookup() meets it again and reports it
+      break;
+    }
+    keys.push_back(std::move(folded));
+    queries.push_back(std::move(query));
+  }
+  pending_.clear();
+  if (!escaped) prefetching_ = false;
+  if (queries.empty()) return;
+  if (kept_.size() + queries.size() > kMaxKept) kept_.clear();
+  std::vector<std::optional<SqlRows>> rows;
+  if (!client_->RunBatch(queries, &rows)) prefetching_ = false;
+  const std::string host = client_->host();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!rows[i]) continue;
+    SqlAnswer a;
+    a.query = std::move(queries[i]);
+    a.host = host;
+    Format(*rows[i], keys[i], &a);
+    Keep(keys[i], a);
+  }
 }
 
 std::optional<SqlRows> SqlTable::RunQuery(std::string_view key,

@@ -18,9 +18,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mapctl/fold.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 #include "postfix/sql_client.h"
 #include "postfix/sql_config.h"
@@ -77,8 +79,30 @@ class SqlTable {
   static Result<std::unique_ptr<SqlTable>> FromConfig(
       SqlConfig config, const SqlTableOptions& options);
 
-  // Looks `key` up exactly as written (this folds it).
+  // Looks `key` up exactly as written (this folds it). Once Prefetch() was
+  // called, answers found or not found without a warning are kept (up to
+  // kMaxKept, until EndBatch()) and a key asked again is answered from
+  // them: an answer may be that of the prefetch's or an earlier lookup's
+  // moment, within one batch.
   SqlAnswer Lookup(std::string_view key);
+
+  // Forgets the kept answers and the keys not yet sent: the caller is
+  // about to wait (for input) or is done with this batch.
+  void EndBatch();
+
+  // Keys a coming run of Lookup() calls may ask. With a client that
+  // batches (SqlClient::batches(): pgsql, mysql), their queries run
+  // together, one run on the connection, at the next Lookup() that would
+  // query while the connection is up (the first lookup connects as ever,
+  // with its warnings), and their answers are kept. Keys Lookup() would
+  // not query (not UTF-8, outside the domain list, suppressed by the
+  // template) are not sent. A query that fails, or any server notice,
+  // leaves the keys of its batch to Lookup(), which reports them as ever,
+  // and ends prefetching for this table. Does nothing for sqlite.
+  void Prefetch(Span<const std::string_view> keys);
+
+  // Answers kept at most: a batch that would pass it starts afresh.
+  static constexpr std::size_t kMaxKept = 16384;
 
   const SqlConfig& config() const noexcept { return config_; }
   // "pgsql:/etc/postfix/pgsql-sasl.cf": the table as Postfix names it.
@@ -87,6 +111,14 @@ class SqlTable {
  private:
   SqlTable(SqlConfig config, Templates templates, DomainList domain,
            std::unique_ptr<SqlClient> client, const SqlTableOptions& options);
+  // Postfix's steps before the query: the UTF-8 check, folding (into
+  // *folded), the domain list, the template. Returns whether the key is to
+  // be queried; if not, *answer is the lookup's answer.
+  bool Prepare(std::string_view key, std::string* folded, SqlAnswer* answer);
+  // Runs the queries of the pending keys on the live connection.
+  void RunPrefetch();
+  // Keeps `answer` of the folded key if another lookup could repeat it.
+  void Keep(const std::string& folded, const SqlAnswer& answer);
   // Connects (failing over), builds and runs the query; fills answer.query,
   // host, error. Returns the rows, or nothing on error.
   std::optional<SqlRows> RunQuery(std::string_view key, SqlAnswer* answer);
@@ -100,6 +132,11 @@ class SqlTable {
   SqlTableOptions options_;
   std::string name_;
   std::string folded_;
+  // Prefetch(): keys not yet sent, answers kept, whether to go on.
+  bool keeping_ = false;
+  bool prefetching_ = true;
+  std::vector<std::string> pending_;
+  std::unordered_map<std::string, SqlAnswer> kept_;
 };
 
 // `text` fit for a message: control bytes and bytes that are not UTF-8 as

@@ -29,6 +29,7 @@
 #include "mapctl/export.h"
 #include "mapctl/fold.h"
 #include "mapctl/source.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 #include "mapctl/table.h"
 
@@ -200,6 +201,16 @@ class MAPCTL_EXPORT LookupTable {
   // The empty key is not found. Failures are answers (kError), not
   // Status: a search records them and goes on deciding.
   virtual Answer Find(std::string_view key) = 0;
+
+  // Tells the table which keys a coming run of Find() calls may ask, so
+  // that a table behind a database connection (pgsql:, mysql:) can fetch
+  // their answers in one run instead of one wait per key: the sender
+  // search's batch (SenderResolver::Prefetch). Find() answers as it would
+  // without it, except that within one command an answer may be that of
+  // the prefetch's moment. Errors are not lost: a key whose prefetch
+  // failed is asked again by Find(), which reports it. Views are used
+  // during the call only. Does nothing by default.
+  virtual void Prefetch(Span<const std::string_view> keys);
 
   // Ends the read units of the current batch.
   virtual void EndBatch();

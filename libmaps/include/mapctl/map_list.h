@@ -18,8 +18,10 @@
 #include <string>
 #include <string_view>
 
+#include "mapctl/address.h"
 #include "mapctl/export.h"
 #include "mapctl/lookup_table.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 
 namespace mapctl {
@@ -55,6 +57,12 @@ class MAPCTL_EXPORT MapList {
   // Otherwise LookupTable::Find(); the value is valid until the next
   // Find() or EndBatch().
   Answer Find(std::size_t i, std::string_view key, bool partial);
+
+  // Tells each table the keys a coming run of Find() calls may ask
+  // (LookupTable::Prefetch), with Find()'s rules: the empty key goes to
+  // none, a partial key only to fixed-key tables. Every table gets every
+  // key, also those Find() would not reach after an earlier table's hit.
+  void Prefetch(Span<const QueryKey> keys);
 
   // Ends the read units of the current batch (locks and snapshots).
   void EndBatch();

@@ -29,6 +29,7 @@
 #include "mapctl/export.h"
 #include "mapctl/lookup_table.h"
 #include "mapctl/map_list.h"
+#include "mapctl/span.h"
 #include "mapctl/status.h"
 
 namespace mapctl {
@@ -212,6 +213,21 @@ class MAPCTL_EXPORT SenderResolver {
                          SenderResolution* out) = 0;
 
   virtual void EndBatch() = 0;
+
+  // The batch entry point: call it with a batch of addresses, then
+  // Resolve() each of them. It hands the tables the keys those Resolve()
+  // calls may look up (every sender key of each address for the relay
+  // maps, then for the password maps; LookupTable::Prefetch), so that an
+  // SQL table asks its server for the batch in one run instead of one
+  // wait per key. Resolve() then gives the results it gives without it,
+  // except that within one command an SQL answer may be that of the
+  // prefetch's moment. The tables are asked keys Postfix would not ask
+  // after an earlier hit (read-only); the host and next-hop keys of the
+  // password maps, known only from a relay answer, are not prefetched (an
+  // SQL table answers repeats of a key from what it kept). Addresses that
+  // cannot be parsed are passed over (Resolve() reports them). Views are
+  // used during the call only. Default: does nothing.
+  virtual void Prefetch(Span<const std::string_view> addresses);
 
   // Configuration warnings that do not depend on the sender (also copied
   // into every resolution, first).

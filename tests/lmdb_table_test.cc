@@ -145,6 +145,25 @@ TEST_F(LmdbTableTest, MapGrowsWhenTheFirstGuessIsFarTooSmall) {
   ExpectVerifies();
 }
 
+TEST_F(LmdbTableTest, MapGrowthRedoesATransactionFromTheGatherThread) {
+  // Enough entries for the gather thread; every growth aborts a
+  // transaction of several gather batches, which are gathered again.
+  Entries e = Numbered(100000);
+  lmdb::WriterTuning tiny;
+  tiny.initial_map_size = 65536;
+  tiny.batch_entries = 20000;
+  ASSERT_OK(Build(e, {}, "t", Src(), tiny));
+  auto rows = Dump();
+  ASSERT_EQ(rows.size(), 100000u);
+  std::map<std::string, std::string> want;
+  for (const Entry& en : e.span()) {
+    want[WithNul(std::string(en.key()))] = WithNul(std::string(en.value()));
+  }
+  std::map<std::string, std::string> got(rows.begin(), rows.end());
+  EXPECT_EQ(got, want);
+  ExpectVerifies();
+}
+
 TEST_F(LmdbTableTest, TenMegabyteValueRoundTrips) {
   Entries e;
   std::string big(10 << 20, '\0');

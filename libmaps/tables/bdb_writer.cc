@@ -242,8 +242,8 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
                         : std::span<const std::uint32_t>(by_bucket);
   // Both orders visit the entries out of source order: a second thread
   // gathers them (tables/ordered_batches.h).
-  constexpr std::size_t kGatherEntries = 32768;
-  constexpr std::size_t kGatherBytes = 4u << 20;
+  constexpr std::size_t kGatherEntries = 8192;
+  constexpr std::size_t kGatherBytes = 2u << 20;
   OrderedBatches batches(entries, order, nul, kGatherEntries, kGatherBytes);
   std::size_t next_progress = kProgressEvery;
   std::size_t done = 0;

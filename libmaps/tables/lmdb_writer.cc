@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "util/atomic_file.h"
@@ -32,6 +33,8 @@ namespace {
 constexpr std::size_t kProgressEvery = 65536;
 constexpr std::size_t kBatchEntries = 32768;
 constexpr std::size_t kBatchBytes = 8u << 20;  // bounds dirty memory
+constexpr std::size_t kGatherEntries = 8192;
+constexpr std::size_t kGatherBytes = 2u << 20;
 constexpr int kMaxGrowths = 40;
 
 struct Sizer {
@@ -159,30 +162,41 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
   const std::size_t total = plan.order.size();
   const std::size_t batch_entries =
       tuning.batch_entries != 0 ? tuning.batch_entries : kBatchEntries;
-  // One transaction per batch; the plan's random reads of the entries
-  // happen on the gather thread (tables/ordered_batches.h).
-  OrderedBatches batches(entries, plan.order, nul, batch_entries, kBatchBytes);
-  const OrderedBatches::Batch* batch = batches.Next();
+  // The plan's random reads of the entries happen on the gather thread
+  // (tables/ordered_batches.h), in batches smaller than a transaction:
+  // two of them are in memory at once, beside the source and entries.
+  const std::size_t gather_entries = std::min(batch_entries, kGatherEntries);
+  std::optional<OrderedBatches> batches;
+  batches.emplace(entries, plan.order, nul, gather_entries, kGatherBytes);
   std::size_t done = 0;
   std::size_t next_progress = kProgressEvery;
   int growths = 0;
-  while (batch != nullptr) {
+  while (done < total) {
     Result<lmdb::Txn> txn = lmdb::Txn::Begin(env->get(), 0);
     if (!txn) return std::move(txn).error();
     Result<lmdb::Cursor> cur = lmdb::Cursor::Open(txn->get(), dbi);
     if (!cur) return std::move(cur).error();
 
+    const std::size_t limit = std::min(total, done + batch_entries);
+    std::size_t position = done;
+    std::size_t bytes = 0;
     int rc = MDB_SUCCESS;
     const OrderedBatches::Record* failed = nullptr;
-    for (const OrderedBatches::Record& r : batch->records) {
-      // LMDB copies both onto its page: no copy of ours outlives the put.
-      MDB_val k = lmdb::ToVal(batch->key(r), r.key_size);
-      MDB_val v = lmdb::ToVal(batch->value(r), r.value_size);
-      rc = mdb_cursor_put(cur->get(), &k, &v, MDB_APPEND);
-      if (rc != MDB_SUCCESS) {
-        failed = &r;
-        break;
+    while (rc == MDB_SUCCESS && position < limit && bytes < kBatchBytes) {
+      const OrderedBatches::Batch* batch = batches->Next();
+      if (batch == nullptr) break;
+      for (const OrderedBatches::Record& r : batch->records) {
+        // LMDB copies both onto its page: no copy of ours outlives the put.
+        MDB_val k = lmdb::ToVal(batch->key(r), r.key_size);
+        MDB_val v = lmdb::ToVal(batch->value(r), r.value_size);
+        bytes += k.mv_size + v.mv_size + 16;
+        rc = mdb_cursor_put(cur->get(), &k, &v, MDB_APPEND);
+        if (rc != MDB_SUCCESS) {
+          failed = &r;
+          break;
+        }
       }
+      position = batch->first + batch->records.size();
     }
     cur->Close();
     Status st = rc == MDB_SUCCESS
@@ -190,8 +204,9 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
                     : lmdb::FromMdb(rc, "write " + out.temp_path() +
                                             LineNote(entries[failed->index]));
     if (st.code() == ErrorCode::kTableFull && growths < kMaxGrowths) {
-      // The batch was rolled back (abort, or a commit that failed);
-      // grow the map between transactions and redo it.
+      // The transaction was rolled back (abort, or a commit that failed);
+      // grow the map between transactions and redo it, gathering again
+      // from its first entry.
       txn->Abort();
       ++growths;
       map_size *= 2;
@@ -199,11 +214,17 @@ Status WriteLmdbTableTuned(const TableSpec& spec,
           grc != MDB_SUCCESS) {
         return lmdb::FromMdb(grc, "mdb_env_set_mapsize " + out.temp_path());
       }
+      batches.reset();
+      batches.emplace(entries, plan.order, nul, gather_entries, kGatherBytes,
+                      done);
       continue;
     }
     if (!st.ok()) return ExplainBuildFailure(std::move(st), out.fd(), target);
-    done = batch->first + batch->records.size();
-    batch = batches.Next();
+    if (position == done) {
+      return Status::InvalidArgument("write " + out.temp_path() +
+                              ": the gather stopped before the plan's end");
+    }
+    done = position;
     if (options.progress && (done >= next_progress || done == total)) {
       options.progress(done, total);
       while (next_progress <= done) next_progress += kProgressEvery;

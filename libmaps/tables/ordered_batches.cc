@@ -2,6 +2,7 @@
 
 #include "tables/ordered_batches.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mapctl {
@@ -15,13 +16,14 @@ constexpr std::size_t kMinThreaded = 1u << 16;
 OrderedBatches::OrderedBatches(std::span<const Entry> entries,
                                std::span<const std::uint32_t> order,
                                std::size_t nul, std::size_t max_entries,
-                               std::size_t max_bytes)
+                               std::size_t max_bytes, std::size_t start)
     : entries_(entries),
       order_(order),
       nul_(nul),
       max_entries_(max_entries == 0 ? 1 : max_entries),
-      max_bytes_(max_bytes) {
-  if (order_.size() >= kMinThreaded &&
+      max_bytes_(max_bytes),
+      sync_next_(std::min(start, order.size())) {
+  if (order_.size() - sync_next_ >= kMinThreaded &&
       std::thread::hardware_concurrency() > 1) {
     producer_ = std::thread([this] { Produce(); });
   }
@@ -72,7 +74,7 @@ void OrderedBatches::Fill(Batch* batch, std::size_t first) const {
 }
 
 void OrderedBatches::Produce() {
-  std::size_t position = 0;
+  std::size_t position = sync_next_;
   for (std::size_t slot = 0;; slot ^= 1) {
     {
       std::unique_lock<std::mutex> lock(mu_);

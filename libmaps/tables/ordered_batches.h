@@ -46,12 +46,14 @@ class OrderedBatches {
     }
   };
 
-  // A batch ends after max_entries entries or once it holds max_bytes.
-  // The entries and order must outlive this object. REQUIRES: every index
-  // in order is within entries; each Entry has a NUL past its views.
+  // Batches of order[start, end). A batch ends after max_entries entries
+  // or once it holds max_bytes. The entries and order must outlive this
+  // object. REQUIRES: every index in order is within entries; each Entry
+  // has a NUL past its views.
   OrderedBatches(std::span<const Entry> entries,
                  std::span<const std::uint32_t> order, std::size_t nul,
-                 std::size_t max_entries, std::size_t max_bytes);
+                 std::size_t max_entries, std::size_t max_bytes,
+                 std::size_t start = 0);
   ~OrderedBatches();
   OrderedBatches(const OrderedBatches&) = delete;
   OrderedBatches& operator=(const OrderedBatches&) = delete;
@@ -80,7 +82,9 @@ class OrderedBatches {
   bool produced_all_ = false;
   bool stop_ = false;
   std::size_t next_slot_ = 0;  // the slot the consumer takes next
-  std::size_t sync_next_ = 0;  // without a thread: next position to fill
+  // The first position (read by the thread at its start); without a
+  // thread, the next position to fill.
+  std::size_t sync_next_ = 0;
   std::thread producer_;
 };
 

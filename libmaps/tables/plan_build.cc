@@ -4,17 +4,18 @@
 // never contain NUL, so that is also the order of "key\0" (what is
 // stored), and a key padded with zero bytes sorts like the key itself.
 //
-// The sort is a most-significant-chunk radix: every entry gets a 20-byte
-// slot {next 16 key bytes as two big-endian words, index}; slots are
-// sorted by (chunk, index) with integer compares only; runs of equal
-// chunks are refilled with the following 16 bytes and sorted again. The
-// first fill reads entries and keys in source order; only the refills
-// touch them out of order, and they are prefetched. 16 bytes rather than
+// The sort is a most-significant-chunk radix: every entry gets a 16-byte
+// slot {next 12 key bytes as a big-endian 64-bit and 32-bit word, index};
+// slots are sorted by (chunk, index) with integer compares only; runs of
+// equal chunks are refilled with the following 12 bytes and sorted again.
+// The first fill reads entries and keys in source order; only the refills
+// touch them out of order, and they are prefetched. 12 bytes rather than
 // 8 because sender keys share their first 8 ("user1234", "@tenant5")
 // often enough that an 8-byte chunk sent nearly every slot through a
-// refill, i.e. a cache miss per entry. A run whose keys all end within
-// the chunk just compared holds equal keys: a duplicate group, already in
-// source order because the index breaks ties.
+// refill, i.e. a cache miss per entry; not 16, because the slots are the
+// plan's peak memory beside the source and its entries. A run whose keys
+// all end within the chunk just compared holds equal keys: a duplicate
+// group, already in source order because the index breaks ties.
 //
 // Memory matters here (the whole source is in memory already): the slots
 // live in their own anonymous mapping, returned to the system before the
@@ -27,6 +28,9 @@
 // looks at the keys. The plan is then source order minus the losers, and
 // the warnings come out in line order by construction, with the same
 // texts and winners as the sorted path.
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,18 +47,19 @@
 namespace mapctl {
 namespace {
 
-constexpr std::uint32_t kChunkBytes = 16;
+constexpr std::uint32_t kChunkBytes = 12;
 
-struct __attribute__((packed)) Slot {
-  // key bytes [offset, offset+16), big-endian words, 0-padded
-  std::uint64_t hi, lo;
+struct Slot {
+  // key bytes [offset, offset+12), big-endian words, 0-padded
+  std::uint64_t hi;
+  std::uint32_t lo;
   std::uint32_t index;  // into entries (source order)
 
   bool SameChunk(const Slot& o) const noexcept {
     return hi == o.hi && lo == o.lo;
   }
 };
-static_assert(sizeof(Slot) == 20);
+static_assert(sizeof(Slot) == 16);
 
 using SlotArray = MappedArray<Slot>;
 
@@ -86,7 +91,8 @@ inline std::uint64_t LoadChunk(const char* key, std::uint32_t size,
 inline void FillSlot(Slot* slot, std::string_view key, std::uint32_t offset) {
   const auto size = static_cast<std::uint32_t>(key.size());
   slot->hi = LoadChunk(key.data(), size, offset);
-  slot->lo = LoadChunk(key.data(), size, offset + 8);
+  slot->lo =
+      static_cast<std::uint32_t>(LoadChunk(key.data(), size, offset + 8) >> 32);
 }
 
 struct Range {
@@ -112,7 +118,7 @@ void SortSlots(std::span<const Entry> entries, Slot* s, std::uint32_t begin,
       if (j - i > 1) {
         // Equal chunks: the keys agree on bytes [0, next). If one ended
         // inside, its zero padding means all did (keys hold no NUL); then
-        // they are equal. Otherwise compare the next 16 bytes.
+        // they are equal. Otherwise compare the next 12 bytes.
         constexpr std::uint32_t kAhead = 8;
         for (std::uint32_t k = i; k < j && k < i + kAhead; ++k) {
           __builtin_prefetch(&entries[s[k].index]);
@@ -190,25 +196,25 @@ Status PlanBySourceOrder(
   }
   order->reserve(entries.size());
   std::vector<std::uint8_t> dropped;  // kLast: earlier records replaced
-  index.InsertAll(
-      [&](std::uint32_t j) { order->push_back(j); },
-      [&](std::uint32_t j, std::uint32_t seen) {
-        switch (policy) {
-          case DuplicatePolicy::kFirstWarn:
-            skipped->emplace_back(j, seen);
-            break;
-          case DuplicatePolicy::kFirst:
-            break;
-          case DuplicatePolicy::kLast:
-            // The later record replaces the earlier one (postmap -r; for
-            // cdb, CDB_PUT_REPLACE drops the earlier record).
-            if (dropped.empty()) dropped.resize(entries.size());
-            dropped[seen] = 1;
-            order->push_back(j);
-            return OnDuplicate::kReplaceSeen;
-        }
-        return OnDuplicate::kKeepSeen;
-      });
+  index.InsertAll([&](std::uint32_t j) { order->push_back(j); },
+                  [&](std::uint32_t j, std::uint32_t seen) {
+                    switch (policy) {
+                      case DuplicatePolicy::kFirstWarn:
+                        skipped->emplace_back(j, seen);
+                        break;
+                      case DuplicatePolicy::kFirst:
+                        break;
+                      case DuplicatePolicy::kLast:
+                        // The later record replaces the earlier one (postmap
+                        // -r; for cdb, CDB_PUT_REPLACE drops the earlier
+                        // record).
+                        if (dropped.empty()) dropped.resize(entries.size());
+                        dropped[seen] = 1;
+                        order->push_back(j);
+                        return OnDuplicate::kReplaceSeen;
+                    }
+                    return OnDuplicate::kKeepSeen;
+                  });
   index.Release();
   if (!dropped.empty()) {
     std::erase_if(*order, [&](std::uint32_t i) { return dropped[i] != 0; });
@@ -272,11 +278,26 @@ Status PlanByKeyOrder(
       slots.data()[k].index = kDrop;
     }
   }
-  order->reserve(slots.size());
+  // The order is compacted into the front of the slots' own memory (index
+  // j is written at byte 4j, never past slot j, which is read already),
+  // the rest of the mapping goes back to the system, and only then is the
+  // order vector allocated: the slots and the order are the plan's peak
+  // beside the source and its entries, and need not be held together.
+  auto* compact = reinterpret_cast<std::uint32_t*>(slots.data());
+  std::size_t kept = 0;
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const std::uint32_t index = slots.data()[k].index;
-    if (index != kDrop) order->push_back(index);
+    if (index != kDrop) compact[kept++] = index;
   }
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t used =
+      (kept * sizeof(std::uint32_t) + page - 1) & ~(page - 1);
+  const std::size_t mapped = slots.size() * sizeof(Slot);
+  if (mapped > used) {
+    (void)madvise(reinterpret_cast<char*>(slots.data()) + used, mapped - used,
+                  MADV_DONTNEED);
+  }
+  order->assign(compact, compact + kept);
   slots.Release();  // back to the system before the writer starts
 
   return Status::Ok();
@@ -299,8 +320,7 @@ Diagnostic DuplicateWarning(std::string_view origin, std::uint32_t line,
   return d;
 }
 
-Result<BuildPlan> PlanBuild(const TableSpec& spec,
-                            Span<const Entry> entries,
+Result<BuildPlan> PlanBuild(const TableSpec& spec, Span<const Entry> entries,
                             const BuildOptions& options,
                             std::string_view origin) {
   if (entries.size() >= UINT32_MAX) {
@@ -324,8 +344,9 @@ Result<BuildPlan> PlanBuild(const TableSpec& spec,
   std::sort(skipped.begin(), skipped.end());
   plan.diagnostics.reserve(skipped.size());
   for (auto [dup, first] : skipped) {
-    plan.diagnostics.push_back(DuplicateWarning(
-        origin, entries[dup].line(), entries[dup].key(), entries[first].line()));
+    plan.diagnostics.push_back(DuplicateWarning(origin, entries[dup].line(),
+                                                entries[dup].key(),
+                                                entries[first].line()));
   }
   return plan;
 }

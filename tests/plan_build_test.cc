@@ -23,6 +23,17 @@ using testing::Entries;
 TableSpec Lmdb() { return TableSpec{TableType::kLmdb, "t"}; }
 TableSpec Cdb() { return TableSpec{TableType::kCdb, "t"}; }
 
+constexpr DuplicatePolicy kEveryPolicy[] = {DuplicatePolicy::kFirstWarn,
+                                            DuplicatePolicy::kFirst,
+                                            DuplicatePolicy::kLast};
+
+Result<BuildPlan> PlanWith(const TableSpec& spec, const Entries& e,
+                           DuplicatePolicy policy) {
+  BuildOptions opts;
+  opts.duplicates = policy;
+  return PlanBuild(spec, e.span(), opts, "src");
+}
+
 std::vector<std::string> Keys(const Entries& e, const BuildPlan& plan) {
   std::vector<std::string> out;
   for (std::uint32_t i : plan.order) out.emplace_back(e.span()[i].key());
@@ -83,12 +94,8 @@ TEST(PlanBuildTest, ATableLargeEnoughForTwoSortThreadsMatchesAReference) {
     auto [it, fresh] = seen.try_emplace(key, i, i);
     if (!fresh) it->second.second = i;
   }
-  for (DuplicatePolicy policy :
-       {DuplicatePolicy::kFirstWarn, DuplicatePolicy::kFirst,
-        DuplicatePolicy::kLast}) {
-    BuildOptions opts;
-    opts.duplicates = policy;
-    Result<BuildPlan> plan = PlanBuild(Lmdb(), e.span(), opts, "src");
+  for (DuplicatePolicy policy : kEveryPolicy) {
+    Result<BuildPlan> plan = PlanWith(Lmdb(), e, policy);
     ASSERT_TRUE(plan);
     std::vector<std::uint32_t> expect;
     for (const auto& [key, first_last] : seen) {
@@ -277,18 +284,13 @@ TEST(PlanBuildTest, CdbAndHashAgreeWithTheSortedPathOnEveryPolicy) {
     if (rng() % 7 == 0) key = "@" + key + ".example";
     e.Add(key, std::to_string(i));
   }
-  for (DuplicatePolicy policy :
-       {DuplicatePolicy::kFirstWarn, DuplicatePolicy::kFirst,
-        DuplicatePolicy::kLast}) {
-    BuildOptions opts;
-    opts.duplicates = policy;
-    Result<BuildPlan> sorted = PlanBuild(Lmdb(), e.span(), opts, "src");
+  for (DuplicatePolicy policy : kEveryPolicy) {
+    Result<BuildPlan> sorted = PlanWith(Lmdb(), e, policy);
     ASSERT_TRUE(sorted);
     std::vector<std::uint32_t> expect = sorted->order;
     std::sort(expect.begin(), expect.end());
     for (TableType type : {TableType::kCdb, TableType::kHash}) {
-      Result<BuildPlan> hashed =
-          PlanBuild(TableSpec{type, "t"}, e.span(), opts, "src");
+      Result<BuildPlan> hashed = PlanWith(TableSpec{type, "t"}, e, policy);
       ASSERT_TRUE(hashed);
       EXPECT_EQ(hashed->order, expect) << static_cast<int>(policy);
       ASSERT_EQ(hashed->diagnostics.size(), sorted->diagnostics.size());

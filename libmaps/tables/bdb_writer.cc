@@ -160,13 +160,14 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
       return Status::InvalidArgument("build plan does not match its entries");
     }
   }
-  // For the cache size; dropped duplicates included (a sequential pass).
-  std::uint64_t bytes = 0;
-  std::uint64_t stored_bytes = 0;
+  // For the cache size and the hash table's shape; dropped duplicates
+  // included (a sequential pass).
+  std::uint64_t data_bytes = 0;
   for (const Entry& e : entries) {
-    bytes += e.key().size() + e.value().size() + 32;
-    stored_bytes += e.key().size() + e.value().size() + 2 * nul;
+    data_bytes += e.key().size() + e.value().size();
   }
+  const std::uint64_t bytes = data_bytes + 32 * entries.size();
+  const std::uint64_t stored_bytes = data_bytes + 2 * nul * entries.size();
 
   Result<std::unique_ptr<AtomicFile> > file =
       AtomicFile::Create(target, BuildFileOptions(options, source));
@@ -194,10 +195,10 @@ Status WriteBdbTableTuned(const TableSpec& spec, std::span<const Entry> entries,
     return FromDb(rc, "set page size for " + out.temp_path(), scope.first());
   }
   if (spec.type == TableType::kHash) {
-    // Presized: with both the element count and a fill factor Berkeley DB
-    // creates every bucket up front and never splits one while we insert
-    // (postmap gives 4096 and no fill factor, a hint it ignores, so its
-    // table grows by splitting buckets, each split rewriting a page).
+    // Presized (PresizedShape): with both the element count and a fill
+    // factor Berkeley DB creates the buckets up front, and only overflows
+    // split one while we insert (postmap gives 4096 and no fill factor, a
+    // hint it ignores, so its table grows by splitting buckets all along).
     if (shape.buckets == 0) {
       (void)raw->set_h_nelem(raw, 4096);  // as mkmap_db.c: a hint only
     } else if (int rc = raw->set_h_ffactor(raw, shape.ffactor); rc != 0) {

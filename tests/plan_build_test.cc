@@ -97,7 +97,7 @@ TEST(PlanBuildTest, ATableLargeEnoughForTwoSortThreadsMatchesAReference) {
   for (DuplicatePolicy policy : kEveryPolicy) {
     Result<BuildPlan> plan = PlanWith(Lmdb(), e, policy);
     ASSERT_TRUE(plan);
-    std::vector<std::uint32_t> expect;
+    PlanOrder expect;
     for (const auto& [key, first_last] : seen) {
       expect.push_back(policy == DuplicatePolicy::kLast ? first_last.second
                                                         : first_last.first);
@@ -216,7 +216,7 @@ TEST(PlanBuildTest, CdbKeepsSourceOrderAndWarnsInLineOrder) {
   e.Add("b", "6", 11);
   Result<BuildPlan> plan = PlanBuild(Cdb(), e.span(), BuildOptions{}, "map");
   ASSERT_TRUE(plan) << plan.error().ToString();
-  EXPECT_EQ(plan->order, (std::vector<std::uint32_t>{0, 1, 3}));
+  EXPECT_EQ(plan->order, (PlanOrder{0, 1, 3}));
   ASSERT_EQ(plan->diagnostics.size(), 3u);
   EXPECT_EQ(plan->diagnostics[0].line, 7u);
   EXPECT_EQ(plan->diagnostics[0].message,
@@ -246,14 +246,14 @@ TEST(PlanBuildTest, CdbDashWKeepsTheFirstAndDashROnlyTheLast) {
   opts.duplicates = DuplicatePolicy::kFirst;
   Result<BuildPlan> first = PlanBuild(Cdb(), e.span(), opts, "map");
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->order, (std::vector<std::uint32_t>{0, 1, 3}));
+  EXPECT_EQ(first->order, (PlanOrder{0, 1, 3}));
   EXPECT_TRUE(first->diagnostics.empty());
   // -r: the winner stays at its own position, the earlier records are
   // gone (postmap's CDB_PUT_REPLACE drops them from the file).
   opts.duplicates = DuplicatePolicy::kLast;
   Result<BuildPlan> last = PlanBuild(Cdb(), e.span(), opts, "map");
   ASSERT_TRUE(last);
-  EXPECT_EQ(last->order, (std::vector<std::uint32_t>{3, 4, 5}));
+  EXPECT_EQ(last->order, (PlanOrder{3, 4, 5}));
   EXPECT_EQ(e.span()[last->order[1]].value(), "third");
   EXPECT_TRUE(last->diagnostics.empty());
 }
@@ -264,7 +264,7 @@ TEST(PlanBuildTest, CdbHasNoKeyLimitAndHandlesEmptyInput) {
   e.Add(std::string(5000, 'k'), "w");
   Result<BuildPlan> plan = PlanBuild(Cdb(), e.span(), BuildOptions{}, "src");
   ASSERT_TRUE(plan);
-  EXPECT_EQ(plan->order, (std::vector<std::uint32_t>{0}));
+  EXPECT_EQ(plan->order, (PlanOrder{0}));
   EXPECT_EQ(plan->diagnostics.size(), 1u);
   Result<BuildPlan> none = PlanBuild(Cdb(), {}, BuildOptions{}, "src");
   ASSERT_TRUE(none);
@@ -287,7 +287,7 @@ TEST(PlanBuildTest, CdbAndHashAgreeWithTheSortedPathOnEveryPolicy) {
   for (DuplicatePolicy policy : kEveryPolicy) {
     Result<BuildPlan> sorted = PlanWith(Lmdb(), e, policy);
     ASSERT_TRUE(sorted);
-    std::vector<std::uint32_t> expect = sorted->order;
+    PlanOrder expect = sorted->order;
     std::sort(expect.begin(), expect.end());
     for (TableType type : {TableType::kCdb, TableType::kHash}) {
       Result<BuildPlan> hashed = PlanWith(TableSpec{type, "t"}, e, policy);

@@ -184,7 +184,7 @@ class Comparer {
   }
 
   std::span<const Entry> entries_;
-  const std::vector<std::uint32_t>& order_;
+  const PlanOrder& order_;
   const std::size_t nul_;
   const bool sorted_;
   const bool count_all_;

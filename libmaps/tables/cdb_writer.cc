@@ -450,7 +450,7 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
     }
     if (k > 0 && plan.order[k] <= plan.order[k - 1]) in_source_order = false;
   }
-  std::vector<std::uint32_t> sorted_order;
+  PlanOrder sorted_order;
   if (!in_source_order) {
     std::vector<std::uint8_t> keep(entries.size());
     for (std::uint32_t idx : plan.order) keep[idx] = 1;
@@ -458,8 +458,7 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
       if (keep[i]) sorted_order.push_back(static_cast<std::uint32_t>(i));
     }
   }
-  const std::vector<std::uint32_t>& order =
-      in_source_order ? plan.order : sorted_order;
+  const PlanOrder& order = in_source_order ? plan.order : sorted_order;
   const std::size_t count = order.size();
   // Refused before any file is made: 16 bytes of slots per record alone
   // would pass 4 GiB.

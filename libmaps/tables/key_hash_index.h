@@ -15,7 +15,6 @@
 #ifndef MAPCTL_TABLES_KEY_HASH_INDEX_H_
 #define MAPCTL_TABLES_KEY_HASH_INDEX_H_
 
-#include <sys/mman.h>
 #include <xxhash.h>
 
 #include <cstddef>
@@ -25,6 +24,7 @@
 #include <string_view>
 
 #include "mapctl/source.h"
+#include "util/pages.h"
 
 namespace mapctl {
 
@@ -45,15 +45,14 @@ class MappedArray {
   bool Allocate(std::size_t n) {
     Release();
     if (n == 0) return true;
-    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return false;
+    void* p = MapPages(n * sizeof(T));
+    if (p == nullptr) return false;
     data_ = static_cast<T*>(p);
     size_ = n;
     return true;
   }
   void Release() {
-    if (data_ != nullptr) munmap(data_, size_ * sizeof(T));
+    UnmapPages(data_, size_ * sizeof(T));
     data_ = nullptr;
     size_ = 0;
   }
@@ -77,12 +76,9 @@ class KeyHashIndex {
     std::size_t capacity = 16;
     while (capacity < 2 * entries.size()) capacity *= 2;
     mask_ = capacity - 1;
-    if (!slots_.Allocate(capacity)) return false;
-    // Random probes over megabytes: huge pages spare a TLB miss per probe
-    // and most page faults (when the system allows them; only a hint).
-    (void)madvise(slots_.data(), capacity * sizeof(std::uint64_t),
-                  MADV_HUGEPAGE);
-    return true;
+    // Random probes over megabytes: the mapping's huge pages (util/pages.h)
+    // spare a TLB miss per probe and most page faults.
+    return slots_.Allocate(capacity);
   }
 
   // Inserts every entry in source order. A new key calls fresh(j); a key

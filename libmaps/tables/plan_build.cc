@@ -188,7 +188,7 @@ bool WantsKeyOrder(TableType type) {
 // kFirstWarn only).
 Status PlanBySourceOrder(
     std::span<const Entry> entries, DuplicatePolicy policy,
-    std::string_view origin, std::vector<std::uint32_t>* order,
+    std::string_view origin, PlanOrder* order,
     std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
   KeyHashIndex index;
   if (!index.Allocate(entries)) {
@@ -240,7 +240,7 @@ std::string TooLongMessage(std::string_view origin, std::uint32_t line,
 // kept) pairs, for kFirstWarn only, in no particular order).
 Status PlanByKeyOrder(
     std::span<const Entry> entries, DuplicatePolicy policy, bool lmdb,
-    std::size_t nul, std::string_view origin, std::vector<std::uint32_t>* order,
+    std::size_t nul, std::string_view origin, PlanOrder* order,
     std::vector<std::pair<std::uint32_t, std::uint32_t>>* skipped) {
   SlotArray slots;
   if (!slots.Allocate(entries.size())) {

@@ -9,9 +9,9 @@
 
 #include "mapctl/source.h"
 #include "tables/source_chunk.h"
+#include "util/pages.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,21 +88,6 @@ inline std::uint64_t Load64(const char* p) {
   return w;
 }
 
-// Transparent huge pages for a large fresh allocation that is about to
-// be written through once (the source buffer, the entries array): a page
-// fault costs ~30 us on the nested VMs CI uses, and 2 MiB pages take 512
-// times fewer. A hint; failure is harmless.
-void AdviseHugePages(const void* p, std::size_t bytes) {
-  if (bytes < (8u << 20)) return;
-  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto first =
-      (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
-  const auto last = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(page - 1);
-  if (last > first) {
-    madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-  }
-}
-
 // Number of '\n' bytes in [p, end), eight at a time (std::count is a byte
 // loop at -O2, and this pass only sizes the entry vector).
 std::size_t CountNewlines(const char* p, const char* end) {
@@ -146,8 +131,40 @@ inline bool IsIgnorable(const char* p, const char* eol) {
   return p == eol || *p == '#';
 }
 
-struct FreeDeleter {
-  void operator()(char* p) const noexcept { std::free(p); }
+// The buffer a source file is read into and parsed in place (entries
+// view it): large ones are huge-page mappings (mapctl/page_allocator.h).
+class PageBuffer {
+ public:
+  PageBuffer() = default;
+  PageBuffer(PageBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)),
+        capacity_(std::exchange(o.capacity_, 0)) {}
+  PageBuffer& operator=(PageBuffer&& o) noexcept {
+    if (this != &o) {
+      FreePages(data_, capacity_);
+      data_ = std::exchange(o.data_, nullptr);
+      capacity_ = std::exchange(o.capacity_, 0);
+    }
+    return *this;
+  }
+  ~PageBuffer() { FreePages(data_, capacity_); }
+
+  // Room for `capacity` bytes, the first `keep` of the old ones kept.
+  bool Grow(std::size_t capacity, std::size_t keep) {
+    char* p = static_cast<char*>(AllocatePages(capacity));
+    if (p == nullptr) return false;
+    if (keep != 0) std::memcpy(p, data_, keep);
+    FreePages(data_, capacity_);
+    data_ = p;
+    capacity_ = capacity;
+    return true;
+  }
+  char* data() const noexcept { return data_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  char* data_ = nullptr;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace
@@ -156,7 +173,7 @@ struct FreeDeleter {
 // and, for keys whose folded form is longer than the original, an arena.
 struct ParsedMap::Storage {
   std::string text;                            // ParseMapText's input
-  std::unique_ptr<char, FreeDeleter> file;     // ParseMapFile's buffer
+  PageBuffer file;                             // ParseMapFile's buffer
   std::vector<std::unique_ptr<char[]>> arena;  // blocks of grown keys
   char* arena_next = nullptr;
   std::size_t arena_left = 0;
@@ -193,7 +210,7 @@ class SourceParser {
 
   // Take the buffer over and parse it in place.
   static ParsedMap FromText(std::string text, const ParseOptions& options);
-  static ParsedMap FromBuffer(std::unique_ptr<char, FreeDeleter> buf,
+  static ParsedMap FromBuffer(PageBuffer buf,
                               std::size_t size, const ParseOptions& options);
   // ParseMapChunk(): `map` reused, its arena emptied first.
   static void Chunk(char* buf, std::size_t n, const ParseOptions& options,
@@ -222,12 +239,7 @@ void SourceParser::Run(char* buf, std::size_t n) {
   char* const end = buf + n;
   // One entry per line at most: reserving up front avoids the vector's
   // doubling, whose copy would briefly hold 1.5x the entries in memory.
-  const std::size_t had = out_->entries_.capacity();
   out_->entries_.reserve(CountNewlines(buf, end) + 1);
-  if (out_->entries_.capacity() != had) {
-    AdviseHugePages(out_->entries_.data(),
-                    out_->entries_.capacity() * sizeof(Entry));
-  }
 
   std::uint32_t lineno = 0;
   char* p = buf;
@@ -443,7 +455,6 @@ void SourceParser::RunSplit(char* buf, std::size_t n,
   // Room for every line of both halves, so that appending the second
   // half's entries below copies them once and moves nothing.
   out->entries_.reserve(CountNewlines(buf, buf + n) + 1);
-  AdviseHugePages(out->entries_.data(), out->entries_.capacity() * sizeof(Entry));
   ParsedMap second;
   second.storage_ = std::make_unique<ParsedMap::Storage>();
   std::thread worker([&] {
@@ -454,13 +465,27 @@ void SourceParser::RunSplit(char* buf, std::size_t n,
 
   const std::uint32_t offset = out->line_count_;
   out->entries_.reserve(out->entries_.size() + second.entries_.size());
-  for (const Entry& e : second.entries_) {
-    out->entries_.emplace_back(e.key().data(),
-                               static_cast<std::uint32_t>(e.key().size()),
-                               e.value().data(),
-                               static_cast<std::uint32_t>(e.value().size()),
-                               e.line() + offset);
+  // Appended a slice at a time, each slice's pages given back once copied:
+  // the two halves' arrays are never resident whole side by side (for a
+  // 1M-line source that would be 16 MB more at the parse's peak).
+  constexpr std::size_t kSlice = (std::size_t{2} << 20) / sizeof(Entry);
+  const Entry* from = second.entries_.data();
+  const std::size_t count = second.entries_.size();
+  const std::size_t capacity_bytes = second.entries_.capacity() * sizeof(Entry);
+  for (std::size_t begin = 0; begin < count; begin += kSlice) {
+    const std::size_t end = std::min(count, begin + kSlice);
+    for (std::size_t i = begin; i < end; ++i) {
+      const Entry& e = from[i];
+      out->entries_.emplace_back(e.key().data(),
+                                 static_cast<std::uint32_t>(e.key().size()),
+                                 e.value().data(),
+                                 static_cast<std::uint32_t>(e.value().size()),
+                                 e.line() + offset);
+    }
+    DiscardPages(second.entries_.data(), capacity_bytes, begin * sizeof(Entry),
+                 (end - begin) * sizeof(Entry));
   }
+  second.entries_.clear();
   for (Diagnostic& d : second.diagnostics_) {
     if (d.line > 0) d.line += offset;
     out->diagnostics_.push_back(std::move(d));
@@ -483,13 +508,13 @@ ParsedMap SourceParser::FromText(std::string text,
   return map;
 }
 
-ParsedMap SourceParser::FromBuffer(std::unique_ptr<char, FreeDeleter> buf,
+ParsedMap SourceParser::FromBuffer(PageBuffer buf,
                                    std::size_t size,
                                    const ParseOptions& options) {
   ParsedMap map;
   map.storage_ = std::make_unique<ParsedMap::Storage>();
   map.storage_->file = std::move(buf);
-  RunSplit(map.storage_->file.get(), size, options, &map);
+  RunSplit(map.storage_->file.data(), size, options, &map);
   return map;
 }
 
@@ -554,22 +579,15 @@ Result<ParsedMap> ParseMapFile(const std::string& path,
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     capacity = static_cast<std::size_t>(st.st_size) + 2;
   }
-  std::unique_ptr<char, FreeDeleter> buf(
-      static_cast<char*>(std::malloc(capacity)));
-  if (buf == nullptr) return Status::IoError("read " + path, ENOMEM);
-  // A large source is read into fresh pages.
-  AdviseHugePages(buf.get(), capacity);
+  PageBuffer buf;
+  if (!buf.Grow(capacity, 0)) return Status::IoError("read " + path, ENOMEM);
   std::size_t size = 0;
   for (;;) {
-    if (capacity - size < 2) {
-      const std::size_t grown = capacity * 2;
-      char* p = static_cast<char*>(std::realloc(buf.get(), grown));
-      if (p == nullptr) return Status::IoError("read " + path, ENOMEM);
-      buf.release();
-      buf.reset(p);
-      capacity = grown;
+    if (buf.capacity() - size < 2 && !buf.Grow(buf.capacity() * 2, size)) {
+      return Status::IoError("read " + path, ENOMEM);
     }
-    const ssize_t got = read(fd, buf.get() + size, capacity - size - 1);
+    const ssize_t got =
+        read(fd, buf.data() + size, buf.capacity() - size - 1);
     if (got < 0) {
       if (errno == EINTR) continue;
       return Status::IoError("read " + path, errno);
@@ -577,7 +595,7 @@ Result<ParsedMap> ParseMapFile(const std::string& path,
     if (got == 0) break;
     size += static_cast<std::size_t>(got);
   }
-  buf.get()[size] = '\0';
+  buf.data()[size] = '\0';
 
   return SourceParser::FromBuffer(std::move(buf), size, options);
 }

@@ -19,6 +19,7 @@
 
 #include "mapctl/export.h"
 #include "mapctl/fold.h"
+#include "mapctl/page_allocator.h"
 #include "mapctl/span.h"
 #include "mapctl/status.h"
 
@@ -100,7 +101,7 @@ class MAPCTL_EXPORT ParsedMap {
   ParsedMap(const ParsedMap&) = delete;
   ParsedMap& operator=(const ParsedMap&) = delete;
 
-  const std::vector<Entry>& entries() const noexcept { return entries_; }
+  Span<const Entry> entries() const noexcept { return entries_; }
   const std::vector<Diagnostic>& diagnostics() const noexcept {
     return diagnostics_;
   }
@@ -111,7 +112,7 @@ class MAPCTL_EXPORT ParsedMap {
   friend class SourceParser;
   struct Storage;
   std::unique_ptr<Storage> storage_;
-  std::vector<Entry> entries_;
+  std::vector<Entry, PageAllocator<Entry>> entries_;
   std::vector<Diagnostic> diagnostics_;
   std::uint32_t line_count_ = 0;
 };

@@ -20,6 +20,7 @@
 
 #include "mapctl/export.h"
 #include "mapctl/fold.h"
+#include "mapctl/page_allocator.h"
 #include "mapctl/source.h"
 #include "mapctl/span.h"
 #include "mapctl/status.h"
@@ -99,8 +100,12 @@ struct SourceFileInfo {
 
 // Entries ready to be written: indices into the entry span, in the order
 // the writer wants them (key order for lmdb), duplicates resolved.
+// Positions into the entries, in write order (a large array: see
+// mapctl/page_allocator.h).
+using PlanOrder = std::vector<std::uint32_t, PageAllocator<std::uint32_t>>;
+
 struct BuildPlan {
-  std::vector<std::uint32_t> order;
+  PlanOrder order;
   std::vector<Diagnostic> diagnostics;  // kDuplicate warnings, line order
 };
 

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
+#include <utility>
+#include <vector>
 
 #include "cli_config.h"
 #include "commands.h"
@@ -196,19 +199,28 @@ int BuildOne(const BuildArgs& args, const MainConfig& config,
   Result<BuildPlan> plan =
       PlanBuild(*spec, parsed->entries(), options, spec->path);
 
-  std::vector<Diagnostic> diagnostics = parsed->diagnostics();
-  if (plan) {
-    diagnostics.insert(diagnostics.end(), plan->diagnostics.begin(),
-                       plan->diagnostics.end());
+  // Reported, then dropped before the table is written: a map with many
+  // duplicates has tens of thousands of warnings, megabytes that would
+  // otherwise be held (twice) through the build's peak.
+  std::size_t problems = parsed->diagnostics().size();
+  {
+    std::vector<Diagnostic> diagnostics = parsed->diagnostics();
+    if (plan) {
+      problems += plan->diagnostics.size();
+      diagnostics.insert(diagnostics.end(),
+                         std::make_move_iterator(plan->diagnostics.begin()),
+                         std::make_move_iterator(plan->diagnostics.end()));
+      std::vector<Diagnostic>().swap(plan->diagnostics);
+    }
+    ReportDiagnostics(std::move(diagnostics), args.strict);
   }
-  ReportDiagnostics(diagnostics, args.strict);
   if (!plan) {
     ReportError(plan.error());
     return kExitTrouble;
   }
-  if (args.strict && !diagnostics.empty()) {
+  if (args.strict && problems != 0) {
     ReportError("not writing " + spec->FileName() + ": " +
-                std::to_string(diagnostics.size()) +
+                std::to_string(problems) +
                 " problem(s) in the source and --strict");
     return kExitNegative;
   }

@@ -314,6 +314,7 @@ void Consistency::Merge(Evidence& ev) {
   needs_auth_.merge(ev.needs_auth);
   relay_usernames_.insert(relay_usernames_.end(), ev.relay_usernames.begin(),
                           ev.relay_usernames.end());
+  UsernameHashes().swap(ev.relay_usernames);  // merged: not held twice
   sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
   rules_hit_.merge(ev.rules_hit);
   lookup_errors_.merge(ev.lookup_errors);
@@ -375,6 +376,9 @@ bool Consistency::ResolveInParallel(const SenderResolverOptions& base) {
   for (const Evidence& ev : evidence) {
     if (ev.too_long) return false;
   }
+  std::size_t usernames = relay_usernames_.size();
+  for (const Evidence& ev : evidence) usernames += ev.relay_usernames.size();
+  relay_usernames_.reserve(usernames);
   for (Evidence& ev : evidence) Merge(ev);
   return true;
 }
@@ -562,6 +566,17 @@ Status Consistency::Run() {
       }
     }
   }
+  // At most one representative per key: reserved, so that a million of
+  // them are not copied as the array doubles.
+  std::size_t keys = 0;
+  for (const TableList* list : {&m_->relay, &m_->password}) {
+    for (const ListTable& t : list->tables) {
+      const MemoryTable* mt =
+          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      if (mt != nullptr) keys += mt->entries.size();
+    }
+  }
+  reps_.reserve(keys + m_->options->senders.size());
   CollectKeys(m_->relay, false);
   CollectKeys(m_->password, true);
   AddGivenSenders();

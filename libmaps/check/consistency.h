@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "check/check_internal.h"
+#include "mapctl/page_allocator.h"
 #include "mapctl/sender.h"
 
 namespace mapctl::check {
@@ -93,11 +94,16 @@ struct Scratch {
   std::unordered_set<std::string> valid_relays;  // values that parsed
 };
 
+// A million keys give a million representatives and username hashes:
+// large arrays (mapctl/page_allocator.h).
+using Reps = std::vector<Rep, PageAllocator<Rep>>;
+using UsernameHashes = std::vector<std::size_t, PageAllocator<std::size_t>>;
+
 // The evidence a run of resolutions gathers; runs on different threads
 // each fill their own, merged in sender order.
 struct Evidence {
   std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
-  std::vector<std::size_t> relay_usernames;      // hashes
+  UsernameHashes relay_usernames;
   std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
   std::vector<Candidate> candidates;
   std::map<std::string, std::size_t> not_evaluated;
@@ -145,7 +151,7 @@ class Consistency {
   Model* m_;
   std::unique_ptr<SenderResolver> resolver_;
   SenderResolution res_;
-  std::vector<Rep> reps_;
+  Reps reps_;
   std::vector<std::size_t> relay_cursor_;
   std::string local_;  // the local part no key uses, for @domain keys
   std::set<std::string, std::less<>> taken_;     // keys' "nosuchsender*" parts
@@ -156,7 +162,7 @@ class Consistency {
   std::optional<KeyRef> null_credential_;
   // Evidence gathered from every resolution.
   std::set<std::string, NoCaseLess> needs_auth_;  // next hops with AUTH
-  std::vector<std::size_t> relay_usernames_;      // hashes, sorted after
+  UsernameHashes relay_usernames_;  // sorted after
   std::map<std::string, Sent, std::less<>> sent_credentials_;
   bool default_has_own_credentials_ = false;
   std::vector<Candidate> candidates_;

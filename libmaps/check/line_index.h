@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "mapctl/page_allocator.h"
 #include "mapctl/source.h"
 
 namespace mapctl::check {
@@ -35,8 +36,10 @@ class LineIndex {
   std::uint32_t LineOf(std::string_view key) const;
 
  private:
-  std::vector<std::uint64_t> hashes_;  // ascending, one per distinct key
-  std::vector<std::uint32_t> lines_;   // by position; 0: look in shared_
+  // Large arrays (mapctl/page_allocator.h). hashes_: ascending, one per
+  // distinct key; lines_: by position, 0 meaning "look in shared_".
+  std::vector<std::uint64_t, PageAllocator<std::uint64_t>> hashes_;
+  std::vector<std::uint32_t, PageAllocator<std::uint32_t>> lines_;
   // Keys whose hash another key shares, with their lines: sorted.
   std::vector<std::pair<std::string, std::uint32_t>> shared_;
 };

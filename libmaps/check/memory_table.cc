@@ -10,7 +10,7 @@
 namespace mapctl::check {
 namespace {
 
-std::size_t LowerBound(const std::vector<KeyEntry>& e, std::size_t lo,
+std::size_t LowerBound(const KeyEntries& e, std::size_t lo,
                        std::size_t hi, std::string_view key) {
   auto it = std::lower_bound(
       e.begin() + lo, e.begin() + hi, key,
@@ -45,7 +45,7 @@ class MemoryUnit final : public ReadUnit {
   Status Scan(ScanCursor& cursor, std::size_t limit,
               const RawVisitor& visit) override {
     if (cursor.done || limit == 0) return Status::Ok();
-    const std::vector<KeyEntry>& e = t_->entries;
+    const KeyEntries& e = t_->entries;
     std::size_t at = 0;
     if (cursor.started) {
       at = LowerBound(e, 0, e.size(), cursor.token);
@@ -69,7 +69,7 @@ class MemoryUnit final : public ReadUnit {
   static constexpr std::size_t kNone = SIZE_MAX;
 
   std::size_t Find(std::string_view key) const {
-    const std::vector<KeyEntry>& e = t_->entries;
+    const KeyEntries& e = t_->entries;
     std::size_t lo = 0, hi = e.size();
     const std::size_t h = *hint_;
     if (h < e.size()) {

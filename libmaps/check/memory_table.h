@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mapctl/diff.h"
+#include "mapctl/page_allocator.h"
 #include "mapctl/status.h"
 #include "mapctl/table.h"
 
@@ -34,6 +35,9 @@ struct KeyEntry {
 // the file's map, kept valid by `pinned` for the life of the table (for
 // lmdb it holds Postfix's read lock). Not modified after loading: threads
 // may share it.
+// A table's entries: a large array (mapctl/page_allocator.h).
+using KeyEntries = std::vector<KeyEntry, PageAllocator<KeyEntry>>;
+
 struct MemoryTable {
   // Blocks that never move as more are added.
   std::vector<std::unique_ptr<char[]>> blocks;
@@ -44,7 +48,7 @@ struct MemoryTable {
   // to the process).
   std::shared_ptr<TableReader> reader;
   std::unique_ptr<ReadUnit> pinned;
-  std::vector<KeyEntry> entries;  // key order
+  KeyEntries entries;  // key order
   // Whether a MemoryReader answers every lookup as the file it was read
   // from does: true for sources; for a built file, when every stored key
   // has the same NUL convention and no other NUL (so no pinning or

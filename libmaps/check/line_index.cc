@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace mapctl::check {
 
@@ -25,13 +26,33 @@ std::vector<std::uint32_t> LineIndex::Build(std::span<const Entry> entries) {
   // Hashes sorted with the entries' positions (cheap and cache friendly
   // for a million keys), then equal hashes compared exactly, in source
   // order: the first of equal keys gives the line, the rest repeat it.
-  std::vector<std::pair<std::uint64_t, std::uint32_t>,
-              PageAllocator<std::pair<std::uint64_t, std::uint32_t>>>
-      h(entries.size());
-  for (std::uint32_t i = 0; i < entries.size(); ++i) {
-    h[i] = {KeyHash(entries[i].key()), i};
+  using Hashed = std::pair<std::uint64_t, std::uint32_t>;
+  std::vector<Hashed, PageAllocator<Hashed>> h(entries.size());
+  // A large source is hashed and sorted on two threads: each hashes half
+  // the entries; the pairs are then split by the hash's top bit, and each
+  // side sorted apart (every hash of the first side is below every hash of
+  // the second, so the two together are sorted).
+  auto hash = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      h[i] = {KeyHash(entries[i].key()), static_cast<std::uint32_t>(i)};
+    }
+  };
+  constexpr std::size_t kTwoThreads = 100000;
+  if (h.size() < kTwoThreads) {
+    hash(0, h.size());
+    std::sort(h.begin(), h.end());
+  } else {
+    const std::size_t half = h.size() / 2;
+    std::thread helper(hash, half, h.size());
+    hash(0, half);
+    helper.join();
+    auto upper = std::partition(h.begin(), h.end(), [](const Hashed& x) {
+      return (x.first >> 63) == 0;
+    });
+    std::thread sorter([&] { std::sort(upper, h.end()); });
+    std::sort(h.begin(), upper);
+    sorter.join();
   }
-  std::sort(h.begin(), h.end());
   hashes_.reserve(h.size());
   lines_.reserve(h.size());
   std::vector<std::uint32_t> repeats;

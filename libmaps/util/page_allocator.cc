@@ -13,9 +13,23 @@ namespace mapctl {
 namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
+#if defined(__SANITIZE_ADDRESS__)
+#define MAPCTL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAPCTL_ASAN 1
+#endif
+#endif
+
 // Below this an array is not worth its own mapping in PageAllocator (a
-// system call, and up to a huge page of unused tail).
+// system call, and up to a huge page of unused tail). Under AddressSanitizer
+// every array comes from operator new, whose ends ASan guards: a mapping
+// would let an overflow of a large source buffer or entry array go unseen.
+#ifdef MAPCTL_ASAN
+constexpr std::size_t kLarge = SIZE_MAX;
+#else
 constexpr std::size_t kLarge = std::size_t{4} << 20;
+#endif
 
 // The length MapPages maps for `bytes`: whole small pages. Not rounded up
 // to a huge page: the kernel gives huge pages only to the aligned 2 MiB
@@ -71,6 +85,8 @@ void DiscardPages(void* array, std::size_t capacity_bytes, std::size_t offset,
     (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
 }
+
+bool LargeArraysAreMapped() noexcept { return kLarge != SIZE_MAX; }
 
 void* AllocatePages(std::size_t bytes) noexcept {
   if (bytes < kLarge) return ::operator new(bytes, std::nothrow);

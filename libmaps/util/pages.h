@@ -25,6 +25,10 @@ void UnmapPages(void* p, std::size_t bytes) noexcept;
 void DiscardPages(void* array, std::size_t capacity_bytes, std::size_t offset,
                   std::size_t bytes) noexcept;
 
+// False in AddressSanitizer builds, where PageAllocator takes every array
+// from operator new (and DiscardPages does nothing).
+bool LargeArraysAreMapped() noexcept;
+
 }  // namespace mapctl
 
 #endif  // MAPCTL_LIBMAPS_UTIL_PAGES_H_

@@ -117,8 +117,7 @@ bool Consistency::EarlierHas(const TableList& list, std::size_t table,
                              std::string_view key) const {
   for (std::size_t i = 0; i < table && i < list.tables.size(); ++i) {
     const ListTable& t = list.tables[i];
-    const MemoryTable* mt =
-        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    const MemoryTable* mt = t.entries();
     if (mt != nullptr && mt->Has(key)) return true;
   }
   return false;
@@ -130,8 +129,7 @@ bool Consistency::RelayHas(std::string_view key) {
   bool found = false;
   for (std::size_t i = 0; i < m_->relay.tables.size(); ++i) {
     const ListTable& t = m_->relay.tables[i];
-    const MemoryTable* mt =
-        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;
     std::size_t& c = relay_cursor_[i];
     while (c < mt->entries.size() && mt->entries[c].key < key) ++c;
@@ -144,8 +142,7 @@ void Consistency::CollectKeys(const TableList& list, bool credential) {
   constexpr std::string_view kLocal = "nosuchsender";
   for (std::size_t i = 0; i < list.tables.size(); ++i) {
     const ListTable& t = list.tables[i];
-    const MemoryTable* mt =
-        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;
     relay_cursor_.assign(m_->relay.tables.size(), 0);
     for (const KeyEntry& e : mt->entries) {
@@ -551,8 +548,7 @@ Status Consistency::Run() {
   }
   std::unordered_set<std::string_view> seen_values;  // most values repeat
   for (const ListTable& t : m_->relay.tables) {
-    const MemoryTable* mt =
-        t.file != nullptr ? t.file->view() : t.inline_entries.get();
+    const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
       if (seen_values.count(e.value) != 0) continue;
@@ -571,8 +567,7 @@ Status Consistency::Run() {
   std::size_t keys = 0;
   for (const TableList* list : {&m_->relay, &m_->password}) {
     for (const ListTable& t : list->tables) {
-      const MemoryTable* mt =
-          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      const MemoryTable* mt = t.entries();
       if (mt != nullptr) keys += mt->entries.size();
     }
   }
@@ -625,8 +620,7 @@ Status Consistency::Run() {
   for (std::size_t i = 0; i < m_->password.tables.size(); ++i) {
     for (std::string_view k : {"<>", "\"<>\""}) {
       const ListTable& t = m_->password.tables[i];
-      const MemoryTable* mt =
-          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      const MemoryTable* mt = t.entries();
       if (mt == nullptr) continue;
       for (const KeyEntry& e : mt->entries) {
         if (e.key != k) continue;
@@ -670,8 +664,7 @@ Status CheckConsistency(Model* m) {
     } else if (!m->config->GetBool("smtp_sender_dependent_authentication")) {
       for (std::size_t i = 0; i < m->password.tables.size(); ++i) {
         const ListTable& t = m->password.tables[i];
-        const MemoryTable* mt =
-            t.file != nullptr ? t.file->view() : t.inline_entries.get();
+        const MemoryTable* mt = t.entries();
         if (mt == nullptr) continue;
         for (const KeyEntry& e : mt->entries) {
           if (e.key.find('@') == std::string_view::npos) continue;

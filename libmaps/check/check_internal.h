@@ -94,6 +94,12 @@ struct ListTable {
   std::string sql_config;
   // Written "proxy:NAME": NAME as proxymap(8) is asked for it.
   std::string proxied_name;
+
+  // The entries the model holds: the file table's (FileTable::view()) or
+  // the inline table's; null for the others.
+  const MemoryTable* entries() const {
+    return file != nullptr ? file->view() : inline_entries.get();
+  }
 };
 
 struct TableList {

@@ -22,8 +22,7 @@ std::string Consistency::FallThroughNames(std::string_view domain) const {
   std::vector<std::string_view> names;
   for (const TableList* list : {&m_->relay, &m_->password}) {
     for (const ListTable& t : list->tables) {
-      const MemoryTable* mt =
-          t.file != nullptr ? t.file->view() : t.inline_entries.get();
+      const MemoryTable* mt = t.entries();
       if (mt == nullptr) continue;
       for (const KeyEntry& e : mt->entries) {
         std::size_t at = e.key.rfind('@');

@@ -12,15 +12,11 @@
 namespace mapctl::check {
 namespace {
 
-const MemoryTable* EntriesOf(const ListTable& t) {
-  return t.file != nullptr ? t.file->view() : t.inline_entries.get();
-}
-
 void CheckRelayValues(Model* m) {
   // Most relay values repeat: remember the ones already found good.
   std::set<std::string_view> good;
   for (const ListTable& t : m->relay.tables) {
-    const MemoryTable* mt = EntriesOf(t);
+    const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
       if (good.count(e.value) != 0) continue;
@@ -42,7 +38,7 @@ void CheckRelayValues(Model* m) {
 
 void CheckCredentialValues(Model* m) {
   for (const ListTable& t : m->password.tables) {
-    const MemoryTable* mt = EntriesOf(t);
+    const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;
     for (const KeyEntry& e : mt->entries) {
       const CredentialValue cv = ParseCredentialValue(e.value);

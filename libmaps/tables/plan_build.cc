@@ -29,9 +29,6 @@
 // the warnings come out in line order by construction, with the same
 // texts and winners as the sorted path.
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -43,6 +40,7 @@
 #include "mapctl/table.h"
 #include "tables/key_hash_index.h"
 #include "tables/table_backends.h"
+#include "util/pages.h"
 
 namespace mapctl {
 namespace {
@@ -289,14 +287,8 @@ Status PlanByKeyOrder(
     const std::uint32_t index = slots.data()[k].index;
     if (index != kDrop) compact[kept++] = index;
   }
-  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  const std::size_t used =
-      (kept * sizeof(std::uint32_t) + page - 1) & ~(page - 1);
-  const std::size_t mapped = slots.size() * sizeof(Slot);
-  if (mapped > used) {
-    (void)madvise(reinterpret_cast<char*>(slots.data()) + used, mapped - used,
-                  MADV_DONTNEED);
-  }
+  const std::size_t used = kept * sizeof(std::uint32_t);
+  DiscardMappedPages(slots.data(), used, slots.size() * sizeof(Slot) - used);
   order->assign(compact, compact + kept);
   slots.Release();  // back to the system before the writer starts
 

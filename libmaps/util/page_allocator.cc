@@ -36,9 +36,13 @@ constexpr std::size_t kLarge = std::size_t{4} << 20;
 // stretches inside the mapping, the tail gets small ones, and a tail
 // rounded up would be resident whole as soon as one byte of it is touched
 // (2 MiB more in every array).
-std::size_t MappedSize(std::size_t bytes) {
+std::size_t PageSize() {
   static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return (bytes + page - 1) & ~(page - 1);
+  return page;
+}
+
+std::size_t MappedSize(std::size_t bytes) {
+  return (bytes + PageSize() - 1) & ~(PageSize() - 1);
 }
 
 }  // namespace
@@ -74,16 +78,21 @@ void UnmapPages(void* p, std::size_t bytes) noexcept {
   if (p != nullptr && bytes != 0) munmap(p, MappedSize(bytes));
 }
 
-void DiscardPages(void* array, std::size_t capacity_bytes, std::size_t offset,
-                  std::size_t bytes) noexcept {
-  if (array == nullptr || capacity_bytes < kLarge) return;
-  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto base = reinterpret_cast<std::uintptr_t>(array) + offset;
+void DiscardMappedPages(void* mapping, std::size_t offset,
+                        std::size_t bytes) noexcept {
+  if (mapping == nullptr) return;
+  const std::uintptr_t page = PageSize();
+  const auto base = reinterpret_cast<std::uintptr_t>(mapping) + offset;
   const std::uintptr_t first = (base + page - 1) & ~(page - 1);
   const std::uintptr_t last = (base + bytes) & ~(page - 1);
   if (last > first) {
     (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
+}
+
+void DiscardPages(void* array, std::size_t capacity_bytes, std::size_t offset,
+                  std::size_t bytes) noexcept {
+  if (capacity_bytes >= kLarge) DiscardMappedPages(array, offset, bytes);
 }
 
 bool LargeArraysAreMapped() noexcept { return kLarge != SIZE_MAX; }

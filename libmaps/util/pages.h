@@ -18,10 +18,14 @@ void* MapPages(std::size_t bytes) noexcept;
 // Unmaps what MapPages(bytes) returned.
 void UnmapPages(void* p, std::size_t bytes) noexcept;
 
-// Gives the whole pages of [array + offset, array + offset + bytes) back
-// to the system, where `array` came from PageAllocator with
-// `capacity_bytes`; they read as zeros afterwards. Nothing for an array
-// small enough to come from operator new (its pages are shared).
+// Gives the whole pages of [mapping + offset, mapping + offset + bytes) of
+// a MapPages() mapping back to the system; they read as zeros afterwards.
+void DiscardMappedPages(void* mapping, std::size_t offset,
+                        std::size_t bytes) noexcept;
+
+// DiscardMappedPages() for an array that came from PageAllocator with
+// `capacity_bytes`. Nothing for an array small enough to come from
+// operator new (its pages are shared).
 void DiscardPages(void* array, std::size_t capacity_bytes, std::size_t offset,
                   std::size_t bytes) noexcept;
 

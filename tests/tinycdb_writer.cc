@@ -39,10 +39,11 @@ Status WriteCdbTableWithTinycdb(const TableSpec& spec,
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!keep[i]) continue;
     const Entry& e = entries[i];
-    if (cdb_make_add(&cdbm, e.key().data(),
-                     static_cast<unsigned>(e.key().size() + nul),
-                     e.value().data(),
-                     static_cast<unsigned>(e.value().size() + nul)) != 0) {
+    // Entry views end without a NUL (mapctl/source.h): -N appends one.
+    const std::string key = std::string(e.key()) + std::string(nul, '\0');
+    const std::string value = std::string(e.value()) + std::string(nul, '\0');
+    if (cdb_make_add(&cdbm, key.data(), static_cast<unsigned>(key.size()),
+                     value.data(), static_cast<unsigned>(value.size())) != 0) {
       // cdb_make keeps its record lists until cdb_make_finish().
       int err = errno;
       (void)cdb_make_finish(&cdbm);

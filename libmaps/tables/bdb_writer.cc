@@ -65,12 +65,14 @@ constexpr std::size_t kProgressEvery = 65536;
 
 // Berkeley DB's default hash function for DB_HASH (FNV-1 with a zero
 // basis; hash/hash_func.c), over the bytes stored.
-inline std::uint32_t DefaultBdbHash(const char* p, std::size_t n) {
+// `nul`: the stored NUL after the text (the hash of "key\0").
+inline std::uint32_t DefaultBdbHash(std::string_view text, std::size_t nul) {
   std::uint32_t h = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (char c : text) {
     h *= 16777619u;
-    h ^= static_cast<unsigned char>(p[i]);
+    h ^= static_cast<unsigned char>(c);
   }
+  for (std::size_t i = 0; i < nul; ++i) h *= 16777619u;  // ^= '\0'
   return h;
 }
 
@@ -127,7 +129,7 @@ std::vector<std::uint32_t> BucketOrder(std::span<const Entry> entries,
   std::vector<std::uint32_t> start(static_cast<std::size_t>(buckets) + 1, 0);
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Entry& e = entries[order[i]];
-    bucket_of[i] = DefaultBdbHash(e.key().data(), e.key().size() + nul) & mask;
+    bucket_of[i] = DefaultBdbHash(e.key(), nul) & mask;
     ++start[bucket_of[i] + 1];
   }
   for (std::uint32_t b = 0; b < buckets; ++b) start[b + 1] += start[b];

@@ -22,6 +22,7 @@
 // merged: the comparison says "not the same" and stops.
 
 #include "tables/build_compare.h"
+#include "tables/stored_form.h"
 
 #include <xxhash.h>
 
@@ -107,15 +108,12 @@ class Comparer {
  private:
   enum class Mode : std::uint8_t { kLockstep, kMerge, kHashed };
 
-  // Entry guarantees a NUL just past each view (source.h), so the stored
-  // form "key\0" is the view widened by one byte.
+  // The stored forms ("key\0" with a NUL), valid until the next call.
   std::string_view PlannedKey(std::size_t i) const {
-    const Entry& e = entries_[order_[i]];
-    return {e.key().data(), e.key().size() + nul_};
+    return planned_key_.Of(entries_[order_[i]].key(), nul_);
   }
   std::string_view PlannedValue(std::size_t i) const {
-    const Entry& e = entries_[order_[i]];
-    return {e.value().data(), e.value().size() + nul_};
+    return planned_value_.Of(entries_[order_[i]].value(), nul_);
   }
 
   bool Differ() {
@@ -186,6 +184,7 @@ class Comparer {
   std::span<const Entry> entries_;
   const PlanOrder& order_;
   const std::size_t nul_;
+  mutable StoredForm planned_key_, planned_value_;
   const bool sorted_;
   const bool count_all_;
 

@@ -24,6 +24,7 @@
 #include "mapctl/table.h"
 #include "tables/cdb_writer.h"
 #include "tables/source_chunk.h"
+#include "tables/stored_form.h"
 #include "tables/table_backends.h"
 #include "tables/write_error.h"
 #include "util/atomic_file.h"
@@ -104,6 +105,7 @@ Status BuildCdbFromSource(const TableSpec& spec, const std::string& source_path,
   // its warnings come out as they would without the failure.
   Status write_error;
   ParsedMap piece;
+  StoredForm stored_keys[4], stored_values[4];
   std::vector<char> buf(kPiece + 1);
   std::size_t size = 0;      // bytes in buf
   std::uint64_t consumed = 0;  // source bytes parsed
@@ -122,8 +124,6 @@ Status BuildCdbFromSource(const TableSpec& spec, const std::string& source_path,
       buf.resize(2 * buf.size());
       continue;
     }
-    const char saved = buf[cut];
-    buf[cut] = '\0';
     ParseMapChunk(buf.data(), cut, parse, &piece);
     for (Diagnostic d : piece.diagnostics()) {
       if (d.line > 0) d.line += line_offset;
@@ -136,16 +136,14 @@ Status BuildCdbFromSource(const TableSpec& spec, const std::string& source_path,
       const int n = static_cast<int>(std::min<std::size_t>(4, entries.size() - i));
       for (int j = 0; j < n; ++j) {
         const Entry& e = entries[i + j];
-        // Entry guarantees a NUL just past each view: "key\0" is in place.
-        ks[j] = std::string_view(e.key().data(), e.key().size() + nul);
-        vs[j] = std::string_view(e.value().data(), e.value().size() + nul);
+        ks[j] = stored_keys[j].Of(e.key(), nul);
+        vs[j] = stored_values[j].Of(e.value(), nul);
         lines[j] = e.line() + line_offset;
       }
       write_error = writer.Add(ks, vs, lines, n);
     }
     line_offset += piece.line_count();
     consumed += cut;
-    buf[cut] = saved;
     std::memmove(buf.data(), buf.data() + cut, size - cut);
     size -= cut;
     if (options.progress && writer.added() >= next_progress) {

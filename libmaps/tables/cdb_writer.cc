@@ -29,6 +29,7 @@
 #include <cstring>
 #include <utility>
 
+#include "tables/stored_form.h"
 #include "tables/table_backends.h"
 #include "tables/write_error.h"
 #include "util/atomic_file.h"
@@ -482,14 +483,14 @@ Status WriteCdbTable(const TableSpec& spec, std::span<const Entry> entries,
   // the temporary file.
   auto write = [&]() -> Status {
     std::string_view ks[4], vs[4];
+    StoredForm stored_keys[4], stored_values[4];
     std::uint32_t lines[4];
     std::size_t next_progress = cdb::kProgressEvery;
     int group = 0;
     for (std::size_t k = 0; k < count; ++k) {
       const Entry& e = entries[order[k]];
-      // Entry guarantees a NUL just past each view: "key\0" is in place.
-      ks[group] = std::string_view(e.key().data(), e.key().size() + nul);
-      vs[group] = std::string_view(e.value().data(), e.value().size() + nul);
+      ks[group] = stored_keys[group].Of(e.key(), nul);
+      vs[group] = stored_values[group].Of(e.value(), nul);
       lines[group] = e.line();
       if (++group == 4 || k + 1 == count) {
         MAPCTL_RETURN_IF_ERROR(writer.Add(ks, vs, lines, group));

@@ -64,11 +64,12 @@ void OrderedBatches::Fill(Batch* batch, std::size_t first) const {
     r.value_size = static_cast<std::uint32_t>(e.value().size() + nul_);
     r.key_offset = batch->bytes.size();
     r.value_offset = r.key_offset + r.key_size;
-    // Entry keeps a NUL just past each view: key_size bytes are "key\0".
-    batch->bytes.insert(batch->bytes.end(), e.key().data(),
-                        e.key().data() + r.key_size);
-    batch->bytes.insert(batch->bytes.end(), e.value().data(),
-                        e.value().data() + r.value_size);
+    // The views end without a NUL (source.h): it is appended here.
+    batch->bytes.insert(batch->bytes.end(), e.key().begin(), e.key().end());
+    if (nul_ != 0) batch->bytes.push_back('\0');
+    batch->bytes.insert(batch->bytes.end(), e.value().begin(),
+                        e.value().end());
+    if (nul_ != 0) batch->bytes.push_back('\0');
     batch->records.push_back(r);
   }
 }

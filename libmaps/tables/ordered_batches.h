@@ -48,8 +48,8 @@ class OrderedBatches {
 
   // Batches of order[start, end). A batch ends after max_entries entries
   // or once it holds max_bytes. The entries and order must outlive this
-  // object. REQUIRES: every index in order is within entries; each Entry
-  // has a NUL past its views.
+  // object. REQUIRES: every index in order is within entries; nul is 0
+  // or 1.
   OrderedBatches(std::span<const Entry> entries,
                  std::span<const std::uint32_t> order, std::size_t nul,
                  std::size_t max_entries, std::size_t max_bytes,

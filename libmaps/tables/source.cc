@@ -1,17 +1,22 @@
-// tables/source.cc - postmap(1) "INPUT FILE FORMAT", parsed in place.
+// tables/source.cc - postmap(1) "INPUT FILE FORMAT", parsed without a copy.
 //
 // Mirrors Postfix 3.7 util/readlline.c (readllines: joining physical lines
 // into logical lines) and the loop in postmap/postmap.c that splits a
-// logical line into key and value. The whole source sits in one buffer;
-// logical lines are compacted in place, keys are folded in place, and a NUL
-// is written after every key and value, so an Entry is two pointers into
-// the buffer and nothing is allocated per entry.
+// logical line into key and value. A large regular source is mapped
+// read-only from the page cache and never written: an Entry views the
+// mapping wherever the key and value stand in the file as stored, and only
+// the few that do not (a key that folding changes, a logical line joined
+// from continuation lines) are copied into an arena. On the VMs CI uses,
+// fresh memory costs more than the parse itself: reading a 75 MB source
+// into a buffer of its own cleared and faulted 75 MB, a fifth of an lmdb
+// build (docs/performance.md).
 
 #include "mapctl/source.h"
 #include "tables/source_chunk.h"
 #include "util/pages.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,8 +112,9 @@ std::size_t CountNewlines(const char* p, const char* end) {
 
 // Finds the first NUL in [begin, end) (or end) and whether a byte >= 0x80
 // comes before it: one pass instead of memchr + an ASCII check.
-inline char* ScanLine(char* begin, char* end, bool* high_before_nul) {
-  char* p = begin;
+inline const char* ScanLine(const char* begin, const char* end,
+                           bool* high_before_nul) {
+  const char* p = begin;
   for (; end - p >= 8; p += 8) {
     const std::uint64_t w = Load64(p);
     if ((HasZeroByte(w) | (w & kHighs)) != 0) break;
@@ -117,7 +123,8 @@ inline char* ScanLine(char* begin, char* end, bool* high_before_nul) {
     if (*p == '\0') return p;
     if (static_cast<unsigned char>(*p) >= 0x80) {
       *high_before_nul = true;
-      char* nul = static_cast<char*>(std::memchr(p, '\0', end - p));
+      const char* nul =
+          static_cast<const char*>(std::memchr(p, '\0', end - p));
       return nul != nullptr ? nul : end;
     }
   }
@@ -131,8 +138,9 @@ inline bool IsIgnorable(const char* p, const char* eol) {
   return p == eol || *p == '#';
 }
 
-// The buffer a source file is read into and parsed in place (entries
-// view it): large ones are huge-page mappings (mapctl/page_allocator.h).
+// A source read into memory: sources that are not regular files (pipes,
+// /dev/stdin), small ones, and every one under AddressSanitizer, which
+// then guards the end of the last line. Views of it never move.
 class PageBuffer {
  public:
   PageBuffer() = default;
@@ -167,32 +175,71 @@ class PageBuffer {
   std::size_t capacity_ = 0;
 };
 
+// A regular source mapped read-only, shared with the page cache: no copy,
+// no fresh pages. A source truncated while it is parsed kills the process
+// with SIGBUS, before anything is renamed into place (docs/architecture.md).
+class SourceMapping {
+ public:
+  SourceMapping() = default;
+  SourceMapping(SourceMapping&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)) {}
+  SourceMapping& operator=(SourceMapping&& o) noexcept {
+    if (this != &o) {
+      Unmap();
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  ~SourceMapping() { Unmap(); }
+
+  // Maps fd's first `size` bytes, page tables filled at once (one call
+  // instead of a fault per 64 KiB). False: read the file instead.
+  bool Map(int fd, std::size_t size) {
+    void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) return false;
+    Unmap();
+    data_ = static_cast<const char*>(p);
+    size_ = size;
+    return true;
+  }
+  const char* data() const noexcept { return data_; }
+
+ private:
+  void Unmap() {
+    if (data_ != nullptr) munmap(const_cast<char*>(data_), size_);
+  }
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 }  // namespace
 
-// Owns the bytes entries point into: the source buffer (parsed in place)
-// and, for keys whose folded form is longer than the original, an arena.
+// Owns the bytes entries point into: the source (a string, a buffer or a
+// mapping, never written) and the arena of keys and values that do not
+// stand in it as stored.
 struct ParsedMap::Storage {
   std::string text;                            // ParseMapText's input
-  PageBuffer file;                             // ParseMapFile's buffer
-  std::vector<std::unique_ptr<char[]>> arena;  // blocks of grown keys
+  PageBuffer file;                             // a source read()
+  SourceMapping mapping;                       // a source mapped
+  std::vector<std::unique_ptr<char[]>> arena;  // blocks of copied text
   char* arena_next = nullptr;
   std::size_t arena_left = 0;
 
-  // Copies `s` plus a NUL into the arena; the copy never moves.
-  const char* Keep(std::string_view s) {
+  // Copies `s` into the arena; the copy never moves.
+  char* Keep(std::string_view s) {
     constexpr std::size_t kBlockSize = 64 * 1024;
-    const std::size_t need = s.size() + 1;
-    if (need > arena_left) {
-      const std::size_t size = std::max(kBlockSize, need);
+    if (s.size() > arena_left) {
+      const std::size_t size = std::max(kBlockSize, s.size());
       arena.push_back(std::make_unique_for_overwrite<char[]>(size));
       arena_next = arena.back().get();
       arena_left = size;
     }
     char* out = arena_next;
     std::memcpy(out, s.data(), s.size());
-    out[s.size()] = '\0';
-    arena_next += need;
-    arena_left -= need;
+    arena_next += s.size();
+    arena_left -= s.size();
     return out;
   }
 };
@@ -208,23 +255,30 @@ class SourceParser {
   SourceParser(const ParseOptions& options, ParsedMap* out)
       : options_(options), out_(out) {}
 
-  // Take the buffer over and parse it in place.
+  // Parse text the map's storage already holds (it must not move).
   static ParsedMap FromText(std::string text, const ParseOptions& options);
-  static ParsedMap FromBuffer(PageBuffer buf,
-                              std::size_t size, const ParseOptions& options);
+  static ParsedMap FromStorage(std::unique_ptr<ParsedMap::Storage> storage,
+                               const char* text, std::size_t size,
+                               const ParseOptions& options);
+  // ParseMapFile() once the file is open: mapped or read.
+  static Result<ParsedMap> FromFile(int fd, const struct stat& st,
+                                    const std::string& path,
+                                    const ParseOptions& options);
   // ParseMapChunk(): `map` reused, its arena emptied first.
-  static void Chunk(char* buf, std::size_t n, const ParseOptions& options,
-                    ParsedMap* map);
+  static void Chunk(const char* buf, std::size_t n,
+                    const ParseOptions& options, ParsedMap* map);
 
  private:
-  // Parses buf[0, n). REQUIRES: buf[n] is writable and holds a NUL; the
-  // buffer is owned by out_->storage_.
-  void Run(char* buf, std::size_t n);
+  // Parses buf[0, n), which outlives out_'s entries and is never written.
+  void Run(const char* buf, std::size_t n);
   // Run(), on two threads for a large buffer: the halves are split where a
   // logical line starts, parsed apart and joined in order.
-  static void RunSplit(char* buf, std::size_t n, const ParseOptions& options,
-                       ParsedMap* out);
-  void ProcessLogicalLine(char* begin, char* end, std::uint32_t line);
+  static void RunSplit(const char* buf, std::size_t n,
+                       const ParseOptions& options, ParsedMap* out);
+  // `transient`: [begin, end) is the parser's scratch, so the key and
+  // value are copied into the arena.
+  void ProcessLogicalLine(const char* begin, const char* end,
+                          std::uint32_t line, bool transient);
   void Warn(DiagnosticKind kind, std::uint32_t line, std::string message) {
     out_->diagnostics_.push_back(Diagnostic{
         Severity::kWarning, kind, options_.origin, line, std::move(message)});
@@ -232,23 +286,24 @@ class SourceParser {
 
   const ParseOptions& options_;
   ParsedMap* out_;
+  std::string joined_;        // a logical line of several physical ones
   std::string fold_scratch_;  // reused, so folding allocates only rarely
 };
 
-void SourceParser::Run(char* buf, std::size_t n) {
-  char* const end = buf + n;
+void SourceParser::Run(const char* buf, std::size_t n) {
+  const char* const end = buf + n;
   // One entry per line at most: reserving up front avoids the vector's
   // doubling, whose copy would briefly hold 1.5x the entries in memory.
   out_->entries_.reserve(CountNewlines(buf, end) + 1);
 
   std::uint32_t lineno = 0;
-  char* p = buf;
+  const char* p = buf;
   while (p < end) {
     // Every physical line counts, the final unterminated one included.
-    char* eol = static_cast<char*>(std::memchr(p, '\n', end - p));
+    const char* eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
     if (eol == nullptr) eol = end;
     ++lineno;
-    char* next = eol < end ? eol + 1 : end;
+    const char* next = eol < end ? eol + 1 : end;
     if (IsIgnorable(p, eol)) {
       p = next;
       continue;
@@ -256,21 +311,20 @@ void SourceParser::Run(char* buf, std::size_t n) {
     // A logical line: this physical line, then every following line that
     // starts with whitespace or '#'. Ignorable ones are dropped even here
     // (comments do not end a continuation); the others are appended
-    // verbatim, leading whitespace included, without the newline. The
-    // joined text is never longer than the span it came from, so it is
-    // compacted in place.
-    char* const begin = p;
-    char* write = eol;
+    // verbatim, leading whitespace included, without the newline.
+    const char* const begin = p;
+    const char* const first_end = eol;
     const std::uint32_t first_line = lineno;
+    bool joined = false;
     p = next;
     while (p < end && (IsSpace(*p) || *p == '#')) {
-      eol = static_cast<char*>(std::memchr(p, '\n', end - p));
+      eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
       if (eol == nullptr) eol = end;
       ++lineno;
       if (!IsIgnorable(p, eol)) {
-        const std::size_t len = static_cast<std::size_t>(eol - p);
-        if (write != p) std::memmove(write, p, len);
-        write += len;
+        if (!joined) joined_.assign(begin, first_end);
+        joined = true;
+        joined_.append(p, eol);
       }
       p = eol < end ? eol + 1 : end;
     }
@@ -282,22 +336,24 @@ void SourceParser::Run(char* buf, std::size_t n) {
            "logical line must not start with whitespace -- ignoring it");
       continue;
     }
-    ProcessLogicalLine(begin, write, first_line);
+    if (joined) {
+      ProcessLogicalLine(joined_.data(), joined_.data() + joined_.size(),
+                         first_line, true);
+    } else {
+      ProcessLogicalLine(begin, first_end, first_line, false);
+    }
   }
   out_->line_count_ = lineno;
 }
 
-void SourceParser::ProcessLogicalLine(char* begin, char* end,
-                                      std::uint32_t line) {
-  // The byte at `end` is the newline, the spare NUL, or bytes already moved
-  // down by compaction: ours to overwrite.
-  *end = '\0';
+void SourceParser::ProcessLogicalLine(const char* begin, const char* end,
+                                      std::uint32_t line, bool transient) {
   const std::size_t line_size = static_cast<std::size_t>(end - begin);
 
   // Postfix works on the logical line as a C string, so everything after a
   // NUL is ignored. 3.9 and later warn about it; 3.7 is silent.
   bool high_byte = false;
-  char* const text_end = ScanLine(begin, end, &high_byte);
+  const char* const text_end = ScanLine(begin, end, &high_byte);
   if (text_end != end) {
     Warn(DiagnosticKind::kTextAfterNull, line,
          "text after null byte is ignored");
@@ -318,28 +374,30 @@ void SourceParser::ProcessLogicalLine(char* begin, char* end,
   // The key ends at the first whitespace outside double quotes; a
   // backslash steps over the next byte. Quotes and backslashes stay in the
   // key (postmap.c: "Leave the key in quoted form"). When the key will be
-  // lowered A-Z anyway, it is done in this same pass; a line rejected below
-  // is never looked at again, so lowering it first is harmless.
+  // lowered A-Z anyway, this same pass notes whether lowering changes it.
   const bool lower_now = options_.fold == FoldMode::kAscii ||
                          (options_.fold == FoldMode::kUtf8 && ascii);
   const unsigned char* const map =
       lower_now ? kLowerAscii.data() : kIdentity.data();
-  char* q = begin;
+  const char* q = begin;
   bool in_quotes = false;
+  unsigned char lowers = 0;  // nonzero: some key byte folds to another
   while (q < text_end) {
     const unsigned char c = static_cast<unsigned char>(*q);
     switch (kByteClass[c]) {
       case kPlain:
-        *q = static_cast<char>(map[c]);
+        lowers |= map[c] ^ c;
         break;
       case kSpace:
         if (!in_quotes) goto key_done;
         break;
-      case kBackslash:
+      case kBackslash: {
         if (++q == text_end) goto key_done;
         // The escaped byte is still part of the key and still folded.
-        *q = static_cast<char>(map[static_cast<unsigned char>(*q)]);
+        const unsigned char e = static_cast<unsigned char>(*q);
+        lowers |= map[e] ^ e;
         break;
+      }
       case kQuote:
         in_quotes = !in_quotes;
         break;
@@ -352,10 +410,10 @@ key_done:
          "unbalanced '\"' -- ignoring this line");
     return;
   }
-  char* const key_end = q;
-  char* value = key_end < text_end ? key_end + 1 : text_end;
+  const char* const key_end = q;
+  const char* value = key_end < text_end ? key_end + 1 : text_end;
   while (value < text_end && IsSpace(*value)) ++value;
-  char* value_end = text_end;
+  const char* value_end = text_end;
   while (value_end > value && IsSpace(value_end[-1])) --value_end;
 
   // The format check comes before the alias check, as in postmap.c.
@@ -376,61 +434,59 @@ key_done:
     Warn(DiagnosticKind::kOther, line, "line too long -- ignoring this line");
     return;
   }
-  *key_end = '\0';
-  *value_end = '\0';
 
+  // The key as stored: the text itself unless folding changes it.
   const char* key = begin;
-  switch (options_.fold) {
-    case FoldMode::kNone:
-      break;
-    case FoldMode::kAscii:
-      break;  // lowered during the key scan
-    case FoldMode::kUtf8:
-      if (lower_now) break;  // all-ASCII line: lowered during the key scan
-      if (IsAscii(std::string_view(begin, key_size))) {
-        LowerAscii(begin, key_size);
-        break;
-      }
-      if (Status s = FoldKey(std::string_view(begin, key_size), FoldMode::kUtf8,
-                             &fold_scratch_);
-          !s.ok()) {
-        // Reached only with check_utf8 off: Postfix's dict_utf8 layer
-        // skips such a key on update.
-        Warn(DiagnosticKind::kNonUtf8, line,
-             "non-UTF-8 input -- ignoring this line");
+  bool lower_copy = lower_now && lowers != 0;
+  if (options_.fold == FoldMode::kUtf8 && !lower_now) {
+    const std::string_view text(begin, key_size);
+    if (IsAscii(text)) {
+      // Non-ASCII bytes in the value only: the key lowers A-Z.
+      lower_copy = std::any_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned>(c - 'A') < 26u;
+      });
+    } else if (Status s = FoldKey(text, FoldMode::kUtf8, &fold_scratch_);
+               !s.ok()) {
+      // Reached only with check_utf8 off: Postfix's dict_utf8 layer
+      // skips such a key on update.
+      Warn(DiagnosticKind::kNonUtf8, line,
+           "non-UTF-8 input -- ignoring this line");
+      return;
+    } else if (fold_scratch_ != text) {
+      if (fold_scratch_.size() > kMaxSize) {
+        Warn(DiagnosticKind::kOther, line,
+             "line too long -- ignoring this line");
         return;
       }
-      if (fold_scratch_.size() <= key_size) {
-        // Same length or shorter: fold in place, NUL-terminated.
-        std::memcpy(begin, fold_scratch_.data(), fold_scratch_.size());
-        key_size = fold_scratch_.size();
-        begin[key_size] = '\0';
-      } else {
-        if (fold_scratch_.size() > kMaxSize) {
-          Warn(DiagnosticKind::kOther, line,
-               "line too long -- ignoring this line");
-          return;
-        }
-        key = out_->storage_->Keep(fold_scratch_);
-        key_size = fold_scratch_.size();
-      }
-      break;
+      key = out_->storage_->Keep(fold_scratch_);
+      key_size = fold_scratch_.size();
+    }
+  }
+  if (lower_copy) {
+    char* lowered = out_->storage_->Keep(std::string_view(begin, key_size));
+    LowerAscii(lowered, key_size);
+    key = lowered;
+  } else if (transient && key == begin) {
+    key = out_->storage_->Keep(std::string_view(begin, key_size));
+  }
+  if (transient) {
+    value = out_->storage_->Keep(std::string_view(value, value_size));
   }
   out_->entries_.emplace_back(key, static_cast<std::uint32_t>(key_size), value,
                               static_cast<std::uint32_t>(value_size), line);
 }
-
 namespace {
 
 // Where buf[0, n) can be cut into two independent halves: the start of a
 // physical line past the middle whose first byte is neither whitespace nor
 // '#'. Such a line always begins a logical line (continuations start with
 // whitespace; comments are skipped anywhere). nullptr: no such line.
-char* SplitPoint(char* buf, std::size_t n) {
-  char* const end = buf + n;
-  char* p = buf + n / 2;
+const char* SplitPoint(const char* buf, std::size_t n) {
+  const char* const end = buf + n;
+  const char* p = buf + n / 2;
   while (p < end) {
-    char* eol = static_cast<char*>(std::memchr(p, '\n', end - p));
+    const char* eol =
+        static_cast<const char*>(std::memchr(p, '\n', end - p));
     if (eol == nullptr || eol + 1 >= end) return nullptr;
     p = eol + 1;
     if (!IsSpace(*p) && *p != '#') return p;
@@ -440,18 +496,17 @@ char* SplitPoint(char* buf, std::size_t n) {
 
 }  // namespace
 
-void SourceParser::RunSplit(char* buf, std::size_t n,
+void SourceParser::RunSplit(const char* buf, std::size_t n,
                             const ParseOptions& options, ParsedMap* out) {
   // Below this the thread costs more than it saves.
   constexpr std::size_t kMinSplit = 8u << 20;
-  char* cut = n >= kMinSplit ? SplitPoint(buf, n) : nullptr;
+  const char* cut = n >= kMinSplit ? SplitPoint(buf, n) : nullptr;
   if (cut == nullptr) {
     SourceParser(options, out).Run(buf, n);
     return;
   }
   // The second half gets its own ParsedMap for its entries, diagnostics
-  // and grown keys; the bytes stay in the first one's buffer. Nothing in
-  // the first half is written past `cut` (its last line ends in '\n').
+  // and copied text; the source's bytes stay in the first one's storage.
   // Room for every line of both halves, so that appending the second
   // half's entries below copies them once and moves nothing.
   out->entries_.reserve(CountNewlines(buf, buf + n) + 1);
@@ -498,28 +553,71 @@ void SourceParser::RunSplit(char* buf, std::size_t n,
 
 ParsedMap SourceParser::FromText(std::string text,
                                  const ParseOptions& options) {
-  ParsedMap map;
-  map.storage_ = std::make_unique<ParsedMap::Storage>();
+  auto storage = std::make_unique<ParsedMap::Storage>();
   // Moved into heap-allocated storage first: entries point into it, and
   // it must not move again (a short string lives inside the object).
-  map.storage_->text = std::move(text);
-  std::string& buf = map.storage_->text;
-  RunSplit(buf.data(), buf.size(), options, &map);
-  return map;
+  storage->text = std::move(text);
+  const char* data = storage->text.data();
+  const std::size_t size = storage->text.size();
+  return FromStorage(std::move(storage), data, size, options);
 }
 
-ParsedMap SourceParser::FromBuffer(PageBuffer buf,
-                                   std::size_t size,
-                                   const ParseOptions& options) {
+ParsedMap SourceParser::FromStorage(
+    std::unique_ptr<ParsedMap::Storage> storage, const char* text,
+    std::size_t size, const ParseOptions& options) {
   ParsedMap map;
-  map.storage_ = std::make_unique<ParsedMap::Storage>();
-  map.storage_->file = std::move(buf);
-  RunSplit(map.storage_->file.data(), size, options, &map);
+  map.storage_ = std::move(storage);
+  RunSplit(text, size, options, &map);
   return map;
 }
 
-void SourceParser::Chunk(char* buf, std::size_t n, const ParseOptions& options,
-                         ParsedMap* map) {
+Result<ParsedMap> SourceParser::FromFile(int fd, const struct stat& st,
+                                         const std::string& path,
+                                         const ParseOptions& options) {
+  auto storage = std::make_unique<ParsedMap::Storage>();
+  // Below this a mapping saves less than it costs to set up.
+  constexpr std::size_t kMapFrom = 1u << 20;
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) >= kMapFrom &&
+      LargeArraysAreMapped()) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (storage->mapping.Map(fd, size)) {
+      const char* data = storage->mapping.data();
+      return SourceParser::FromStorage(std::move(storage), data, size, options);
+    }
+  }
+
+  // One allocation of the file's size plus one byte, so that the read()
+  // that returns 0 (EOF) has room. Pipes and devices report no useful
+  // size; their buffer grows. Under AddressSanitizer the buffer is exactly
+  // as large as what was read (ASan then catches a read past a view).
+  std::size_t capacity = 64 * 1024;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    capacity = static_cast<std::size_t>(st.st_size) + 1;
+  }
+  PageBuffer& buf = storage->file;
+  if (!buf.Grow(capacity, 0)) return Status::IoError("read " + path, ENOMEM);
+  std::size_t size = 0;
+  for (;;) {
+    if (buf.capacity() == size && !buf.Grow(buf.capacity() * 2, size)) {
+      return Status::IoError("read " + path, ENOMEM);
+    }
+    const ssize_t got = read(fd, buf.data() + size, buf.capacity() - size);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::IoError("read " + path, errno);
+    }
+    if (got == 0) break;
+    size += static_cast<std::size_t>(got);
+  }
+  if (!LargeArraysAreMapped() && size > 0 && size < buf.capacity()) {
+    if (!buf.Grow(size, size)) return Status::IoError("read " + path, ENOMEM);
+  }
+  const char* data = buf.data();
+  return SourceParser::FromStorage(std::move(storage), data, size, options);
+}
+
+void SourceParser::Chunk(const char* buf, std::size_t n,
+                         const ParseOptions& options, ParsedMap* map) {
   if (map->storage_ == nullptr) {
     map->storage_ = std::make_unique<ParsedMap::Storage>();
   }
@@ -546,7 +644,7 @@ std::size_t LastLogicalLineStart(const char* buf, std::size_t n) noexcept {
   return 0;
 }
 
-void ParseMapChunk(char* buf, std::size_t n, const ParseOptions& options,
+void ParseMapChunk(const char* buf, std::size_t n, const ParseOptions& options,
                    ParsedMap* map) {
   SourceParser::Chunk(buf, n, options, map);
 }
@@ -572,32 +670,7 @@ Result<ParsedMap> ParseMapFile(const std::string& path,
     return Status::IoError("open " + path, EISDIR);
   }
 
-  // One allocation of the file's size plus two bytes: one for the NUL the
-  // parser needs, one so the read() that returns 0 (EOF) has room. Pipes
-  // and devices report no useful size; their buffer grows.
-  std::size_t capacity = 64 * 1024;
-  if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    capacity = static_cast<std::size_t>(st.st_size) + 2;
-  }
-  PageBuffer buf;
-  if (!buf.Grow(capacity, 0)) return Status::IoError("read " + path, ENOMEM);
-  std::size_t size = 0;
-  for (;;) {
-    if (buf.capacity() - size < 2 && !buf.Grow(buf.capacity() * 2, size)) {
-      return Status::IoError("read " + path, ENOMEM);
-    }
-    const ssize_t got =
-        read(fd, buf.data() + size, buf.capacity() - size - 1);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError("read " + path, errno);
-    }
-    if (got == 0) break;
-    size += static_cast<std::size_t>(got);
-  }
-  buf.data()[size] = '\0';
-
-  return SourceParser::FromBuffer(std::move(buf), size, options);
+  return SourceParser::FromFile(fd, st, path, options);
 }
 
 }  // namespace mapctl

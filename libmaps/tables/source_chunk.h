@@ -2,7 +2,7 @@
 //
 // For builds that write records as they are parsed (cdb_build.cc): the
 // caller reads the source into its own buffer, cuts it where a logical
-// line starts, and parses each piece in place with the parser
+// line starts, and parses each piece with the parser
 // ParseMapFile() uses, so every rule and message is the same.
 
 #ifndef MAPCTL_LIBMAPS_TABLES_SOURCE_CHUNK_H_
@@ -20,12 +20,11 @@ namespace mapctl {
 // comments are skipped anywhere). 0: no such line after the first.
 std::size_t LastLogicalLineStart(const char* buf, std::size_t n) noexcept;
 
-// Parses buf[0, n) in place into `map`, replacing its entries and
-// diagnostics; lines count from 1 within the piece (line_count() gives
-// the piece's physical lines). REQUIRES: buf[n] is writable and holds a
-// NUL. The entries point into buf and into `map`, valid until the next
-// call with this map or until buf changes.
-void ParseMapChunk(char* buf, std::size_t n, const ParseOptions& options,
+// Parses buf[0, n) into `map` (buf is only read), replacing its entries
+// and diagnostics; lines count from 1 within the piece (line_count() gives
+// the piece's physical lines). The entries point into buf and into `map`,
+// valid until the next call with this map or until buf changes.
+void ParseMapChunk(const char* buf, std::size_t n, const ParseOptions& options,
                    ParsedMap* map);
 
 }  // namespace mapctl

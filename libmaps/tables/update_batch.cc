@@ -2,6 +2,7 @@
 // (update_batch.h).
 
 #include "tables/update_batch.h"
+#include "tables/stored_form.h"
 
 #include <utility>
 
@@ -21,11 +22,10 @@ Result<UpdateReport> PutEntries(std::span<const Entry> entries,
                                 std::string_view origin, const PutEntry& put) {
   const std::size_t nul = options.nul == NulMode::kWithout ? 0 : 1;
   UpdateReport report;
+  StoredForm key, value;
   for (const Entry& e : entries) {
-    // Entry keeps a NUL just past each view: "key\0" without a copy.
     Result<bool> stored =
-        put(e, std::string_view(e.key().data(), e.key().size() + nul),
-            std::string_view(e.value().data(), e.value().size() + nul));
+        put(e, key.Of(e.key(), nul), value.Of(e.value(), nul));
     if (!stored) return std::move(stored).error();
     if (*stored) {
       ++report.written;

@@ -54,9 +54,10 @@ struct Diagnostic {
 };
 
 // One key/value pair of a source, in source order. Both views point into
-// the ParsedMap that produced the entry and stay valid while it lives. The
-// byte just past each view is a NUL, so a writer can store "key\0" by
-// taking size() + 1 bytes without copying.
+// the ParsedMap that produced the entry and stay valid while it lives:
+// into the source itself where the text stands there as stored (a large
+// file is mapped read-only), into the map's own copy otherwise. Nothing
+// follows a view: a writer that stores "key\0" appends the NUL itself.
 class Entry {
  public:
   Entry(const char* key, std::uint32_t key_size, const char* value,
@@ -117,12 +118,14 @@ class MAPCTL_EXPORT ParsedMap {
   std::uint32_t line_count_ = 0;
 };
 
-// Parses `text` (taken over, parsed in place). Never fails on malformed
+// Parses `text` (taken over, never written). Never fails on malformed
 // lines; those become diagnostics.
 MAPCTL_EXPORT ParsedMap ParseMapText(std::string text,
                                      const ParseOptions& options);
 
-// Reads and parses the file at `path`. Errors: the file is missing, not a
+// Reads and parses the file at `path`; a large regular file is mapped
+// read-only for as long as the result lives (truncating it meanwhile is
+// SIGBUS, as for any mapped file). Errors: the file is missing, not a
 // regular file, or unreadable ("open PATH: ..."), as postmap dies on them.
 MAPCTL_EXPORT Result<ParsedMap> ParseMapFile(const std::string& path,
                                              const ParseOptions& options);

@@ -39,14 +39,15 @@ const Fixture& Table() {
   std::deque<std::string> store;
   std::vector<mapctl::Entry> entries;
   for (int i = 0; i < kEntries; ++i) {
-    store.push_back("user" + std::to_string(i) + "@tenant" +
-                    std::to_string(i % 97) + ".example.com");
-    const std::string& k = store.back();
-    store.push_back("[smtp" + std::to_string(i % 13) +
-                    ".relay.example.net]:587");
-    const std::string& v = store.back();
-    entries.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
-                         v.data(), static_cast<std::uint32_t>(v.size()), i + 1);
+    const std::string k = "user" + std::to_string(i) + "@tenant" +
+                          std::to_string(i % 97) + ".example.com";
+    const std::string v =
+        "[smtp" + std::to_string(i % 13) + ".relay.example.net]:587";
+    store.push_back(k + '\t' + v);  // value after key, as Entry wants
+    const char* line = store.back().data();
+    entries.emplace_back(line, static_cast<std::uint32_t>(k.size()),
+                         line + k.size() + 1,
+                         static_cast<std::uint32_t>(v.size()), i + 1);
   }
   auto plan = mapctl::PlanBuild(f.spec, entries, {}, "bench");
   if (!plan || !mapctl::WriteLmdbTable(f.spec, entries, *plan, {}, {}).ok()) {

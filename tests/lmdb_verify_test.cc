@@ -27,12 +27,12 @@ class LmdbVerifyTest : public ::testing::Test {
     std::deque<std::string> store;
     std::vector<Entry> entries;
     auto add = [&](std::string k, std::string v) {
-      store.push_back(std::move(k));
-      const std::string& ks = store.back();
-      store.push_back(std::move(v));
-      const std::string& vs = store.back();
-      entries.emplace_back(ks.data(), static_cast<std::uint32_t>(ks.size()),
-                           vs.data(), static_cast<std::uint32_t>(vs.size()),
+      const std::size_t key_size = k.size();
+      store.push_back(std::move(k) + '\t' + v);  // as in a source line
+      const char* ks = store.back().data();
+      entries.emplace_back(ks, static_cast<std::uint32_t>(key_size),
+                           ks + key_size + 1,
+                           static_cast<std::uint32_t>(v.size()),
                            static_cast<std::uint32_t>(entries.size() + 1));
     };
     for (int i = 0; i < n; ++i) {

@@ -72,13 +72,13 @@ void WriteBytes(const std::string& path, std::string_view bytes) {
 }
 
 void Entries::Add(std::string key, std::string value, std::uint32_t line) {
-  store_.push_back(std::move(key));
-  const std::string& k = store_.back();
-  store_.push_back(std::move(value));
-  const std::string& v = store_.back();
+  const std::size_t key_size = key.size();
+  store_.push_back(std::move(key) + '\t' + value);
+  const char* k = store_.back().data();
   const std::uint32_t at = line != 0 ? line : next_line_;
-  entries_.emplace_back(k.data(), static_cast<std::uint32_t>(k.size()),
-                        v.data(), static_cast<std::uint32_t>(v.size()), at);
+  entries_.emplace_back(k, static_cast<std::uint32_t>(key_size),
+                        k + key_size + 1,
+                        static_cast<std::uint32_t>(value.size()), at);
   next_line_ = at + 1;
 }
 

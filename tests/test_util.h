@@ -44,8 +44,9 @@ std::string ReadFileOrDie(const std::string& path);
 // Replaces the file's contents (damage tests).
 void WriteBytes(const std::string& path, std::string_view bytes);
 
-// Entries built in a test, owning their bytes (each view NUL-terminated,
-// as the parser guarantees). Lines count from 1 unless given.
+// Entries built in a test, owning their bytes: "key\tvalue" as in a
+// source line, nothing after either view that a writer could lean on.
+// Lines count from 1 unless given.
 class Entries {
  public:
   void Add(std::string key, std::string value, std::uint32_t line = 0);

@@ -227,19 +227,22 @@ struct ParsedMap::Storage {
   char* arena_next = nullptr;
   std::size_t arena_left = 0;
 
-  // Copies `s` into the arena; the copy never moves.
-  char* Keep(std::string_view s) {
+  // Copies `key` and `value` side by side into the arena (an Entry finds
+  // its value after its key); the copy never moves.
+  char* Keep(std::string_view key, std::string_view value) {
     constexpr std::size_t kBlockSize = 64 * 1024;
-    if (s.size() > arena_left) {
-      const std::size_t size = std::max(kBlockSize, s.size());
-      arena.push_back(std::make_unique_for_overwrite<char[]>(size));
+    const std::size_t size = key.size() + value.size();
+    if (size > arena_left) {
+      const std::size_t block = std::max(kBlockSize, size);
+      arena.push_back(std::make_unique_for_overwrite<char[]>(block));
       arena_next = arena.back().get();
-      arena_left = size;
+      arena_left = block;
     }
     char* out = arena_next;
-    std::memcpy(out, s.data(), s.size());
-    arena_next += s.size();
-    arena_left -= s.size();
+    std::memcpy(out, key.data(), key.size());
+    std::memcpy(out + key.size(), value.data(), value.size());
+    arena_next += size;
+    arena_left -= size;
     return out;
   }
 };
@@ -430,50 +433,52 @@ key_done:
   constexpr std::size_t kMaxSize = std::numeric_limits<std::uint32_t>::max();
   std::size_t key_size = static_cast<std::size_t>(key_end - begin);
   const std::size_t value_size = static_cast<std::size_t>(value_end - value);
-  if (key_size > kMaxSize || value_size > kMaxSize) {
+  // Entry keeps 32-bit sizes and the value's distance from the key.
+  if (static_cast<std::size_t>(value_end - begin) > kMaxSize) {
     Warn(DiagnosticKind::kOther, line, "line too long -- ignoring this line");
     return;
   }
 
-  // The key as stored: the text itself unless folding changes it.
-  const char* key = begin;
+  // The key as stored: the text itself unless folding changes it. A key
+  // that is copied takes its value along (Entry finds it after the key).
+  std::string_view stored_key(begin, key_size);
+  bool copy = transient;
   bool lower_copy = lower_now && lowers != 0;
   if (options_.fold == FoldMode::kUtf8 && !lower_now) {
-    const std::string_view text(begin, key_size);
-    if (IsAscii(text)) {
+    if (IsAscii(stored_key)) {
       // Non-ASCII bytes in the value only: the key lowers A-Z.
-      lower_copy = std::any_of(text.begin(), text.end(), [](char c) {
+      lower_copy = std::any_of(stored_key.begin(), stored_key.end(), [](char c) {
         return static_cast<unsigned>(c - 'A') < 26u;
       });
-    } else if (Status s = FoldKey(text, FoldMode::kUtf8, &fold_scratch_);
+    } else if (Status s = FoldKey(stored_key, FoldMode::kUtf8, &fold_scratch_);
                !s.ok()) {
       // Reached only with check_utf8 off: Postfix's dict_utf8 layer
       // skips such a key on update.
       Warn(DiagnosticKind::kNonUtf8, line,
            "non-UTF-8 input -- ignoring this line");
       return;
-    } else if (fold_scratch_ != text) {
+    } else if (fold_scratch_ != stored_key) {
       if (fold_scratch_.size() > kMaxSize) {
         Warn(DiagnosticKind::kOther, line,
              "line too long -- ignoring this line");
         return;
       }
-      key = out_->storage_->Keep(fold_scratch_);
+      stored_key = fold_scratch_;
       key_size = fold_scratch_.size();
+      copy = true;
     }
   }
-  if (lower_copy) {
-    char* lowered = out_->storage_->Keep(std::string_view(begin, key_size));
-    LowerAscii(lowered, key_size);
-    key = lowered;
-  } else if (transient && key == begin) {
-    key = out_->storage_->Keep(std::string_view(begin, key_size));
+  const char* key = begin;
+  if (copy || lower_copy) {
+    char* kept = out_->storage_->Keep(stored_key,
+                                      std::string_view(value, value_size));
+    if (lower_copy) LowerAscii(kept, key_size);
+    key = kept;
+    value = kept + key_size;
   }
-  if (transient) {
-    value = out_->storage_->Keep(std::string_view(value, value_size));
-  }
-  out_->entries_.emplace_back(key, static_cast<std::uint32_t>(key_size), value,
-                              static_cast<std::uint32_t>(value_size), line);
+  out_->entries_.push_back(Entry(key, static_cast<std::uint32_t>(key_size),
+                                value, static_cast<std::uint32_t>(value_size),
+                                line));
 }
 namespace {
 
@@ -522,7 +527,7 @@ void SourceParser::RunSplit(const char* buf, std::size_t n,
   out->entries_.reserve(out->entries_.size() + second.entries_.size());
   // Appended a slice at a time, each slice's pages given back once copied:
   // the two halves' arrays are never resident whole side by side (for a
-  // 1M-line source that would be 16 MB more at the parse's peak).
+  // 1M-line source that would be 12 MB more at the parse's peak).
   constexpr std::size_t kSlice = (std::size_t{2} << 20) / sizeof(Entry);
   const Entry* from = second.entries_.data();
   const std::size_t count = second.entries_.size();
@@ -531,11 +536,11 @@ void SourceParser::RunSplit(const char* buf, std::size_t n,
     const std::size_t end = std::min(count, begin + kSlice);
     for (std::size_t i = begin; i < end; ++i) {
       const Entry& e = from[i];
-      out->entries_.emplace_back(e.key().data(),
-                                 static_cast<std::uint32_t>(e.key().size()),
-                                 e.value().data(),
-                                 static_cast<std::uint32_t>(e.value().size()),
-                                 e.line() + offset);
+      out->entries_.push_back(Entry(e.key().data(),
+                                    static_cast<std::uint32_t>(e.key().size()),
+                                    e.value().data(),
+                                    static_cast<std::uint32_t>(e.value().size()),
+                                    e.line() + offset));
     }
     DiscardPages(second.entries_.data(), capacity_bytes, begin * sizeof(Entry),
                  (end - begin) * sizeof(Entry));

@@ -308,11 +308,13 @@ void Consistency::Merge(Evidence& ev) {
             (at.key.empty() ? "" : Excerpt(at.key) + ": ") + message +
                 "; relay and credential checks skipped for it");
   }
-  needs_auth_.merge(ev.needs_auth);
+  needs_auth_.insert(ev.needs_auth.begin(), ev.needs_auth.end());
   relay_usernames_.insert(relay_usernames_.end(), ev.relay_usernames.begin(),
                           ev.relay_usernames.end());
   UsernameHashes().swap(ev.relay_usernames);  // merged: not held twice
-  sent_credentials_.merge(ev.sent_credentials);  // earlier senders win
+  for (auto& [nexthop, sent] : ev.sent_credentials) {
+    sent_credentials_.emplace(nexthop, std::move(sent));  // earlier senders win
+  }
   rules_hit_.merge(ev.rules_hit);
   lookup_errors_.merge(ev.lookup_errors);
   candidates_.insert(candidates_.end(),

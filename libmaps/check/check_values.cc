@@ -2,8 +2,8 @@
 // once (spec §6.8, §7.1, §8.5, §8.6).
 
 #include <algorithm>
-#include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "check/check_internal.h"
 #include "mapctl/relay.h"
@@ -14,7 +14,7 @@ namespace {
 
 void CheckRelayValues(Model* m) {
   // Most relay values repeat: remember the ones already found good.
-  std::set<std::string_view> good;
+  std::unordered_set<std::string_view> good;
   for (const ListTable& t : m->relay.tables) {
     const MemoryTable* mt = t.entries();
     if (mt == nullptr) continue;

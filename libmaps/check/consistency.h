@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -48,6 +49,13 @@ struct Rep {
 
 // Next hops compare without regard to ASCII case (tables fold keys).
 using NoCaseLess = LessIgnoreCase;
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>()(s);
+  }
+};
 
 // A key of table `table` of a list; located (source line) only when a
 // finding names it.
@@ -102,9 +110,12 @@ using UsernameHashes = std::vector<std::size_t, PageAllocator<std::size_t>>;
 // The evidence a run of resolutions gathers; runs on different threads
 // each fill their own, merged in sender order.
 struct Evidence {
-  std::set<std::string, NoCaseLess> needs_auth;  // next hops with AUTH
+  // Probed for every sender: hashed. Merged into the ordered sets below.
+  std::unordered_set<std::string, HashIgnoreCase, EqualToIgnoreCase>
+      needs_auth;  // next hops with AUTH
   UsernameHashes relay_usernames;
-  std::map<std::string, Sent, std::less<>> sent_credentials;  // first wins
+  std::unordered_map<std::string, Sent, StringHash, std::equal_to<>>
+      sent_credentials;  // first wins
   std::vector<Candidate> candidates;
   std::map<std::string, std::size_t> not_evaluated;
   // Sender-specific resolver warnings: the rep and the message.

@@ -3,6 +3,7 @@
 #include "util/ascii.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace mapctl {
 
@@ -28,6 +29,16 @@ bool LessIgnoreCase::operator()(std::string_view a,
     if (x != y) return x < y;
   }
   return a.size() < b.size();
+}
+
+std::size_t HashIgnoreCase::operator()(std::string_view s) const noexcept {
+  // FNV-1a: host names are short, and the sets hold few of them.
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(AsciiLower(c));
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::size_t>(h);
 }
 
 std::string Lower(std::string_view s) {

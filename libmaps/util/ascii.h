@@ -35,6 +35,19 @@ struct LessIgnoreCase {
   bool operator()(std::string_view a, std::string_view b) const noexcept;
 };
 
+// Hash and equality as if both were AsciiLower()ed: an unordered
+// container's, where a set of host names is probed once per sender.
+struct HashIgnoreCase {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept;
+};
+struct EqualToIgnoreCase {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept {
+    return EqualsIgnoreCase(a, b);
+  }
+};
+
 // A copy with 'A'-'Z' lowered.
 std::string Lower(std::string_view s);
 

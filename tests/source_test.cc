@@ -479,6 +479,29 @@ TEST(SourceParserTest, ManyGrownKeysFillSeveralArenaBlocks) {
   EXPECT_EQ(m.entries()[19999].value(), "v19999");
 }
 
+// A copied key takes its value along (Entry finds the value after the
+// key): a record larger than an arena block, and many that end blocks.
+TEST(SourceParserTest, CopiedKeysKeepTheirValuesAcrossArenaBlocks) {
+  const std::string big(100 * 1024, 'x');  // beyond one 64 KiB block
+  std::string src = "UPPER " + big + "\n";
+  for (int i = 0; i < 5000; ++i) {
+    src += "Key" + std::to_string(i) + " value" + std::to_string(i) + "\n";
+    src += "join" + std::to_string(i) + " a\n  b" + std::to_string(i) + "\n";
+  }
+  ParsedMap m = Parse(src);
+  ASSERT_EQ(m.entries().size(), 10001u);
+  EXPECT_EQ(m.entries()[0].key(), "upper");
+  EXPECT_EQ(m.entries()[0].value(), big);
+  for (int i = 0; i < 5000; ++i) {
+    const Entry& lowered = m.entries()[1 + 2 * i];
+    const Entry& joined = m.entries()[2 + 2 * i];
+    ASSERT_EQ(lowered.key(), "key" + std::to_string(i));
+    ASSERT_EQ(lowered.value(), "value" + std::to_string(i));
+    ASSERT_EQ(joined.key(), "join" + std::to_string(i));
+    ASSERT_EQ(joined.value(), "a  b" + std::to_string(i));
+  }
+}
+
 TEST(SourceParserTest, EntriesStayValidWhenTheMapIsMoved) {
   ParsedMap m = Parse(
       "a b\nStra\xC3\x9F"

@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,30 +23,21 @@ class LmdbVerifyTest : public ::testing::Test {
   // A table with a three-level tree, an overflow value and a free list
   // (small batches make several commits).
   std::string BuildImage(int n, bool big_value) {
-    std::deque<std::string> store;
-    std::vector<Entry> entries;
-    auto add = [&](std::string k, std::string v) {
-      const std::size_t key_size = k.size();
-      store.push_back(std::move(k) + '\t' + v);  // as in a source line
-      const char* ks = store.back().data();
-      entries.emplace_back(ks, static_cast<std::uint32_t>(key_size),
-                           ks + key_size + 1,
-                           static_cast<std::uint32_t>(v.size()),
-                           static_cast<std::uint32_t>(entries.size() + 1));
-    };
+    testing::Entries entries;
     for (int i = 0; i < n; ++i) {
-      add("key" + std::to_string(i) + std::string(40, 'p'), "value");
+      entries.Add("key" + std::to_string(i) + std::string(40, 'p'), "value");
     }
-    if (big_value) add("big", std::string(20000, 'x'));
+    if (big_value) entries.Add("big", std::string(20000, 'x'));
     TableSpec spec{TableType::kLmdb, (dir_.path() / "t").string()};
-    Result<BuildPlan> plan = PlanBuild(spec, entries, BuildOptions{}, "src");
+    Result<BuildPlan> plan =
+        PlanBuild(spec, entries.span(), BuildOptions{}, "src");
     EXPECT_TRUE(plan);
     lmdb::WriterTuning tuning;
     tuning.batch_entries = 500;
     SourceFileInfo src;
-    EXPECT_TRUE(
-        WriteLmdbTableTuned(spec, entries, *plan, BuildOptions{}, src, tuning)
-            .ok());
+    EXPECT_TRUE(WriteLmdbTableTuned(spec, entries.span(), *plan, BuildOptions{},
+                                    src, tuning)
+                    .ok());
     return testing::ReadFileOrDie(spec.path + ".lmdb");
   }
 

@@ -24,6 +24,7 @@
 #include "check/check_internal.h"
 #include "mapctl/page_allocator.h"
 #include "mapctl/sender.h"
+#include "util/string_hash.h"
 
 namespace mapctl::check {
 
@@ -49,13 +50,6 @@ struct Rep {
 
 // Next hops compare without regard to ASCII case (tables fold keys).
 using NoCaseLess = LessIgnoreCase;
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>()(s);
-  }
-};
 
 // A key of table `table` of a list; located (source line) only when a
 // finding names it.

@@ -17,6 +17,7 @@
 
 #include "mapctl/config.h"
 #include "mapctl/sender.h"
+#include "util/string_hash.h"
 
 namespace mapctl {
 
@@ -75,12 +76,6 @@ class SenderResolverImpl final : public SenderResolver {
   std::vector<QueryKey> prefetch_keys_;  // Prefetch()'s, buffers reused
   std::size_t tried_size_ = 0;
   // Buffers of earlier results, reused (see SetDestinations).
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>()(s);
-    }
-  };
   std::unordered_map<std::string, std::vector<Destination>, StringHash,
                      std::equal_to<>>
       parsed_;
